@@ -1,0 +1,5 @@
+/* Umbrella header of the CAudio module. */
+#include "vd_error.h"
+#include "vd_g711.h"
+#include "vd_ring.h"
+#include "vd_wake.h"

@@ -1,0 +1,43 @@
+/// What the bytes of an ``AudioFrame`` mean: sample encoding, rate and channel count.
+///
+/// - Threading: a value type; safe anywhere.
+/// - Realtime: safe.
+public struct AudioFormat: Hashable, Sendable, CustomStringConvertible {
+    /// How one sample is stored.
+    public enum Encoding: String, Sendable {
+        /// 16-bit signed little-endian linear PCM (`Int16`, full scale ±32767). The graph's internal form.
+        case pcm16
+        /// G.711 μ-law, one byte a sample (Twilio, Telnyx).
+        case mulaw
+        /// G.711 A-law, one byte a sample.
+        case alaw
+
+        /// Bytes one sample of one channel takes.
+        public var bytesPerSample: Int { self == .pcm16 ? 2 : 1 }
+    }
+
+    public var encoding: Encoding
+    public var sampleRateHz: Int
+    public var channels: Int
+
+    public init(encoding: Encoding, sampleRateHz: Int, channels: Int = 1) {
+        self.encoding = encoding
+        self.sampleRateHz = sampleRateHz
+        self.channels = channels
+    }
+
+    /// Twilio's and most carriers' wire format: μ-law, 8 kHz, mono.
+    public static let telephonyMuLaw = AudioFormat(encoding: .mulaw, sampleRateHz: 8000)
+    /// Linear PCM at 8 kHz, mono.
+    public static let pcm8k = AudioFormat(encoding: .pcm16, sampleRateHz: 8000)
+
+    /// The graph's frame length. Every node sees exactly one 20 ms frame per call.
+    public static let frameDurationMs = 20
+
+    /// Samples per channel in one 20 ms frame.
+    public var samplesPerFrame: Int { sampleRateHz * Self.frameDurationMs / 1000 }
+    /// Bytes in one 20 ms frame, all channels.
+    public var bytesPerFrame: Int { samplesPerFrame * channels * encoding.bytesPerSample }
+
+    public var description: String { "\(encoding.rawValue) \(sampleRateHz) Hz \(channels == 1 ? "mono" : "\(channels) ch")" }
+}

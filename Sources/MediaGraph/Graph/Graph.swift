@@ -1,0 +1,60 @@
+/// One call's media graph: the uplink and downlink ``NodeChain``s built from a ``GraphSpec``.
+///
+/// - Threading: built on the control thread; used only on the media thread that owns the call
+///   from then on; read on the control thread again only after the call retired.
+/// - Ownership: owned by the call's ``CallPipeline``; owns its nodes and frames.
+/// - Realtime: `runEcho()` is safe.
+public final class Graph {
+    public let spec: GraphSpec
+    let uplink: NodeChain
+    let downlink: NodeChain
+
+    /// Builds both chains. The uplink starts from `providerFormat`; the downlink starts from what the
+    /// uplink delivers to the agent (the echo agent sends it straight back) and must end in
+    /// `providerFormat` again.
+    ///
+    /// - Realtime: unsafe (allocates); control thread only.
+    public init(spec: GraphSpec, providerFormat: AudioFormat) throws(GraphBuildError) {
+        self.spec = spec
+        var up: [any MediaNode] = []
+        for name in spec.uplink { up.append(try NodeCatalog.make(name)) }
+        var down: [any MediaNode] = []
+        for name in spec.downlink { down.append(try NodeCatalog.make(name)) }
+        uplink = try NodeChain(nodes: up, input: providerFormat)
+        downlink = try NodeChain(nodes: down, input: uplink.outputFormat)
+        guard downlink.outputFormat == providerFormat else {
+            throw .downlinkMismatch(produces: downlink.outputFormat, providerPlays: providerFormat)
+        }
+    }
+
+    /// The provider's format (uplink input, downlink output).
+    public var providerFormat: AudioFormat { uplink.inputFormat }
+    /// The agent's format (uplink output, downlink input).
+    public var agentFormat: AudioFormat { uplink.outputFormat }
+
+    /// Runs one provider frame through the uplink and, as the echo agent, straight back through the
+    /// downlink. `fill` writes the provider bytes into the input frame; the result is in `output`.
+    ///
+    /// - Realtime: safe (media-thread only).
+    @inline(__always)
+    func runEcho(arrivalNanos: UInt64, fill: (UnsafeMutableRawBufferPointer) -> Void) -> UnsafeMutablePointer<AudioFrame> {
+        let input = uplink.input
+        input.pointee.sampleCount = input.pointee.format.samplesPerFrame
+        input.pointee.arrivalNanos = arrivalNanos
+        fill(input.pointee.bytes)
+        uplink.run()
+        let reply = uplink.output.pointee
+        let downInput = downlink.input
+        downInput.pointee.sampleCount = reply.sampleCount
+        downInput.pointee.arrivalNanos = reply.arrivalNanos
+        downInput.pointee.bytes.copyMemory(from: UnsafeRawBufferPointer(reply.bytes))
+        downlink.run()
+        return downlink.output
+    }
+
+    /// Per-node timings, uplink nodes first. Read only after the call retired.
+    public var nodeTimings: [(node: String, histogram: LatencyHistogram)] {
+        zip(uplink.nodes.map(\.name), uplink.timings).map { ($0, $1) }
+            + zip(downlink.nodes.map(\.name), downlink.timings).map { ($0, $1) }
+    }
+}

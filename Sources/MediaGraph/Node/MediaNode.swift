@@ -1,0 +1,27 @@
+/// One step of a call's media graph: a decoder, a resampler, a VAD, a denoiser…
+///
+/// To add a node, write one file with a final class that conforms, and name it in a ``GraphSpec``
+/// (or add a line to ``NodeCatalog`` so `--graph` specs can name it). See docs/nodes.md.
+///
+/// - Threading: `prepare` is called once on the control thread when the graph is built;
+///   `process` is called only on the media thread that owns the call, one frame at a time.
+/// - Ownership: a node instance belongs to exactly one graph (one call, one direction) and keeps its
+///   per-call state in its own stored properties, allocated in `init` or `prepare`.
+/// - Realtime: `process` must be safe — no allocation, locks, logging, `await` or syscalls.
+public protocol MediaNode: AnyObject {
+    /// The name specs use for this node, e.g. `"mulaw-decode"`.
+    var name: String { get }
+
+    /// Checks the input format and returns the format this node will produce.
+    /// Throws ``GraphBuildError/unsupportedFormat(node:input:expected:)`` when the input cannot be handled.
+    /// Allocate every buffer the node needs here.
+    ///
+    /// - Realtime: unsafe (allocates); control thread only.
+    func prepare(input: AudioFormat) throws(GraphBuildError) -> AudioFormat
+
+    /// Turns `input` into `output`. `output.format` is already the format `prepare` returned and its
+    /// storage holds at least one frame of it; set `output.sampleCount` and copy `arrivalNanos` through.
+    ///
+    /// - Realtime: media-thread only; must not allocate.
+    func process(_ input: borrowing AudioFrame, into output: inout AudioFrame)
+}

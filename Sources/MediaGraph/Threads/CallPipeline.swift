@@ -1,0 +1,221 @@
+import Atomics
+import CAudio
+
+/// Everything one call holds on the media side: its graph, its two rings, and the wake-up the media
+/// thread uses to tell the call's I/O thread that downlink audio is ready.
+///
+/// ```
+///  I/O thread ── writeUplink ──► [uplink ring] ──► media thread: graph ──► [downlink ring] ── readDownlink ──► I/O thread
+///                                                       └─ signals ioWakeDescriptor (coalesced) ─┘
+/// ```
+///
+/// - Threading: `writeUplink…`, `readDownlink`, `acknowledgeWake` and the counters are called on the
+///   call's one I/O thread (the uplink producer and downlink consumer). `service()` runs only on the
+///   media thread the call is attached to (uplink consumer, downlink producer). `isRetired` may be
+///   read anywhere.
+/// - Ownership: the I/O side (the Bridge's session) holds the only strong reference. A media thread
+///   holds the call unretained from attach until it sets `isRetired`, so the I/O side must keep the
+///   call alive until it sees `isRetired == true`; then every resource is released with the object.
+/// - Realtime: `service()` is safe; the I/O-side members are allocation-free too.
+public final class CallPipeline: @unchecked Sendable {
+    // @unchecked Sendable: each member is confined to one side as stated above; the sides meet only
+    // through the SPSC rings and the atomics below.
+
+    /// Settings fixed at call start.
+    public struct Configuration: Sendable {
+        /// Uplink ring slots (20 ms frames): default 64 (1.28 s of audio), a power of two.
+        public var uplinkFrames: Int = 64
+        /// Downlink ring slots (20 ms frames): default 256 (5.12 s), a power of two.
+        public var downlinkFrames: Int = 256
+        /// Longest timestamp gap filled with silence: default 10 s (protocols.md §1.4).
+        public var maxSilenceGapMs: Int = 10_000
+        public init() {}
+    }
+
+    /// The voiced call id, for logs and metrics.
+    public let callID: UInt64
+    public let graph: Graph
+    public let configuration: Configuration
+    /// Producer: I/O thread. Consumer: media thread.
+    let uplink: FrameRing
+    /// Producer: media thread. Consumer: I/O thread.
+    let downlink: FrameRing
+    /// An eventfd the media thread signals when downlink audio is ready or the call retired. The
+    /// pipeline owns it and closes it in deinit; the I/O side may watch a `dup` of it.
+    public let ioWakeDescriptor: Int32
+
+    private let outputPending = ManagedAtomic<Bool>(false)
+    private let retired = ManagedAtomic<Bool>(false)
+    private let framesProcessedCounter = ManagedAtomic<UInt64>(0)
+    /// End-to-end in-server time of each frame: provider frame arrival → encoded reply in the downlink
+    /// ring. Written by the media thread; read after retirement.
+    public private(set) var serverLatency = LatencyHistogram()
+
+    // I/O side: a partial frame being assembled from provider messages of any size.
+    private let partial: UnsafeMutableRawBufferPointer
+    private var partialCount = 0
+    private var partialArrival: UInt64 = 0
+    private let frameBytes: Int
+
+    // Media side.
+    private var pendingSilenceFrames = 0
+
+    /// Builds the graph and allocates the rings (control or I/O thread, not the media thread).
+    public init(callID: UInt64, spec: GraphSpec, providerFormat: AudioFormat, configuration: Configuration = .init()) throws {
+        self.callID = callID
+        self.configuration = configuration
+        graph = try Graph(spec: spec, providerFormat: providerFormat)
+        frameBytes = providerFormat.bytesPerFrame
+        uplink = try FrameRing(slots: configuration.uplinkFrames, slotBytes: frameBytes)
+        downlink = try FrameRing(slots: configuration.downlinkFrames, slotBytes: frameBytes)
+        let fd = vd_eventfd_create()
+        guard fd >= 0 else { throw MediaThreadError.system("eventfd") }
+        ioWakeDescriptor = fd
+        partial = .allocate(byteCount: frameBytes, alignment: 16)
+    }
+
+    deinit {
+        partial.deallocate()
+        vd_fd_close(ioWakeDescriptor)
+    }
+
+    // MARK: I/O side
+
+    /// Appends provider audio of any length; every complete 20 ms frame goes into the uplink ring,
+    /// a remainder waits for the next call. Returns the number of frames dropped because the ring
+    /// was full (0 normally).
+    ///
+    /// - Realtime: safe (I/O thread only).
+    public func writeUplink(_ bytes: UnsafeRawBufferPointer, arrivalNanos: UInt64) -> Int {
+        var dropped = 0
+        var rest = bytes
+        while !rest.isEmpty {
+            if partialCount == 0 { partialArrival = arrivalNanos }
+            let take = min(frameBytes - partialCount, rest.count)
+            UnsafeMutableRawBufferPointer(rebasing: partial[partialCount..<(partialCount + take)])
+                .copyMemory(from: UnsafeRawBufferPointer(rebasing: rest[0..<take]))
+            partialCount += take
+            rest = UnsafeRawBufferPointer(rebasing: rest[take...])
+            if partialCount == frameBytes {
+                if !uplink.push(.audio, time: partialArrival, payload: UnsafeRawBufferPointer(partial)) { dropped += 1 }
+                partialCount = 0
+            }
+        }
+        return dropped
+    }
+
+    /// Queues `milliseconds` of silence (rounded to whole frames, capped at
+    /// `maxSilenceGapMs`) to keep the media clock linear over a gap. Returns the frames queued.
+    ///
+    /// - Realtime: safe (I/O thread only).
+    public func writeUplinkSilence(milliseconds: Int, arrivalNanos: UInt64) -> Int {
+        let frames = min(milliseconds, configuration.maxSilenceGapMs) / AudioFormat.frameDurationMs
+        guard frames > 0 else { return 0 }
+        return uplink.push(.silence, time: arrivalNanos, value: UInt64(frames)) ? frames : 0
+    }
+
+    /// Hands every ready downlink frame to `body` (bytes in the provider's format, and the arrival
+    /// time of the provider frame it answers), oldest first, up to `maxFrames`.
+    ///
+    /// - Realtime: safe (I/O thread only); `body` must not keep the pointer.
+    public func readDownlink(maxFrames: Int = .max, _ body: (UnsafeRawBufferPointer, UInt64) -> Void) -> Int {
+        var n = 0
+        while n < maxFrames, let slot = downlink.peek() {
+            body(slot.payload, slot.pointee.time_ns)
+            downlink.release()
+            n += 1
+        }
+        return n
+    }
+
+    /// Call before `readDownlink` when woken: re-arms the media thread's wake-up.
+    ///
+    /// - Realtime: safe (I/O thread only).
+    public func acknowledgeWake() {
+        // Acquire pairs with the media thread's release exchange in `signalOutput`.
+        outputPending.store(false, ordering: .sequentiallyConsistent)
+    }
+
+    /// True once the media thread has let go of the call: the I/O side may then drop its reference.
+    public var isRetired: Bool { retired.load(ordering: .acquiring) }
+
+    /// Frames dropped because the uplink ring was full (the media thread fell behind).
+    public var uplinkDrops: UInt64 { uplink.dropped }
+    /// Frames dropped because the downlink ring was full (the I/O side fell behind).
+    public var downlinkDrops: UInt64 { downlink.dropped }
+    /// Frames the graph has processed (audio and silence).
+    public var framesProcessed: UInt64 { framesProcessedCounter.load(ordering: .relaxed) }
+    /// Bytes held for this call: rings, graph frames and histograms (approximate, for RSS reports).
+    public var footprintBytes: Int {
+        uplink.footprintBytes + downlink.footprintBytes + frameBytes
+            + graph.nodeTimings.reduce(serverLatency.footprintBytes) { $0 + $1.histogram.footprintBytes }
+    }
+
+    // MARK: Media side
+
+    /// Drains the uplink ring through the graph into the downlink ring, as far as the downlink has
+    /// room (a full downlink leaves work in the uplink ring: back-pressure, never a block), and wakes
+    /// the I/O side if it produced anything.
+    ///
+    /// - Realtime: safe (media-thread only).
+    func service() {
+        var produced = 0
+        var room = downlink.free
+        while room > 0 {
+            if pendingSilenceFrames > 0 {
+                processFrame(arrivalNanos: MediaClock.nanos()) { $0.initializeMemory(as: UInt8.self, repeating: Self.silenceByte) }
+                pendingSilenceFrames -= 1
+            } else if let slot = uplink.peek() {
+                switch slot.pointee.kind {
+                case FrameRing.Kind.silence.rawValue:
+                    pendingSilenceFrames = Int(slot.pointee.value)
+                    uplink.release()
+                    continue
+                default:
+                    let payload = slot.payload
+                    processFrame(arrivalNanos: slot.pointee.time_ns) { $0.copyMemory(from: payload) }
+                    uplink.release()
+                }
+            } else {
+                break
+            }
+            produced += 1
+            room -= 1
+        }
+        if produced > 0 {
+            framesProcessedCounter.wrappingIncrement(by: UInt64(produced), ordering: .relaxed)
+            signalOutput()
+        }
+    }
+
+    /// μ-law silence (protocols.md §6.2). The uplink input of every graph is the provider's μ-law.
+    private static let silenceByte: UInt8 = 0xFF
+
+    @inline(__always)
+    private func processFrame(arrivalNanos: UInt64, fill: (UnsafeMutableRawBufferPointer) -> Void) {
+        let out = graph.runEcho(arrivalNanos: arrivalNanos, fill: fill)
+        // The caller checked there is room; push cannot fail.
+        _ = downlink.push(.audio, time: arrivalNanos, payload: UnsafeRawBufferPointer(out.pointee.bytes))
+        // Safe: arrival happened before now on the same monotonic clock.
+        serverLatency.record(MediaClock.nanos() &- arrivalNanos)
+    }
+
+    /// Wakes the I/O side once per batch: only the first signal after `acknowledgeWake` writes the eventfd.
+    ///
+    /// - Realtime: safe (one eventfd write at most).
+    private func signalOutput() {
+        if !outputPending.exchange(true, ordering: .sequentiallyConsistent) {
+            _ = vd_eventfd_signal(ioWakeDescriptor)
+        }
+    }
+
+    /// The media thread has dropped the call; the last thing it does with it. It signals first and
+    /// publishes `isRetired` last, because the I/O side may free the call (closing the eventfd) as soon
+    /// as it reads `true`; an I/O side woken before the store sees `false` and checks again shortly.
+    ///
+    /// - Realtime: safe (media-thread only).
+    func retire() {
+        _ = vd_eventfd_signal(ioWakeDescriptor)
+        retired.store(true, ordering: .releasing)
+    }
+}

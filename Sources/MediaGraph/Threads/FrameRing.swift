@@ -1,0 +1,94 @@
+import CAudio
+
+/// Swift owner of one `vd_ring` (CAudio's lock-free SPSC ring of fixed-size slots).
+///
+/// - Threading: one producer thread and one consumer thread, fixed for the ring's life; which ones
+///   is stated where each ring is declared. Counters may be read anywhere.
+/// - Ownership: allocates the ring at init (control thread) and destroys it in deinit, which must
+///   happen when neither side can touch it any more.
+/// - Realtime: `push`, `peek`, `release`, `free`, `count`, `dropped` are safe.
+final class FrameRing: @unchecked Sendable {
+    // @unchecked Sendable: the C ring is safe for one producer and one consumer on different threads,
+    // which every owner of a FrameRing guarantees (see each declaration).
+
+    /// What a slot holds.
+    enum Kind: UInt32 {
+        /// `length` bytes of audio in the provider's or the graph's format.
+        case audio = 1
+        /// A gap: `value` frames of silence, no payload.
+        case silence = 2
+        /// A command to a media thread: `value` is an unretained `CallPipeline`.
+        case attach = 3
+        case detach = 4
+        case stop = 5
+    }
+
+    private let ring: OpaquePointer
+
+    init(slots: Int, slotBytes: Int) throws(MediaThreadError) {
+        var cfg = vd_ring_config(slot_count: UInt32(slots), slot_bytes: UInt32(slotBytes))
+        var err: Int32 = 0
+        guard let ring = vd_ring_create(&cfg, &err) else {
+            throw .ring(String(cString: vd_strerror(err)))
+        }
+        self.ring = ring
+    }
+
+    deinit { vd_ring_destroy(ring) }
+
+    /// Copies `payload` into a new slot. Returns false (and counts a drop) when the ring is full.
+    ///
+    /// - Realtime: safe (producer only).
+    @inline(__always)
+    func push(_ kind: Kind, time: UInt64 = 0, value: UInt64 = 0, payload: UnsafeRawBufferPointer = .init(start: nil, count: 0)) -> Bool {
+        vd_ring_push(ring, kind.rawValue, time, value, payload.baseAddress, UInt32(payload.count)) == VD_OK
+    }
+
+    /// Reserves the next slot for writing in place, or nil when full (the caller counts the drop).
+    ///
+    /// - Realtime: safe (producer only).
+    @inline(__always)
+    func reserve() -> UnsafeMutablePointer<vd_ring_slot>? { vd_ring_producer_reserve(ring) }
+    /// Publishes the reserved slot. - Realtime: safe (producer only).
+    @inline(__always)
+    func commit() { vd_ring_producer_commit(ring) }
+    /// Counts a drop the producer decided on. - Realtime: safe (producer only).
+    @inline(__always)
+    func countDrop() { vd_ring_producer_drop(ring) }
+    /// Free slots. - Realtime: safe (producer only).
+    @inline(__always)
+    var free: Int { Int(vd_ring_producer_free(ring)) }
+
+    /// The oldest slot, or nil. Valid until `release()`. - Realtime: safe (consumer only).
+    @inline(__always)
+    func peek() -> UnsafePointer<vd_ring_slot>? { vd_ring_consumer_peek(ring) }
+    /// Frees the slot `peek()` returned. - Realtime: safe (consumer only).
+    @inline(__always)
+    func release() { vd_ring_consumer_release(ring) }
+
+    /// Readable slots now. - Realtime: safe (any thread).
+    var count: Int { Int(vd_ring_count(ring)) }
+    var capacity: Int { Int(vd_ring_capacity(ring)) }
+    /// Pushes that failed because the ring was full. - Realtime: safe (any thread).
+    var dropped: UInt64 { vd_ring_dropped(ring) }
+    /// Bytes the ring occupies.
+    var footprintBytes: Int { vd_ring_footprint(ring) }
+}
+
+extension UnsafePointer<vd_ring_slot> {
+    /// The slot's valid payload bytes.
+    @inline(__always)
+    var payload: UnsafeRawBufferPointer {
+        // Safe: the payload follows the header in the same slot allocation; `length` ≤ slot_bytes.
+        UnsafeRawBufferPointer(start: UnsafeRawPointer(self) + MemoryLayout<vd_ring_slot>.size, count: Int(pointee.length))
+    }
+}
+
+extension UnsafeMutablePointer<vd_ring_slot> {
+    /// The slot's whole payload area (`slot_bytes`).
+    @inline(__always)
+    func payloadArea(count: Int) -> UnsafeMutableRawBufferPointer {
+        // Safe: as above; `count` is the ring's slot_bytes.
+        UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(self) + MemoryLayout<vd_ring_slot>.size, count: count)
+    }
+}

@@ -1,0 +1,192 @@
+import Atomics
+import CAudio
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A dedicated OS thread that runs the graphs of a fixed set of calls.
+///
+/// It sleeps in `poll` on an eventfd (woken, coalesced, when any of its calls has input or a command
+/// arrives) and a 20 ms timerfd (the media clock tick, which also resumes calls that were waiting
+/// for downlink room). Each wake-up it applies pending attach/detach commands, then drains every
+/// call (batching: one wake serves every ready frame of every call).
+///
+/// - Threading: `attach`, `detach`, `requestWake` and `stop` may be called from any thread (commands
+///   cross through an SPSC ring whose producer side is serialised by `commandLock`, which is never
+///   taken on the media thread). Everything else runs on the thread itself.
+/// - Ownership: the thread holds attached calls unretained; their owners keep them alive until
+///   `CallPipeline.isRetired`. The thread allocates its call table at init and never grows it.
+/// - Realtime: the loop is allocation-free, lock-free and log-free; its only syscalls are
+///   poll/read/write on its eventfd and timerfd and the calls' eventfds.
+public final class MediaThread: @unchecked Sendable {
+    // @unchecked Sendable: cross-thread members are atomics, the command ring (producers serialised
+    // by commandLock) and immutable descriptors; the rest is touched only by the thread itself.
+
+    public let index: Int
+    /// Most calls this thread accepts.
+    public let maxCalls: Int
+    private let wakeDescriptor: Int32
+    private let timerDescriptor: Int32
+    private let commands: FrameRing
+    private let commandLock = Mutex<Void>(())
+    private let wakeRequested = ManagedAtomic<Bool>(false)
+    private let reserved = ManagedAtomic<Int>(0)
+    private let attachedCounter = ManagedAtomic<Int>(0)
+    private let wakeupCounter = ManagedAtomic<UInt64>(0)
+    private var thread: pthread_t?
+
+    // Media-thread state.
+    private let calls: UnsafeMutableBufferPointer<Unmanaged<CallPipeline>>
+    private var callCount = 0
+
+    /// Creates the descriptors and starts the thread.
+    public init(index: Int, maxCalls: Int = 2048) throws(MediaThreadError) {
+        self.index = index
+        self.maxCalls = maxCalls
+        // Each call has at most one attach and one detach in flight, plus one stop.
+        var slots = 2
+        while slots < 2 * maxCalls + 1 { slots <<= 1 }
+        commands = try FrameRing(slots: slots, slotBytes: 0)
+        let wake = vd_eventfd_create()
+        let timer = vd_timerfd_create(UInt64(AudioFormat.frameDurationMs) * 1_000_000)
+        guard wake >= 0, timer >= 0 else {
+            vd_fd_close(wake)
+            vd_fd_close(timer)
+            throw .system("eventfd/timerfd")
+        }
+        wakeDescriptor = wake
+        timerDescriptor = timer
+        calls = .allocate(capacity: maxCalls)
+        try start()
+    }
+
+    deinit {
+        stop()
+        calls.deallocate()
+        vd_fd_close(wakeDescriptor)
+        vd_fd_close(timerDescriptor)
+    }
+
+    /// Calls attached now, as last published by the thread.
+    public var attachedCalls: Int { attachedCounter.load(ordering: .relaxed) }
+    /// Calls attached or about to be (what placement decisions use).
+    public var load: Int { reserved.load(ordering: .relaxed) }
+    /// Wake-ups so far (event or tick), for batching statistics.
+    public var wakeups: UInt64 { wakeupCounter.load(ordering: .relaxed) }
+
+    /// Hands `call` to this thread. Throws ``MediaThreadError/full(maxCalls:)`` when it holds `maxCalls`.
+    /// Keep `call` alive until it is detached and `isRetired`.
+    ///
+    /// - Realtime: unsafe (takes a lock); never call it on a media thread.
+    public func attach(_ call: CallPipeline) throws(MediaThreadError) {
+        guard reserved.wrappingIncrementThenLoad(ordering: .relaxed) <= maxCalls else {
+            reserved.wrappingDecrement(ordering: .relaxed)
+            throw .full(maxCalls: maxCalls)
+        }
+        send(.attach, Unmanaged.passUnretained(call))
+    }
+
+    /// Asks the thread to drop `call`; it sets `call.isRetired` and signals the call's eventfd when done.
+    /// Call it exactly once per attached call.
+    ///
+    /// - Realtime: unsafe (takes a lock); never call it on a media thread.
+    public func detach(_ call: CallPipeline) {
+        send(.detach, Unmanaged.passUnretained(call))
+    }
+
+    /// Wakes the thread unless a wake-up is already pending (coalesced).
+    ///
+    /// - Realtime: safe (at most one eventfd write).
+    @inline(__always)
+    public func requestWake() {
+        // acq_rel pairs with the thread's exchange in `run`: data pushed before this call is seen by
+        // the next drain.
+        if !wakeRequested.exchange(true, ordering: .acquiringAndReleasing) {
+            _ = vd_eventfd_signal(wakeDescriptor)
+        }
+    }
+
+    /// Stops the thread (retiring every call still attached) and waits for it. Idempotent.
+    public func stop() {
+        guard let thread else { return }
+        send(.stop, nil)
+        pthread_join(thread, nil)
+        self.thread = nil
+    }
+
+    private func send(_ kind: FrameRing.Kind, _ call: Unmanaged<CallPipeline>?) {
+        let value = call.map { UInt64(UInt(bitPattern: $0.toOpaque())) } ?? 0
+        let pushed = commandLock.withLock { _ in commands.push(kind, value: value) }
+        // The ring holds 2 × maxCalls + 1 commands and each call sends at most two.
+        precondition(pushed, "media thread command ring overflow")
+        if !wakeRequested.exchange(true, ordering: .acquiringAndReleasing) {
+            _ = vd_eventfd_signal(wakeDescriptor)
+        }
+    }
+
+    private func start() throws(MediaThreadError) {
+        let box = Unmanaged.passRetained(self).toOpaque()
+        var tid = pthread_t()
+        let rc = pthread_create(&tid, nil, { arg in
+            let thread = Unmanaged<MediaThread>.fromOpaque(arg!).takeRetainedValue()
+            thread.run()
+            return nil
+        }, box)
+        guard rc == 0 else {
+            Unmanaged<MediaThread>.fromOpaque(box).release()
+            throw .system("pthread_create: \(rc)")
+        }
+        thread = tid
+    }
+
+    /// The thread's loop. Holds `self` strongly (the retained box) until it returns.
+    ///
+    /// - Realtime: media-thread only.
+    private func run() {
+        vd_thread_set_name("voiced-media-\(index)")
+        while true {
+            let mask = vd_wait(wakeDescriptor, timerDescriptor, -1)
+            if mask & Int32(VD_WAIT_EVENT) != 0 { _ = vd_eventfd_drain(wakeDescriptor) }
+            if mask & Int32(VD_WAIT_TIMER) != 0 { _ = vd_timerfd_drain(timerDescriptor) }
+            wakeupCounter.wrappingIncrement(ordering: .relaxed)
+            _ = wakeRequested.exchange(false, ordering: .acquiringAndReleasing)
+            if !applyCommands() { break }
+            for i in 0..<callCount {
+                calls[i]._withUnsafeGuaranteedRef { $0.service() }
+            }
+        }
+        for i in 0..<callCount { calls[i]._withUnsafeGuaranteedRef { $0.retire() } }
+        callCount = 0
+        attachedCounter.store(0, ordering: .relaxed)
+    }
+
+    /// Applies queued commands. Returns false on stop.
+    ///
+    /// - Realtime: media-thread only.
+    private func applyCommands() -> Bool {
+        while let slot = commands.peek() {
+            let kind = slot.pointee.kind
+            let call = slot.pointee.value == 0 ? nil
+                : Unmanaged<CallPipeline>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(slot.pointee.value))!)
+            commands.release()
+            switch (kind, call) {
+            case (FrameRing.Kind.attach.rawValue, let call?):
+                calls[callCount] = call
+                callCount += 1
+            case (FrameRing.Kind.detach.rawValue, let call?):
+                if let i = (0..<callCount).first(where: { calls[$0].toOpaque() == call.toOpaque() }) {
+                    callCount -= 1
+                    calls[i] = calls[callCount]
+                }
+                call._withUnsafeGuaranteedRef { $0.retire() }
+                reserved.wrappingDecrement(ordering: .relaxed)
+            default:
+                return false
+            }
+            attachedCounter.store(callCount, ordering: .relaxed)
+        }
+        return true
+    }
+}

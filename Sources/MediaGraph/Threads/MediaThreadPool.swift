@@ -1,0 +1,34 @@
+/// The media threads of one daemon, started at boot; places each new call on the least-loaded one.
+///
+/// - Threading: all members may be called from any thread.
+/// - Ownership: owns its threads; `stop()` (or deinit) stops and joins them.
+/// - Realtime: unsafe; control and I/O threads only.
+public final class MediaThreadPool: Sendable {
+    public let threads: [MediaThread]
+
+    /// Starts `count` threads (default: one per core), each taking up to `maxCallsPerThread` calls.
+    public init(count: Int, maxCallsPerThread: Int = 2048) throws(MediaThreadError) {
+        var threads: [MediaThread] = []
+        for i in 0..<max(1, count) { threads.append(try MediaThread(index: i, maxCalls: maxCallsPerThread)) }
+        self.threads = threads
+    }
+
+    /// Attaches `call` to the least-loaded thread and returns that thread.
+    public func attach(_ call: CallPipeline) throws(MediaThreadError) -> MediaThread {
+        var lastError = MediaThreadError.stopped
+        for thread in threads.sorted(by: { $0.load < $1.load }) {
+            do {
+                try thread.attach(call)
+                return thread
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    /// Calls attached across every thread.
+    public var attachedCalls: Int { threads.reduce(0) { $0 + $1.attachedCalls } }
+
+    public func stop() { threads.forEach { $0.stop() } }
+}
