@@ -39,7 +39,8 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Atomics", package: "swift-atomics"),
-            ]
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .target(
             name: "VoicedTesting",
@@ -50,7 +51,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-            ]
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .executableTarget(
             name: "voiced",
@@ -78,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "MediaBenchmarks",
             dependencies: [
-                "MediaGraph", "CAudio",
+                "MediaGraph", "CAudio", "VoicedTesting",
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/MediaBenchmarks",

@@ -1,0 +1,66 @@
+import Benchmark
+import CAudio
+import Foundation
+import MediaGraph
+import VoicedTesting
+
+/// Per-frame costs of the media path. The thresholds make CI fail when a change allocates per frame
+/// (mallocs must stay 0) or grows instructions past the recorded budget (see docs/benchmarks.md).
+let benchmarks: @Sendable () -> Void = {
+    let zeroMallocs: [BenchmarkMetric: BenchmarkThresholds] = [
+        .mallocCountTotal: .init(absolute: [.p0: 0, .p50: 0, .p90: 0, .p100: 0]),
+    ]
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .cpuTotal, .instructions, .mallocCountTotal],
+        scalingFactor: .kilo,
+        maxDuration: .seconds(2),
+        maxIterations: 1_000,
+        thresholds: zeroMallocs)
+
+    // One 20 ms μ-law frame of a 1 kHz tone, as a provider sends it.
+    let pcm: [Int16] = (0..<160).map { i -> Int16 in
+        let phase: Double = 2 * Double.pi * 1000 * Double(i) / 8000
+        return Int16(8000 * sin(phase))
+    }
+    var ulaw = [UInt8](repeating: 0, count: 160)
+    vd_ulaw_encode(pcm, &ulaw, 160)
+
+    Benchmark("G.711 μ-law decode+encode, one 20 ms frame") { benchmark in
+        var decoded = [Int16](repeating: 0, count: 160)
+        var encoded = [UInt8](repeating: 0, count: 160)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            decoded.withUnsafeMutableBufferPointer { d in
+                encoded.withUnsafeMutableBufferPointer { e in
+                    vd_ulaw_decode(ulaw, d.baseAddress!, 160)
+                    vd_ulaw_encode(d.baseAddress!, e.baseAddress!, 160)
+                }
+            }
+            blackHole(encoded[0])
+        }
+    }
+
+    Benchmark("SPSC ring push+pop, one 160-byte frame") { benchmark in
+        var cfg = vd_ring_config(slot_count: 64, slot_bytes: 160)
+        var err: Int32 = 0
+        let ring = vd_ring_create(&cfg, &err)!
+        defer { vd_ring_destroy(ring) }
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            _ = vd_ring_push(ring, 1, 0, 0, ulaw, 160)
+            let slot = vd_ring_consumer_peek(ring)
+            blackHole(slot!.pointee.length)
+            vd_ring_consumer_release(ring)
+        }
+    }
+
+    Benchmark("Echo frame through a call's graph on its media thread (passthrough)") { benchmark in
+        let harness = try EchoHarness(spec: .passthrough)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            blackHole(harness.roundTrip(ulaw))
+        }
+        benchmark.stopMeasurement()
+        harness.close()
+    }
+}

@@ -1,0 +1,59 @@
+/// Why a provider message was rejected. The message is dropped and counted; the call goes on
+/// unless the case says otherwise.
+public enum ProviderProtocolError: Error, Equatable, CustomStringConvertible {
+    /// The text frame is not valid JSON.
+    case malformedJSON(JSONError)
+    /// The JSON is valid but the root is not an object.
+    case notAnObject
+    /// A required field is absent or has the wrong JSON type.
+    case missingField(String)
+    /// A counter (`sequenceNumber`, `chunk`, `timestamp`) is not a string of decimal digits.
+    case badCounter(String)
+    /// `media.payload` is empty or not standard base64.
+    case badPayload
+    /// The provider sent a binary frame; Twilio speaks text only.
+    case binaryFrame
+    /// `media`, `mark` or `dtmf` arrived before `start`.
+    case beforeStart(event: String)
+    /// A second `start` on a stream that already started.
+    case secondStart
+    /// `streamSid` differs from the one in `start`.
+    case wrongStreamSid
+    /// `start.mediaFormat` is not μ-law 8 kHz mono; the call is refused (closed).
+    case unsupportedMediaFormat(String)
+    /// A message after `stop`.
+    case afterStop(event: String)
+
+    public var description: String {
+        switch self {
+        case let .malformedJSON(error): "malformed JSON: \(error)"
+        case .notAnObject: "message is not a JSON object"
+        case let .missingField(name): "missing or mistyped field '\(name)'"
+        case let .badCounter(name): "'\(name)' is not a string of decimal digits"
+        case .badPayload: "media.payload is empty or not base64"
+        case .binaryFrame: "binary frame (this provider sends JSON text only)"
+        case let .beforeStart(event): "'\(event)' before 'start'"
+        case .secondStart: "second 'start' on one stream"
+        case .wrongStreamSid: "streamSid differs from the one in 'start'"
+        case let .unsupportedMediaFormat(format): "unsupported media format \(format) (expected audio/x-mulaw 8000 Hz mono)"
+        case let .afterStop(event): "'\(event)' after 'stop'"
+        }
+    }
+
+    /// A short stable label for metrics.
+    public var metricLabel: String {
+        switch self {
+        case .malformedJSON: "malformed_json"
+        case .notAnObject: "not_an_object"
+        case .missingField: "missing_field"
+        case .badCounter: "bad_counter"
+        case .badPayload: "bad_payload"
+        case .binaryFrame: "binary_frame"
+        case .beforeStart: "before_start"
+        case .secondStart: "second_start"
+        case .wrongStreamSid: "wrong_stream_sid"
+        case .unsupportedMediaFormat: "unsupported_media_format"
+        case .afterStop: "after_stop"
+        }
+    }
+}

@@ -1,0 +1,370 @@
+import Logging
+import MediaGraph
+import NIOCore
+import NIOPosix
+import NIOWebSocket
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One Twilio Media Streams WebSocket: parses what Twilio sends, feeds the call's uplink ring, and
+/// sends the call's downlink audio back (shared/protocols.md §1).
+///
+/// Lifecycle: `awaitingStart` → (`start`) `active` → (`stop` or socket close) `ending` → (media
+/// thread retired the call) `finished`. Every per-call resource (graph, rings, eventfd, registry
+/// entry) is released on the way to `finished`, whichever way the call ends.
+///
+/// Reactions to bad input (docs/twilio.md lists them): a malformed or out-of-order message is
+/// rejected (logged, counted by reason) and the call goes on; an unsupported media format closes
+/// the socket with 1003; unknown events are counted and ignored.
+///
+/// - Threading: every method runs on the channel's event loop.
+/// - Ownership: owns the ``CallPipeline`` until it is retired; owns the wake channel.
+/// - Realtime: not a media-thread type; the per-`media` path does not allocate apart from NIO's
+///   unmasking of the frame.
+final class TwilioSession: ChannelInboundHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    /// What a session needs from the server.
+    struct Environment {
+        var registry: CallRegistry
+        var stats: BridgeStats
+        var pool: MediaThreadPool
+        var graph: GraphSpec
+        var callConfiguration: CallPipeline.Configuration
+        var logger: Logger
+    }
+
+    private final class ActiveCall {
+        let record: CallRecord
+        let pipeline: CallPipeline
+        let thread: MediaThread
+        let outbound: TwilioOutbound
+        let streamSid: [UInt8]
+        var timeline: MediaTimeline
+        var wakeChannel: Channel?
+        var logger: Logger
+        var endReason = ""
+
+        init(record: CallRecord, pipeline: CallPipeline, thread: MediaThread, logger: Logger) {
+            self.record = record
+            self.pipeline = pipeline
+            self.thread = thread
+            self.logger = logger
+            outbound = TwilioOutbound(streamSid: record.streamSid)
+            streamSid = Array(record.streamSid.utf8)
+            timeline = MediaTimeline(bytesPerMs: pipeline.graph.providerFormat.bytesPerFrame / AudioFormat.frameDurationMs)
+        }
+    }
+
+    private enum State {
+        case awaitingStart
+        case active(ActiveCall)
+        case ending(ActiveCall)
+        case finished
+    }
+
+    /// Decoded payload bytes are staged here in pieces (a multiple of 3 bytes ↔ 4 characters).
+    private static let decodeChunkCharacters = 960
+    /// Frames per outbound `media` message at most (200 ms): one normally, more after a stall.
+    private static let maxFramesPerMessage = 10
+    /// Rejections and unknown events logged at warning level per socket; later ones at debug.
+    private static let loudLogLimit = 5
+
+    private let environment: Environment
+    private let parser = TwilioMessageParser()
+    private let decodeScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: decodeChunkCharacters / 4 * 3, alignment: 16)
+    private var sendScratch: UnsafeMutableRawBufferPointer?
+    private var state = State.awaitingStart
+    private var context: ChannelHandlerContext?
+    private var eventLoop: EventLoop?
+    private var logger: Logger
+    private var loudLogs = 0
+
+    init(environment: Environment) {
+        self.environment = environment
+        logger = environment.logger
+    }
+
+    deinit {
+        decodeScratch.deallocate()
+        sendScratch?.deallocate()
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        eventLoop = context.eventLoop
+        environment.stats.connectionsOpen.wrappingIncrement(ordering: .relaxed)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        endCall(reason: "closed without stop")
+        self.context = nil
+        environment.stats.connectionsOpen.wrappingDecrement(ordering: .relaxed)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        endCall(reason: "closed without stop")
+        context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if case let .active(call) = state, context.channel.isWritable { sendDownlink(call) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        logger.warning("socket error, closing", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text:
+            frame.unmaskedData.withUnsafeReadableBytes { handleText($0) }
+        case .binary:
+            reject(.binaryFrame)
+        case .ping:
+            let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
+            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+        case .connectionClose:
+            endCall(reason: "closed without stop")
+            var data = context.channel.allocator.buffer(capacity: 2)
+            data.write(webSocketErrorCode: .normalClosure)
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)))
+                .whenComplete { _ in context.close(promise: nil) }
+        default:
+            break
+        }
+    }
+
+    private func handleText(_ bytes: UnsafeRawBufferPointer) {
+        let arrival = MediaClock.nanos()
+        let event: TwilioEvent
+        do {
+            event = try parser.parse(bytes)
+        } catch {
+            reject(error)
+            return
+        }
+        switch (event, state) {
+        case let (.media(media), .active(call)):
+            handleMedia(media, call: call, arrival: arrival)
+        case let (.start(start), .awaitingStart):
+            handleStart(start)
+        case (.start, .active), (.start, .ending):
+            reject(.secondStart)
+        case let (.mark(name), .active(call)):
+            call.logger.debug("mark returned", metadata: ["name": "\(name)"])
+        case let (.dtmf(digit), .active(call)):
+            environment.stats.dtmfDigits.wrappingIncrement(ordering: .relaxed)
+            call.logger.info("dtmf", metadata: ["digit": "\(digit)"])
+        case (.stop, .active):
+            endCall(reason: "stop")
+        case (.connected, _):
+            logger.debug("connected")
+        case let (.unknown(name), _):
+            environment.stats.unknownEvents.wrappingIncrement(ordering: .relaxed)
+            log("unknown event ignored", ["event": "\(name)"])
+        case (_, .awaitingStart):
+            reject(.beforeStart(event: event.name))
+        case (_, .ending), (_, .finished):
+            reject(.afterStop(event: event.name))
+        }
+    }
+
+    private func handleMedia(_ media: TwilioMedia, call: ActiveCall, arrival: UInt64) {
+        guard media.streamSid.elementsEqual(call.streamSid) else {
+            reject(.wrongStreamSid)
+            return
+        }
+        let payloadBytes = Base64.maxDecodedCount(media.payload.count)
+            - (media.payload.last == UInt8(ascii: "=") ? 1 : 0)
+            - (media.payload.count > 1 && media.payload[media.payload.count - 2] == UInt8(ascii: "=") ? 1 : 0)
+        let gapMs = call.timeline.advance(timestampMs: media.timestampMs, payloadBytes: payloadBytes)
+        if gapMs > 0 {
+            let frames = call.pipeline.writeUplinkSilence(milliseconds: gapMs, arrivalNanos: arrival)
+            environment.stats.silenceFramesInserted.wrappingIncrement(by: UInt64(frames), ordering: .relaxed)
+            call.logger.debug("timestamp gap filled with silence", metadata: ["gap_ms": "\(gapMs)", "frames": "\(frames)"])
+        }
+        var dropped = 0
+        var offset = 0
+        let text = media.payload
+        while offset < text.count {
+            let end = min(offset + Self.decodeChunkCharacters, text.count)
+            // Validated as a whole by the parser, so every chunk decodes.
+            let n = Base64.decode(UnsafeRawBufferPointer(rebasing: text[offset..<end]), into: decodeScratch) ?? 0
+            dropped += call.pipeline.writeUplink(UnsafeRawBufferPointer(rebasing: decodeScratch[0..<n]), arrivalNanos: arrival)
+            offset = end
+        }
+        environment.stats.framesIn.wrappingIncrement(by: UInt64(payloadBytes / call.pipeline.graph.providerFormat.bytesPerFrame), ordering: .relaxed)
+        if dropped > 0 { environment.stats.framesDropped.wrappingIncrement(by: UInt64(dropped), ordering: .relaxed) }
+        call.thread.requestWake()
+    }
+
+    private func handleStart(_ start: TwilioStart) {
+        guard let context else { return }
+        guard start.encoding == "audio/x-mulaw", start.sampleRateHz == 8000, start.channels == 1 else {
+            reject(.unsupportedMediaFormat("\(start.encoding) \(start.sampleRateHz) Hz \(start.channels) ch"))
+            close(code: .unacceptableData)
+            return
+        }
+        let callID = environment.registry.makeCallID()
+        var callLogger = environment.logger
+        callLogger[metadataKey: "call"] = "\(callID)"
+        let pipeline: CallPipeline
+        let thread: MediaThread
+        do {
+            pipeline = try CallPipeline(callID: callID, spec: environment.graph, providerFormat: .telephonyMuLaw,
+                                        configuration: environment.callConfiguration)
+            thread = try environment.pool.attach(pipeline)
+        } catch {
+            callLogger.error("call refused", metadata: ["error": "\(error)", "callSid": "\(start.callSid)"])
+            close(code: .unexpectedServerError)
+            return
+        }
+        let record = CallRecord(callID: callID, provider: "twilio", callSid: start.callSid, streamSid: start.streamSid,
+                                accountSid: start.accountSid, customParameters: start.customParameters,
+                                mediaThread: thread.index, startedNanos: MediaClock.nanos())
+        let call = ActiveCall(record: record, pipeline: pipeline, thread: thread, logger: callLogger)
+        logger = callLogger
+        state = .active(call)
+        environment.registry.add(record)
+        environment.stats.callsStarted.wrappingIncrement(ordering: .relaxed)
+        sendScratch = .allocate(byteCount: pipeline.graph.providerFormat.bytesPerFrame * Self.maxFramesPerMessage, alignment: 16)
+        callLogger.info("call started", metadata: [
+            "callSid": "\(start.callSid)", "streamSid": "\(start.streamSid)", "graph": "\(environment.graph.name)",
+            "media_thread": "\(thread.index)", "parameters": "\(start.customParameters)",
+        ])
+        let fd = dup(pipeline.ioWakeDescriptor)
+        NIOPipeBootstrap(group: context.eventLoop)
+            .channelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(DownlinkWakeHandler { [self] in downlinkWoken() })
+                }
+            }
+            .takingOwnershipOfDescriptor(input: fd)
+            .whenComplete { [self] result in
+                switch result {
+                case let .success(channel):
+                    call.wakeChannel = channel
+                    if case .finished = state { channel.close(promise: nil) }
+                case let .failure(error):
+                    call.logger.error("cannot watch the call's eventfd; ending the call", metadata: ["error": "\(error)"])
+                    close(code: .unexpectedServerError)
+                }
+            }
+    }
+
+    // MARK: Outbound
+
+    /// The media thread signalled: audio to send, or the call retired.
+    private func downlinkWoken() {
+        switch state {
+        case let .active(call):
+            call.pipeline.acknowledgeWake()
+            sendDownlink(call)
+        case let .ending(call):
+            finishIfRetired(call)
+        case .awaitingStart, .finished:
+            break
+        }
+    }
+
+    /// Sends every ready downlink frame, as `media` messages of up to 200 ms, while the socket is
+    /// writable (a slow peer leaves audio in the ring: back-pressure up to the media thread).
+    private func sendDownlink(_ call: ActiveCall) {
+        guard let context, let scratch = sendScratch else { return }
+        var sent = 0
+        while context.channel.isWritable {
+            var used = 0
+            let frames = call.pipeline.readDownlink(maxFrames: Self.maxFramesPerMessage) { bytes, _ in
+                UnsafeMutableRawBufferPointer(rebasing: scratch[used..<(used + bytes.count)]).copyMemory(from: bytes)
+                used += bytes.count
+            }
+            guard frames > 0 else { break }
+            let message = call.outbound.media(UnsafeRawBufferPointer(rebasing: scratch[0..<used]), allocator: context.channel.allocator)
+            context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: message)), promise: nil)
+            sent += frames
+        }
+        if sent > 0 {
+            context.flush()
+            environment.stats.framesOut.wrappingIncrement(by: UInt64(sent), ordering: .relaxed)
+        }
+    }
+
+    // MARK: Ending
+
+    /// Ends the call (idempotent): the media thread is asked to let go; `finishIfRetired` completes it.
+    private func endCall(reason: String) {
+        switch state {
+        case .awaitingStart:
+            state = .finished
+        case let .active(call):
+            call.endReason = reason
+            state = .ending(call)
+            call.thread.detach(call.pipeline)
+            finishIfRetired(call)
+        case .ending, .finished:
+            break
+        }
+    }
+
+    /// Releases everything once the media thread retired the call; otherwise checks again in 1 ms
+    /// (the wake-up can arrive a moment before the retirement flag is published).
+    private func finishIfRetired(_ call: ActiveCall) {
+        guard case .ending = state else { return }
+        guard call.pipeline.isRetired else {
+            eventLoop?.scheduleTask(in: .milliseconds(1)) { [self] in finishIfRetired(call) }
+            return
+        }
+        state = .finished
+        call.wakeChannel?.close(promise: nil)
+        let pipeline = call.pipeline
+        environment.stats.merge(pipeline)
+        let drops = pipeline.uplinkDrops + pipeline.downlinkDrops
+        environment.stats.framesDropped.wrappingIncrement(by: pipeline.downlinkDrops, ordering: .relaxed)
+        environment.stats.callsEnded.wrappingIncrement(ordering: .relaxed)
+        environment.registry.remove(call.record.callID)
+        let latency = pipeline.serverLatency
+        call.logger.info("call ended", metadata: [
+            "reason": "\(call.endReason)",
+            "frames": "\(pipeline.framesProcessed)",
+            "dropped": "\(drops)",
+            "seconds": "\(Double(MediaClock.nanos() - call.record.startedNanos) / 1e9)",
+            "latency_p50_us": "\(Double(latency.nanos(atPercentile: 50)) / 1000)",
+            "latency_p99_us": "\(Double(latency.nanos(atPercentile: 99)) / 1000)",
+        ])
+    }
+
+    // MARK: Errors
+
+    private func reject(_ error: ProviderProtocolError) {
+        environment.stats.rejected(error)
+        log("message rejected", ["reason": "\(error)"])
+    }
+
+    /// Warning for the first few per socket, debug after, so a flood cannot flood the log.
+    private func log(_ message: Logger.Message, _ metadata: Logger.Metadata) {
+        loudLogs += 1
+        if loudLogs <= Self.loudLogLimit {
+            logger.warning(message, metadata: metadata)
+        } else {
+            logger.debug(message, metadata: metadata)
+        }
+    }
+
+    private func close(code: WebSocketErrorCode) {
+        guard let context else { return }
+        endCall(reason: "closed by voiced (\(code))")
+        var data = context.channel.allocator.buffer(capacity: 2)
+        data.write(webSocketErrorCode: code)
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)))
+            .whenComplete { _ in context.close(promise: nil) }
+    }
+}

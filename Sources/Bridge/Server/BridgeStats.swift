@@ -1,0 +1,44 @@
+import Atomics
+import MediaGraph
+import Synchronization
+
+/// Daemon-wide counters and latency, for `/stats`, logs and tests.
+///
+/// - Threading: counters are atomics (relaxed: statistics order nothing); the latency histogram is
+///   merged under a mutex when a call ends. Any thread except media threads.
+public final class BridgeStats: Sendable {
+    public let connectionsOpen = ManagedAtomic<Int>(0)
+    public let callsStarted = ManagedAtomic<Int>(0)
+    public let callsEnded = ManagedAtomic<Int>(0)
+    public let framesIn = ManagedAtomic<UInt64>(0)
+    public let framesOut = ManagedAtomic<UInt64>(0)
+    /// Frames lost inside voiced (a full ring), summed over ended and live calls' reports.
+    public let framesDropped = ManagedAtomic<UInt64>(0)
+    public let silenceFramesInserted = ManagedAtomic<UInt64>(0)
+    public let messagesRejected = ManagedAtomic<UInt64>(0)
+    public let unknownEvents = ManagedAtomic<UInt64>(0)
+    public let dtmfDigits = ManagedAtomic<UInt64>(0)
+    private let rejectionsByReason = Mutex<[String: UInt64]>([:])
+    private let latency = Mutex<(server: LatencyHistogram, nodes: [String: LatencyHistogram])>((LatencyHistogram(), [:]))
+
+    public init() {}
+
+    func rejected(_ error: ProviderProtocolError) {
+        messagesRejected.wrappingIncrement(ordering: .relaxed)
+        rejectionsByReason.withLock { $0[error.metricLabel, default: 0] += 1 }
+    }
+
+    /// Rejected messages by ``ProviderProtocolError/metricLabel``.
+    public var rejections: [String: UInt64] { rejectionsByReason.withLock { $0 } }
+
+    /// Folds a retired call's histograms into the daemon's.
+    func merge(_ call: CallPipeline) {
+        latency.withLock { totals in
+            totals.server.add(call.serverLatency)
+            for (node, histogram) in call.graph.nodeTimings { totals.nodes[node, default: LatencyHistogram()].add(histogram) }
+        }
+    }
+
+    /// Per-frame in-server latency (arrival → reply queued) and per-node processing time over every ended call.
+    public var latencySnapshot: (server: LatencyHistogram, nodes: [String: LatencyHistogram]) { latency.withLock { $0 } }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import MediaGraph
+
+/// What the HTTP side answers, independent of NIO: which paths are WebSocket media endpoints and
+/// the control-plane documents.
+///
+/// - Threading: any thread (reads thread-safe registry and stats).
+struct Routes: Sendable {
+    let registry: CallRegistry
+    let stats: BridgeStats
+    let pool: MediaThreadPool
+
+    /// `/twilio`, or `/twilio/<anything>` (a path segment may carry a token; query strings are ignored).
+    static func isTwilioMedia(_ uri: String) -> Bool {
+        let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        return path == "/twilio" || path.hasPrefix("/twilio/")
+    }
+
+    /// Status, content type and body for a GET of `path`.
+    func respond(to uri: String) -> (status: Int, contentType: String, body: String) {
+        let path = String(uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+        switch path {
+        case "/health", "/ready":
+            return (200, "text/plain", "ok\n")
+        case "/stats":
+            return (200, "application/json", statsJSON())
+        case _ where Self.isTwilioMedia(path):
+            return (426, "text/plain", "this is a WebSocket endpoint: connect with an Upgrade: websocket request\n")
+        default:
+            return (404, "text/plain", "not found: \(path)\n")
+        }
+    }
+
+    /// The `/stats` document.
+    struct StatsReport: Codable {
+        struct Latency: Codable {
+            var frames: UInt64
+            var p50Us: Double
+            var p99Us: Double
+            var maxUs: Double
+            init(_ h: LatencyHistogram) {
+                frames = h.count
+                p50Us = Double(h.nanos(atPercentile: 50)) / 1000
+                p99Us = Double(h.nanos(atPercentile: 99)) / 1000
+                maxUs = Double(h.maxNanos) / 1000
+            }
+        }
+        var activeCalls: Int
+        var attachedToMediaThreads: Int
+        var connectionsOpen: Int
+        var callsStarted: Int
+        var callsEnded: Int
+        var framesIn: UInt64
+        var framesOut: UInt64
+        var framesDropped: UInt64
+        var silenceFramesInserted: UInt64
+        var messagesRejected: UInt64
+        var rejectionsByReason: [String: UInt64]
+        var unknownEvents: UInt64
+        var mediaThreadWakeups: [UInt64]
+        /// Over ended calls: provider frame arrival → reply queued for the socket.
+        var serverLatency: Latency
+        var nodeLatency: [String: Latency]
+    }
+
+    func report() -> StatsReport {
+        let latency = stats.latencySnapshot
+        return StatsReport(
+            activeCalls: registry.count,
+            attachedToMediaThreads: pool.attachedCalls,
+            connectionsOpen: stats.connectionsOpen.load(ordering: .relaxed),
+            callsStarted: stats.callsStarted.load(ordering: .relaxed),
+            callsEnded: stats.callsEnded.load(ordering: .relaxed),
+            framesIn: stats.framesIn.load(ordering: .relaxed),
+            framesOut: stats.framesOut.load(ordering: .relaxed),
+            framesDropped: stats.framesDropped.load(ordering: .relaxed),
+            silenceFramesInserted: stats.silenceFramesInserted.load(ordering: .relaxed),
+            messagesRejected: stats.messagesRejected.load(ordering: .relaxed),
+            rejectionsByReason: stats.rejections,
+            unknownEvents: stats.unknownEvents.load(ordering: .relaxed),
+            mediaThreadWakeups: pool.threads.map(\.wakeups),
+            serverLatency: .init(latency.server),
+            nodeLatency: latency.nodes.mapValues(StatsReport.Latency.init))
+    }
+
+    private func statsJSON() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = (try? encoder.encode(report())) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}

@@ -1,0 +1,127 @@
+import Logging
+import MediaGraph
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+
+/// The daemon's network side: one port serving provider WebSockets (`/twilio`) and the control
+/// plane (`/health`, `/ready`, `/stats`).
+///
+/// - Threading: `start`/`stop` may be called from any thread (not a media thread); connections run on
+///   the NIO event loops; calls run on the ``MediaThreadPool``.
+/// - Ownership: owns the event loop group, the media threads, the registry and the stats.
+public final class VoicedServer: @unchecked Sendable {
+    // @unchecked Sendable: `channel` is set once by start() before it returns and read after.
+
+    /// Everything `voiced serve` can set.
+    public struct Configuration: Sendable {
+        /// Address to bind: default `0.0.0.0`.
+        public var host: String = "0.0.0.0"
+        /// TCP port: default 8080; 0 picks a free one (see ``VoicedServer/port``).
+        public var port: Int = 8080
+        /// The agent every call talks to: default and, for now, only `echo`.
+        public var agent: String = "echo"
+        /// The graph every call runs: default `passthrough`.
+        public var graph: GraphSpec = .passthrough
+        /// Media threads: default one per core.
+        public var mediaThreads: Int = System.coreCount
+        /// NIO event loops for sockets: default one per core.
+        public var ioThreads: Int = System.coreCount
+        /// Largest WebSocket message accepted: default 64 KiB (a Twilio frame is far smaller).
+        public var maxMessageBytes: Int = 1 << 16
+        /// Most calls per media thread: default 2048.
+        public var maxCallsPerThread: Int = 2048
+        /// Ring sizes and gap cap per call.
+        public var call = CallPipeline.Configuration()
+
+        public init() {}
+    }
+
+    /// Agents `--agent` accepts today.
+    public static let agents = ["echo"]
+
+    public let configuration: Configuration
+    public let registry = CallRegistry()
+    public let stats = BridgeStats()
+    public let pool: MediaThreadPool
+    private let group: MultiThreadedEventLoopGroup
+    private let logger: Logger
+    private var channel: Channel?
+
+    public init(configuration: Configuration, logger: Logger = Logger(label: "voiced")) throws {
+        guard Self.agents.contains(configuration.agent) else {
+            throw ServerError.unknownAgent(configuration.agent)
+        }
+        self.configuration = configuration
+        self.logger = logger
+        pool = try MediaThreadPool(count: configuration.mediaThreads, maxCallsPerThread: configuration.maxCallsPerThread)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.ioThreads))
+    }
+
+    /// The bound port (useful with port 0). Nil before `start`.
+    public var port: Int? { channel?.localAddress?.port }
+
+    /// Binds and starts accepting connections.
+    public func start() async throws {
+        let environment = TwilioSession.Environment(
+            registry: registry, stats: stats, pool: pool, graph: configuration.graph,
+            callConfiguration: configuration.call, logger: logger)
+        let maxMessageBytes = configuration.maxMessageBytes
+        let routes = Routes(registry: registry, stats: stats, pool: pool)
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                let upgrader = NIOWebSocketServerUpgrader(
+                    maxFrameSize: maxMessageBytes,
+                    automaticErrorHandling: true,
+                    shouldUpgrade: { channel, head in
+                        channel.eventLoop.makeSucceededFuture(Routes.isTwilioMedia(head.uri) ? HTTPHeaders() : nil)
+                    },
+                    upgradePipelineHandler: { channel, _ in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandlers([
+                                NIOWebSocketFrameAggregator(
+                                    minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 64,
+                                    maxAccumulatedFrameSize: maxMessageBytes),
+                                TwilioSession(environment: environment),
+                            ])
+                        }
+                    })
+                let http = ControlHTTPHandler(routes: routes)
+                return channel.pipeline.configureHTTPServerPipeline(
+                    withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
+                        context.pipeline.syncOperations.removeHandler(http, promise: nil)
+                    })
+                ).flatMapThrowing {
+                    try channel.pipeline.syncOperations.addHandler(http)
+                }
+            }
+        channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+        logger.info("voiced listening", metadata: [
+            "address": "\(channel?.localAddress?.description ?? "?")", "agent": "\(configuration.agent)",
+            "graph": "\(configuration.graph.name)", "media_threads": "\(pool.threads.count)",
+        ])
+    }
+
+    /// Stops accepting, closes every connection (ending their calls), then stops the threads.
+    public func stop() async throws {
+        try? await channel?.close()
+        try await group.shutdownGracefully()
+        pool.stop()
+    }
+}
+
+/// Why the server cannot start.
+public enum ServerError: Error, CustomStringConvertible {
+    /// `--agent` names no built-in agent.
+    case unknownAgent(String)
+
+    public var description: String {
+        switch self {
+        case let .unknownAgent(name): "no agent named '\(name)' (known: \(VoicedServer.agents.joined(separator: ", ")))"
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import MediaGraph
+
+/// One call on its own media thread, driven frame by frame from the calling thread: what the
+/// benchmarks and graph tests use to push a frame through the real rings, wake-up and graph.
+///
+/// - Threading: `roundTrip` and `close` from one thread at a time (it plays the call's I/O thread).
+public final class EchoHarness {
+    public let thread: MediaThread
+    public let call: CallPipeline
+
+    public init(spec: GraphSpec, callID: UInt64 = 1) throws {
+        thread = try MediaThread(index: 0, maxCalls: 1)
+        call = try CallPipeline(callID: callID, spec: spec, providerFormat: .telephonyMuLaw)
+        try thread.attach(call)
+    }
+
+    /// Sends one 20 ms provider frame and spins until its reply is back; returns the reply's first byte.
+    public func roundTrip(_ frame: [UInt8]) -> UInt8 {
+        _ = frame.withUnsafeBytes { call.writeUplink($0, arrivalNanos: MediaClock.nanos()) }
+        thread.requestWake()
+        var first: UInt8 = 0
+        while true {
+            call.acknowledgeWake()
+            if call.readDownlink(maxFrames: 1, { bytes, _ in first = bytes[0] }) == 1 { return first }
+        }
+    }
+
+    /// Detaches the call and stops the thread.
+    public func close() {
+        thread.detach(call)
+        while !call.isRetired {}
+        thread.stop()
+    }
+}

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Bridge
+import Foundation
+import Logging
+import MediaGraph
+import NIOCore
+
+/// `voiced serve`: runs the daemon until SIGINT or SIGTERM.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the media server.",
+        discussion: """
+            Serves provider WebSockets and the control plane on one port:
+              /twilio     Twilio Media Streams (<Connect><Stream url="wss://HOST/twilio">); /twilio/<token> too
+              /health     liveness, /ready readiness (plain text "ok")
+              /stats      live counters and latency percentiles (JSON)
+            Every flag can also be set from the environment (the flag wins): VOICED_HOST, VOICED_PORT,
+            VOICED_AGENT, VOICED_GRAPH, VOICED_MEDIA_THREADS, VOICED_IO_THREADS, VOICED_LOG_LEVEL.
+            """)
+
+    @Option(help: "Address to bind. (env: VOICED_HOST; default: 0.0.0.0)")
+    var host: String?
+
+    @Option(help: "TCP port; 0 picks a free one. (env: VOICED_PORT; default: 8080)")
+    var port: Int?
+
+    @Option(help: "Agent every call talks to: \(VoicedServer.agents.joined(separator: ", ")). echo returns each caller frame once it has passed through the graph. (env: VOICED_AGENT; default: echo)")
+    var agent: String?
+
+    @Option(help: "Graph preset every call runs: \(GraphSpec.presets.keys.sorted().joined(separator: ", ")). See docs/graphs.md. (env: VOICED_GRAPH; default: passthrough)")
+    var graph: String?
+
+    @Option(help: "Dedicated media threads. (env: VOICED_MEDIA_THREADS; default: one per core)")
+    var mediaThreads: Int?
+
+    @Option(help: "Socket (NIO event loop) threads. (env: VOICED_IO_THREADS; default: one per core)")
+    var ioThreads: Int?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical. (env: VOICED_LOG_LEVEL; default: info)")
+    var logLevel: String?
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        var config = VoicedServer.Configuration()
+        config.host = host ?? env["VOICED_HOST"] ?? config.host
+        config.port = try port ?? Self.integer(env, "VOICED_PORT") ?? config.port
+        config.agent = agent ?? env["VOICED_AGENT"] ?? config.agent
+        config.graph = try GraphSpec.preset(named: graph ?? env["VOICED_GRAPH"] ?? config.graph.name)
+        config.mediaThreads = try mediaThreads ?? Self.integer(env, "VOICED_MEDIA_THREADS") ?? config.mediaThreads
+        config.ioThreads = try ioThreads ?? Self.integer(env, "VOICED_IO_THREADS") ?? config.ioThreads
+        guard (0...65535).contains(config.port) else { throw ValidationError("--port must be 0…65535, got \(config.port)") }
+        guard config.mediaThreads >= 1, config.ioThreads >= 1 else { throw ValidationError("thread counts must be at least 1") }
+        let levelName = logLevel ?? env["VOICED_LOG_LEVEL"] ?? "info"
+        guard let level = Logger.Level(rawValue: levelName) else { throw ValidationError("unknown log level '\(levelName)'") }
+
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        FileDescriptorLimit.raiseToHardLimit()
+        let server = try VoicedServer(configuration: config, logger: Logger(label: "voiced"))
+        try await server.start()
+        if let port = server.port { print("voiced listening on \(config.host):\(port)") }
+        await ShutdownSignal.wait()
+        Logger(label: "voiced").info("shutting down", metadata: ["active_calls": "\(server.registry.count)"])
+        try await server.stop()
+    }
+
+    private static func integer(_ env: [String: String], _ name: String) throws -> Int? {
+        guard let text = env[name] else { return nil }
+        guard let value = Int(text) else { throw ValidationError("\(name) must be an integer, got '\(text)'") }
+        return value
+    }
+}
