@@ -1,0 +1,74 @@
+import Bridge
+import Foundation
+import Logging
+import NIOPosix
+
+/// A real voiced daemon on 127.0.0.1 with a free port, plus an event loop group for clients.
+public final class TestServer: Sendable {
+    public let server: VoicedServer
+    public let port: Int
+    public let clients: MultiThreadedEventLoopGroup
+
+    public init(configure: (inout VoicedServer.Configuration) -> Void = { _ in }) async throws {
+        var config = VoicedServer.Configuration()
+        config.host = "127.0.0.1"
+        config.port = 0
+        config.mediaThreads = 2
+        config.ioThreads = 2
+        configure(&config)
+        var logger = Logger(label: "voiced-test")
+        logger.logLevel = ProcessInfo.processInfo.environment["VOICED_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+        server = try VoicedServer(configuration: config, logger: logger)
+        try await server.start()
+        port = server.port!
+        clients = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    }
+
+    /// A new fake Twilio call connected to `/twilio`.
+    public func call(path: String = "/twilio") async throws -> TwilioTestCall {
+        try await TwilioTestCall.connect(port: port, path: path, group: clients)
+    }
+
+    /// Waits until no call, media-thread slot or connection is left, or `timeout` passes; returns
+    /// whether everything was released.
+    public func waitUntilIdle(timeout: Duration = .seconds(5)) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if server.registry.count == 0, server.pool.attachedCalls == 0,
+               server.stats.connectionsOpen.load(ordering: .relaxed) == 0 { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return false
+    }
+
+    public func stop() async throws {
+        try await clients.shutdownGracefully()
+        try await server.stop()
+    }
+}
+
+/// The speech scripts/make-test-audio makes, as 20 ms μ-law frames.
+public enum TestSpeech {
+    /// The repository root (where Package.swift is), found from this file's path.
+    public static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    /// Every frame of TestAudio/speech-8k-mulaw.wav, making it first if it is missing.
+    public static func frames() throws -> [[UInt8]] {
+        let path = repositoryRoot.appendingPathComponent("TestAudio/speech-8k-mulaw.wav").path
+        if !FileManager.default.fileExists(atPath: path) {
+            let make = Process()
+            make.executableURL = repositoryRoot.appendingPathComponent("scripts/make-test-audio")
+            try make.run()
+            make.waitUntilExit()
+        }
+        return try WAVFile(path: path).muLawFrames()
+    }
+
+    /// What an echo of `frames` returns: the bytes themselves, except μ-law negative zero (0x7F),
+    /// which G.711 decode → encode turns into 0xFF (shared/protocols.md §6.2).
+    public static func echoed(_ frames: [[UInt8]]) -> [UInt8] {
+        frames.flatMap { $0 }.map { $0 == 0x7F ? 0xFF : $0 }
+    }
+}
