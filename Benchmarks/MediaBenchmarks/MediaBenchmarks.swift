@@ -10,8 +10,11 @@ let benchmarks: @Sendable () -> Void = {
     let zeroMallocs: [BenchmarkMetric: BenchmarkThresholds] = [
         .mallocCountTotal: .init(absolute: [.p0: 0, .p50: 0, .p90: 0, .p100: 0]),
     ]
+    // CI checks only what is deterministic on a shared 2-core machine (mallocs; instructions where
+    // perf events exist); a developer run also reports time.
+    let deterministic = ProcessInfo.processInfo.environment["VOICED_BENCH_DETERMINISTIC"] != nil
     Benchmark.defaultConfiguration = .init(
-        metrics: [.wallClock, .cpuTotal, .instructions, .mallocCountTotal],
+        metrics: deterministic ? [.mallocCountTotal] : [.wallClock, .cpuTotal, .instructions, .mallocCountTotal],
         scalingFactor: .kilo,
         maxDuration: .seconds(2),
         maxIterations: 1_000,

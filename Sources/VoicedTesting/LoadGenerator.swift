@@ -240,18 +240,8 @@ private final class Shard: @unchecked Sendable {
         guard frame.opcode == .text else { return }
         let now = Self.now()
         frame.unmaskedData.withUnsafeReadableBytes { bytes in
-            guard (try? tape.parse(bytes)) != nil else { return }
-            var payload = -1
-            try? tape.forEachMember(of: 0) { key, value throws(ProviderProtocolError) in
-                if tape.equals(key, "media") {
-                    try tape.forEachMember(of: value) { k, v throws(ProviderProtocolError) in if tape.equals(k, "payload") { payload = v } }
-                }
-            }
-            guard payload >= 0 else { return }
-            let text = tape.raw(payload)
-            var n = text.count / 4 * 3
-            if text.last == UInt8(ascii: "=") { n -= 1 }
-            if text.count > 1, text[text.count - 2] == UInt8(ascii: "=") { n -= 1 }
+            guard (try? tape.parse(bytes)) != nil, let payload = tape.outboundMediaPayload() else { return }
+            let n = Base64.decodedCount(tape.raw(payload))
             call.bytesReturned += n
             while (call.framesReturned + 1) * 160 <= call.bytesReturned, call.framesReturned < call.next {
                 rtt.record((now - call.sendTimes[call.framesReturned]) / 1000)

@@ -3,7 +3,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOWebSocket
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// One fake Twilio call over a real WebSocket, recording everything the server sends back.
 ///
@@ -24,7 +24,7 @@ public final class TwilioTestCall: Sendable {
     public let messages: TwilioMessages
     public let client: WebSocketClient
     private let box: ReceivedBox
-    private let sequence = Mutex(1)
+    private let sequence = NIOLockedValueBox(1)
 
     private init(messages: TwilioMessages, client: WebSocketClient, box: ReceivedBox) {
         self.messages = messages
@@ -38,14 +38,14 @@ public final class TwilioTestCall: Sendable {
         let client = try await WebSocketClient.connect(host: "127.0.0.1", port: port, path: path, group: group) { frame in
             box.handle(frame)
         }
-        client.channel.closeFuture.whenComplete { _ in box.state.withLock { $0.closed = true } }
+        client.channel.closeFuture.whenComplete { _ in box.state.withLockedValue { $0.closed = true } }
         return TwilioTestCall(messages: .random(), client: client, box: box)
     }
 
-    public var received: Received { box.state.withLock { $0 } }
+    public var received: Received { box.state.withLockedValue { $0 } }
 
     /// Next `sequenceNumber`.
-    public func nextSequence() -> Int { sequence.withLock { $0 += 1; return $0 } }
+    public func nextSequence() -> Int { sequence.withLockedValue { $0 += 1; return $0 } }
 
     public func sendConnectedAndStart(parameters: [String: String] = [:]) {
         client.send(text: messages.connected)
@@ -84,8 +84,8 @@ public final class TwilioTestCall: Sendable {
 
 /// What the event loop records and the test reads.
 private final class ReceivedBox: Sendable {
-    let state = Mutex(TwilioTestCall.Received())
-    private let tape = Mutex(JSONTape(maxTokens: 64))
+    let state = NIOLockedValueBox(TwilioTestCall.Received())
+    private let tape = NIOLockedValueBox(JSONTape(maxTokens: 64))
 
     func handle(_ frame: WebSocketFrame) {
         switch frame.opcode {
@@ -93,22 +93,15 @@ private final class ReceivedBox: Sendable {
             let data = frame.unmaskedData
             let text = String(buffer: data)
             var audio: [UInt8]?
-            tape.withLock { tape in
+            tape.withLockedValue { tape in
                 data.withUnsafeReadableBytes { bytes in
-                    guard (try? tape.parse(bytes)) != nil else { return }
-                    var payload = -1
-                    try? tape.forEachMember(of: 0) { k, v throws(ProviderProtocolError) in
-                        if tape.equals(k, "media") {
-                            try tape.forEachMember(of: v) { k2, v2 throws(ProviderProtocolError) in if tape.equals(k2, "payload") { payload = v2 } }
-                        }
-                    }
-                    guard payload >= 0 else { return }
+                    guard (try? tape.parse(bytes)) != nil, let payload = tape.outboundMediaPayload() else { return }
                     let raw = tape.raw(payload)
                     var out = [UInt8](repeating: 0, count: Base64.maxDecodedCount(raw.count))
                     if let n = out.withUnsafeMutableBytes({ Base64.decode(raw, into: $0) }) { audio = Array(out[0..<n]) }
                 }
             }
-            state.withLock {
+            state.withLockedValue {
                 if let audio {
                     $0.audio += audio
                     $0.mediaMessages += 1
@@ -119,7 +112,7 @@ private final class ReceivedBox: Sendable {
         case .connectionClose:
             var data = frame.unmaskedData
             let code = data.readWebSocketErrorCode()
-            state.withLock { $0.closeCode = code }
+            state.withLockedValue { $0.closeCode = code }
         default:
             break
         }

@@ -46,7 +46,13 @@ public final class WebSocketClient: @unchecked Sendable {
                     try channel.pipeline.syncOperations.addHandler(requester)
                 }
             }
-        let channel = try await bootstrap.connect(host: host, port: port).get()
+        let channel: Channel
+        do {
+            channel = try await bootstrap.connect(host: host, port: port).get()
+        } catch {
+            upgraded.fail(error)
+            throw error
+        }
         channel.closeFuture.whenComplete { _ in upgraded.fail(ClientError.upgradeFailed) }
         try await upgraded.futureResult.get()
         return WebSocketClient(channel: channel)

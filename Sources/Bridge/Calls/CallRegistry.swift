@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The daemon's live calls, keyed by voiced call id.
 ///
@@ -9,24 +9,24 @@ import Synchronization
 ///   taken on a media thread).
 /// - Realtime: unsafe (locks); I/O and control threads only.
 public final class CallRegistry: Sendable {
-    private let calls = Mutex<[UInt64: CallRecord]>([:])
-    private let nextID = Mutex<UInt64>(1)
+    private let calls = NIOLockedValueBox<[UInt64: CallRecord]>([:])
+    private let nextID = NIOLockedValueBox<UInt64>(1)
 
     public init() {}
 
     /// A fresh call id.
     public func makeCallID() -> UInt64 {
-        nextID.withLock { id in
+        nextID.withLockedValue { id in
             defer { id += 1 }
             return id
         }
     }
 
-    public func add(_ record: CallRecord) { calls.withLock { $0[record.callID] = record } }
-    public func remove(_ callID: UInt64) { _ = calls.withLock { $0.removeValue(forKey: callID) } }
+    public func add(_ record: CallRecord) { calls.withLockedValue { $0[record.callID] = record } }
+    public func remove(_ callID: UInt64) { _ = calls.withLockedValue { $0.removeValue(forKey: callID) } }
 
-    public var count: Int { calls.withLock { $0.count } }
-    public func record(_ callID: UInt64) -> CallRecord? { calls.withLock { $0[callID] } }
+    public var count: Int { calls.withLockedValue { $0.count } }
+    public func record(_ callID: UInt64) -> CallRecord? { calls.withLockedValue { $0[callID] } }
     /// Every live call, oldest first.
-    public var snapshot: [CallRecord] { calls.withLock { Array($0.values) }.sorted { $0.callID < $1.callID } }
+    public var snapshot: [CallRecord] { calls.withLockedValue { Array($0.values) }.sorted { $0.callID < $1.callID } }
 }

@@ -13,6 +13,14 @@ public enum Base64 {
 
     /// Bytes `decode` may write for `encodedCount` characters.
     public static func maxDecodedCount(_ encodedCount: Int) -> Int { encodedCount / 4 * 3 }
+    /// Bytes `text` decodes to, from its length and padding alone (for well-formed text).
+    public static func decodedCount(_ text: UnsafeRawBufferPointer) -> Int {
+        var n = text.count / 4 * 3
+        if text.count >= 1, text[text.count - 1] == UInt8(ascii: "=") { n -= 1 }
+        if text.count >= 2, text[text.count - 2] == UInt8(ascii: "=") { n -= 1 }
+        return n
+    }
+
     /// Characters `encode` writes for `count` bytes.
     public static func encodedCount(_ count: Int) -> Int { (count + 2) / 3 * 4 }
 

@@ -1,6 +1,6 @@
 import Atomics
 import MediaGraph
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Daemon-wide counters and latency, for `/stats`, logs and tests.
 ///
@@ -18,27 +18,27 @@ public final class BridgeStats: Sendable {
     public let messagesRejected = ManagedAtomic<UInt64>(0)
     public let unknownEvents = ManagedAtomic<UInt64>(0)
     public let dtmfDigits = ManagedAtomic<UInt64>(0)
-    private let rejectionsByReason = Mutex<[String: UInt64]>([:])
-    private let latency = Mutex<(server: LatencyHistogram, nodes: [String: LatencyHistogram])>((LatencyHistogram(), [:]))
+    private let rejectionsByReason = NIOLockedValueBox<[String: UInt64]>([:])
+    private let latency = NIOLockedValueBox<(server: LatencyHistogram, nodes: [String: LatencyHistogram])>((LatencyHistogram(), [:]))
 
     public init() {}
 
     func rejected(_ error: ProviderProtocolError) {
         messagesRejected.wrappingIncrement(ordering: .relaxed)
-        rejectionsByReason.withLock { $0[error.metricLabel, default: 0] += 1 }
+        rejectionsByReason.withLockedValue { $0[error.metricLabel, default: 0] += 1 }
     }
 
     /// Rejected messages by ``ProviderProtocolError/metricLabel``.
-    public var rejections: [String: UInt64] { rejectionsByReason.withLock { $0 } }
+    public var rejections: [String: UInt64] { rejectionsByReason.withLockedValue { $0 } }
 
     /// Folds a retired call's histograms into the daemon's.
     func merge(_ call: CallPipeline) {
-        latency.withLock { totals in
+        latency.withLockedValue { totals in
             totals.server.add(call.serverLatency)
             for (node, histogram) in call.graph.nodeTimings { totals.nodes[node, default: LatencyHistogram()].add(histogram) }
         }
     }
 
     /// Per-frame in-server latency (arrival → reply queued) and per-node processing time over every ended call.
-    public var latencySnapshot: (server: LatencyHistogram, nodes: [String: LatencyHistogram]) { latency.withLock { $0 } }
+    public var latencySnapshot: (server: LatencyHistogram, nodes: [String: LatencyHistogram]) { latency.withLockedValue { $0 } }
 }

@@ -27,9 +27,9 @@ public final class Graph {
         }
     }
 
-    /// The provider's format (uplink input, downlink output).
+    /// The provider's format (uplink input, downlink output). Any thread.
     public var providerFormat: AudioFormat { uplink.inputFormat }
-    /// The agent's format (uplink output, downlink input).
+    /// The agent's format (uplink output, downlink input). Any thread.
     public var agentFormat: AudioFormat { uplink.outputFormat }
 
     /// Runs one provider frame through the uplink and, as the echo agent, straight back through the

@@ -31,6 +31,8 @@ final class NodeChain {
             (frames.baseAddress! + i).initialize(to: AudioFrame(format: format, storage: slice))
         }
         self.nodes = nodes
+        inputFormat = formats.first!
+        outputFormat = formats.last!
         self.timings = Array(repeating: LatencyHistogram(), count: nodes.count)
     }
 
@@ -40,8 +42,9 @@ final class NodeChain {
         storage.deallocate()
     }
 
-    var inputFormat: AudioFormat { frames[0].format }
-    var outputFormat: AudioFormat { frames[frames.count - 1].format }
+    /// Fixed at build; safe to read from any thread (unlike the frames, which the media thread writes).
+    let inputFormat: AudioFormat
+    let outputFormat: AudioFormat
 
     /// The frame the caller fills before `run()`.
     ///

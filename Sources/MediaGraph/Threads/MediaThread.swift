@@ -1,6 +1,5 @@
 import Atomics
 import CAudio
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -30,7 +29,7 @@ public final class MediaThread: @unchecked Sendable {
     private let wakeDescriptor: Int32
     private let timerDescriptor: Int32
     private let commands: FrameRing
-    private let commandLock = Mutex<Void>(())
+    private let commandLock = ProducerLock()
     private let wakeRequested = ManagedAtomic<Bool>(false)
     private let reserved = ManagedAtomic<Int>(0)
     private let attachedCounter = ManagedAtomic<Int>(0)
@@ -118,7 +117,7 @@ public final class MediaThread: @unchecked Sendable {
 
     private func send(_ kind: FrameRing.Kind, _ call: Unmanaged<CallPipeline>?) {
         let value = call.map { UInt64(UInt(bitPattern: $0.toOpaque())) } ?? 0
-        let pushed = commandLock.withLock { _ in commands.push(kind, value: value) }
+        let pushed = commandLock.withLock { commands.push(kind, value: value) }
         // The ring holds 2 × maxCalls + 1 commands and each call sends at most two.
         precondition(pushed, "media thread command ring overflow")
         if !wakeRequested.exchange(true, ordering: .acquiringAndReleasing) {

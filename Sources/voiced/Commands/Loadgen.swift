@@ -37,6 +37,9 @@ struct Loadgen: AsyncParsableCommand {
     @Option(help: "Also write the report as JSON to this file.")
     var json: String?
 
+    @Flag(help: "Exit 1 when any frame is lost (for CI).")
+    var failOnLoss = false
+
     func run() async throws {
         guard let parsed = URL(string: url), parsed.scheme == "ws", let host = parsed.host else {
             throw ValidationError("--url must look like ws://HOST:PORT/PATH (got \(url))")
@@ -66,6 +69,13 @@ struct Loadgen: AsyncParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(report).write(to: URL(fileURLWithPath: json))
         }
-        if report.callsConnected < calls { throw ExitCode(1) }
+        if report.callsConnected < calls {
+            print("error: only \(report.callsConnected) of \(calls) calls connected")
+            throw ExitCode(1)
+        }
+        if failOnLoss, report.framesLost > 0 {
+            print("error: \(report.framesLost) frames lost")
+            throw ExitCode(1)
+        }
     }
 }

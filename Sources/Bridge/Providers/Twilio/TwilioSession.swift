@@ -183,9 +183,7 @@ final class TwilioSession: ChannelInboundHandler {
             reject(.wrongStreamSid)
             return
         }
-        let payloadBytes = Base64.maxDecodedCount(media.payload.count)
-            - (media.payload.last == UInt8(ascii: "=") ? 1 : 0)
-            - (media.payload.count > 1 && media.payload[media.payload.count - 2] == UInt8(ascii: "=") ? 1 : 0)
+        let payloadBytes = Base64.decodedCount(media.payload)
         let gapMs = call.timeline.advance(timestampMs: media.timestampMs, payloadBytes: payloadBytes)
         if gapMs > 0 {
             let frames = call.pipeline.writeUplinkSilence(milliseconds: gapMs, arrivalNanos: arrival)
