@@ -28,7 +28,7 @@ let benchmarks: @Sendable () -> Void = {
     var ulaw = [UInt8](repeating: 0, count: 160)
     vd_ulaw_encode(pcm, &ulaw, 160)
 
-    Benchmark("G.711 μ-law decode+encode, one 20 ms frame") { benchmark in
+    Benchmark("g711-ulaw-decode-encode-20ms") { benchmark in
         var decoded = [Int16](repeating: 0, count: 160)
         var encoded = [UInt8](repeating: 0, count: 160)
         benchmark.startMeasurement()
@@ -43,7 +43,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("SPSC ring push+pop, one 160-byte frame") { benchmark in
+    Benchmark("spsc-ring-push-pop-160B") { benchmark in
         var cfg = vd_ring_config(slot_count: 64, slot_bytes: 160)
         var err: Int32 = 0
         let ring = vd_ring_create(&cfg, &err)!
@@ -57,8 +57,10 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("Echo frame through a call's graph on its media thread (passthrough)") { benchmark in
+    Benchmark("echo-frame-graph-media-thread-passthrough") { benchmark in
         let harness = try EchoHarness(spec: .passthrough)
+        // One frame first, so the new thread's start-up (naming it allocates) is done before measuring.
+        blackHole(harness.roundTrip(ulaw))
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             blackHole(harness.roundTrip(ulaw))
