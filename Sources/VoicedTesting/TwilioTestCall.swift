@@ -83,7 +83,8 @@ public final class TwilioTestCall: Sendable {
 }
 
 /// What the event loop records and the test reads.
-private final class ReceivedBox: Sendable {
+private final class ReceivedBox: @unchecked Sendable {
+    // @unchecked Sendable: both members are only touched under their locks.
     let state = NIOLockedValueBox(TwilioTestCall.Received())
     private let tape = NIOLockedValueBox(JSONTape(maxTokens: 64))
 

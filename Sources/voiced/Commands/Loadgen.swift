@@ -41,7 +41,7 @@ struct Loadgen: AsyncParsableCommand {
     var failOnLoss = false
 
     func run() async throws {
-        guard let parsed = URL(string: url), parsed.scheme == "ws", let host = parsed.host else {
+        guard let parsed = URL(string: url), parsed.scheme == "ws", let host = parsed.host, parsed.port != nil || !url.contains("://\(host):") else {
             throw ValidationError("--url must look like ws://HOST:PORT/PATH (got \(url))")
         }
         guard calls >= 1, seconds > 0 else { throw ValidationError("--calls and --seconds must be positive") }

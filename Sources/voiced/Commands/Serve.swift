@@ -61,7 +61,10 @@ struct Serve: AsyncParsableCommand {
         FileDescriptorLimit.raiseToHardLimit()
         let server = try VoicedServer(configuration: config, logger: Logger(label: "voiced"))
         try await server.start()
-        if let port = server.port { print("voiced listening on \(config.host):\(port)") }
+        if let port = server.port {
+            // Scripts read the bound port (useful with --port 0) from this line: write it unbuffered.
+            FileHandle.standardOutput.write(Data("voiced listening on \(config.host):\(port)\n".utf8))
+        }
         await ShutdownSignal.wait()
         Logger(label: "voiced").info("shutting down", metadata: ["active_calls": "\(server.registry.count)"])
         try await server.stop()
