@@ -6,20 +6,24 @@ import MediaGraph
 /// - Threading: `roundTrip` and `close` from one thread at a time (it plays the call's I/O thread).
 public final class EchoHarness {
     public let thread: MediaThread
+    public let doorbell: Doorbell
     public let call: CallPipeline
 
     public init(spec: GraphSpec, callID: UInt64 = 1) throws {
         thread = try MediaThread(index: 0, maxCalls: 1)
-        call = try CallPipeline(callID: callID, spec: spec, providerFormat: .telephonyMuLaw)
+        doorbell = try Doorbell(mediaThreads: 1, callsPerThread: 1)
+        call = try CallPipeline(callID: callID, spec: spec, providerFormat: .telephonyMuLaw, doorbell: doorbell)
         try thread.attach(call)
     }
 
-    /// Sends one 20 ms provider frame and spins until its reply is back; returns the reply's first byte.
+    /// Sends one 20 ms provider frame and spins until its reply is back, as the I/O side would:
+    /// drain the doorbell, re-arm, read. Returns the reply's first byte.
     public func roundTrip(_ frame: [UInt8]) -> UInt8 {
         _ = frame.withUnsafeBytes { call.writeUplink($0, arrivalNanos: MediaClock.nanos()) }
         thread.requestWake()
         var first: UInt8 = 0
         while true {
+            doorbell.drain { _, _ in }
             call.acknowledgeWake()
             if call.readDownlink(maxFrames: 1, { bytes, _ in first = bytes[0] }) == 1 { return first }
         }

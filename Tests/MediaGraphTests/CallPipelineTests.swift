@@ -15,6 +15,10 @@ import Testing
         var out: [[UInt8]] = []
         let deadline = ContinuousClock.now + timeout
         while out.count < frames, ContinuousClock.now < deadline {
+            call.doorbell.drain { id, event in
+                #expect(id == call.callID)
+                #expect(event == .ready)
+            }
             call.acknowledgeWake()
             _ = call.readDownlink { bytes, _ in out.append(Array(bytes)) }
             if out.count < frames { try await Task.sleep(for: .milliseconds(2)) }
@@ -24,13 +28,23 @@ import Testing
 
     static func retire(_ call: CallPipeline, from thread: MediaThread) async throws {
         thread.detach(call)
-        for _ in 0..<1000 where !call.isRetired { try await Task.sleep(for: .milliseconds(1)) }
+        var retired = false
+        for _ in 0..<1000 where !retired {
+            call.doorbell.drain { id, event in retired = retired || (id == call.callID && event == .retired) }
+            if !retired { try await Task.sleep(for: .milliseconds(1)) }
+        }
+        #expect(retired, "the doorbell announced the retirement")
         #expect(call.isRetired)
+    }
+
+    static func makeCall(_ id: UInt64, configuration: CallPipeline.Configuration = .init()) throws -> CallPipeline {
+        try CallPipeline(callID: id, spec: .passthrough, providerFormat: .telephonyMuLaw,
+                         doorbell: Doorbell(mediaThreads: 1, callsPerThread: 4), configuration: configuration)
     }
 
     @Test func echoReturnsEveryFrameIdenticalAndInOrder() async throws {
         let thread = try MediaThread(index: 0, maxCalls: 4)
-        let call = try CallPipeline(callID: 1, spec: .passthrough, providerFormat: .telephonyMuLaw)
+        let call = try Self.makeCall(1)
         try thread.attach(call)
         let sent = (0..<40).map(Self.frame)
         for f in sent {
@@ -48,7 +62,7 @@ import Testing
 
     @Test func payloadsOfAnySizeAreReassembledIntoFrames() async throws {
         let thread = try MediaThread(index: 0, maxCalls: 4)
-        let call = try CallPipeline(callID: 2, spec: .passthrough, providerFormat: .telephonyMuLaw)
+        let call = try Self.makeCall(2)
         try thread.attach(call)
         let stream = (0..<4).flatMap(Self.frame)
         var offset = 0
@@ -68,7 +82,7 @@ import Testing
         let thread = try MediaThread(index: 0, maxCalls: 4)
         var config = CallPipeline.Configuration()
         config.maxSilenceGapMs = 200
-        let call = try CallPipeline(callID: 3, spec: .passthrough, providerFormat: .telephonyMuLaw, configuration: config)
+        let call = try Self.makeCall(3, configuration: config)
         try thread.attach(call)
         #expect(call.writeUplinkSilence(milliseconds: 60, arrivalNanos: MediaClock.nanos()) == 3)
         #expect(call.writeUplinkSilence(milliseconds: 5_000, arrivalNanos: MediaClock.nanos()) == 10, "capped at 200 ms")
@@ -89,7 +103,7 @@ import Testing
         var config = CallPipeline.Configuration()
         config.uplinkFrames = 8
         config.downlinkFrames = 8
-        let call = try CallPipeline(callID: 4, spec: .passthrough, providerFormat: .telephonyMuLaw, configuration: config)
+        let call = try Self.makeCall(4, configuration: config)
         try thread.attach(call)
         var dropped = 0
         for i in 0..<40 {
@@ -109,8 +123,8 @@ import Testing
 
     @Test func aFullThreadRefusesCallsAndDetachFreesTheSlot() async throws {
         let thread = try MediaThread(index: 0, maxCalls: 1)
-        let a = try CallPipeline(callID: 5, spec: .passthrough, providerFormat: .telephonyMuLaw)
-        let b = try CallPipeline(callID: 6, spec: .passthrough, providerFormat: .telephonyMuLaw)
+        let a = try Self.makeCall(5)
+        let b = try Self.makeCall(6)
         try thread.attach(a)
         #expect(throws: MediaThreadError.full(maxCalls: 1)) { try thread.attach(b) }
         try await Self.retire(a, from: thread)
@@ -121,7 +135,7 @@ import Testing
 
     @Test func stoppingAThreadRetiresItsCalls() throws {
         let thread = try MediaThread(index: 0, maxCalls: 2)
-        let call = try CallPipeline(callID: 7, spec: .passthrough, providerFormat: .telephonyMuLaw)
+        let call = try Self.makeCall(7)
         try thread.attach(call)
         thread.stop()
         #expect(call.isRetired)

@@ -46,6 +46,7 @@ public final class VoicedServer: @unchecked Sendable {
     public let stats = BridgeStats()
     public let pool: MediaThreadPool
     private let group: MultiThreadedEventLoopGroup
+    private let loops: EventLoopCallsDirectory
     private let logger: Logger
     private var channel: Channel?
 
@@ -57,6 +58,12 @@ public final class VoicedServer: @unchecked Sendable {
         self.logger = logger
         pool = try MediaThreadPool(count: configuration.mediaThreads, maxCallsPerThread: configuration.maxCallsPerThread)
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.ioThreads))
+        var loops: [EventLoopCalls] = []
+        for loop in group.makeIterator() {
+            let doorbell = try Doorbell(mediaThreads: pool.threads.count, callsPerThread: configuration.maxCallsPerThread)
+            loops.append(EventLoopCalls(eventLoop: loop, doorbell: doorbell))
+        }
+        self.loops = EventLoopCallsDirectory(loops)
     }
 
     /// The bound port (useful with port 0). Nil before `start`.
@@ -64,8 +71,9 @@ public final class VoicedServer: @unchecked Sendable {
 
     /// Binds and starts accepting connections.
     public func start() async throws {
+        for calls in loops.all { try await calls.start().get() }
         let environment = TwilioSession.Environment(
-            registry: registry, stats: stats, pool: pool, graph: configuration.graph,
+            registry: registry, stats: stats, pool: pool, loops: loops, graph: configuration.graph,
             callConfiguration: configuration.call, logger: logger)
         let maxMessageBytes = configuration.maxMessageBytes
         let routes = Routes(registry: registry, stats: stats, pool: pool)
@@ -109,6 +117,7 @@ public final class VoicedServer: @unchecked Sendable {
     /// Stops accepting, closes every connection (ending their calls), then stops the threads.
     public func stop() async throws {
         try? await channel?.close()
+        for calls in loops.all { calls.eventLoop.execute { calls.stop() } }
         try await group.shutdownGracefully()
         pool.stop()
     }

@@ -1,12 +1,12 @@
 import Atomics
 import CAudio
 
-/// Everything one call holds on the media side: its graph, its two rings, and the wake-up the media
-/// thread uses to tell the call's I/O thread that downlink audio is ready.
+/// Everything one call holds on the media side: its graph and its two rings, plus the ``Doorbell``
+/// of the event loop that serves the call's socket.
 ///
 /// ```
 ///  I/O thread ── writeUplink ──► [uplink ring] ──► media thread: graph ──► [downlink ring] ── readDownlink ──► I/O thread
-///                                                       └─ signals ioWakeDescriptor (coalesced) ─┘
+///                                                       └─ rings the loop's doorbell (coalesced) ─┘
 /// ```
 ///
 /// - Threading: `writeUplink…`, `readDownlink`, `acknowledgeWake` and the counters are called on the
@@ -14,8 +14,9 @@ import CAudio
 ///   media thread the call is attached to (uplink consumer, downlink producer). `isRetired` may be
 ///   read anywhere.
 /// - Ownership: the I/O side (the Bridge's session) holds the only strong reference. A media thread
-///   holds the call unretained from attach until it sets `isRetired`, so the I/O side must keep the
-///   call alive until it sees `isRetired == true`; then every resource is released with the object.
+///   holds the call unretained from attach until it sets `isRetired` (and then posts `.retired` on
+///   the doorbell), so the I/O side must keep the call alive until it sees `isRetired == true`; then
+///   every resource is released with the object.
 /// - Realtime: `service()` is safe; the I/O-side members are allocation-free too.
 public final class CallPipeline: @unchecked Sendable {
     // @unchecked Sendable: each member is confined to one side as stated above; the sides meet only
@@ -40,9 +41,8 @@ public final class CallPipeline: @unchecked Sendable {
     let uplink: FrameRing
     /// Producer: media thread. Consumer: I/O thread.
     let downlink: FrameRing
-    /// An eventfd the media thread signals when downlink audio is ready or the call retired. The
-    /// pipeline owns it and closes it in deinit; the I/O side may watch a `dup` of it.
-    public let ioWakeDescriptor: Int32
+    /// Where the media thread announces downlink audio and retirement to the call's event loop.
+    public let doorbell: Doorbell
 
     private let outputPending = ManagedAtomic<Bool>(false)
     private let retired = ManagedAtomic<Bool>(false)
@@ -61,23 +61,19 @@ public final class CallPipeline: @unchecked Sendable {
     private var pendingSilenceFrames = 0
 
     /// Builds the graph and allocates the rings (control or I/O thread, not the media thread).
-    public init(callID: UInt64, spec: GraphSpec, providerFormat: AudioFormat, configuration: Configuration = .init()) throws {
+    public init(callID: UInt64, spec: GraphSpec, providerFormat: AudioFormat, doorbell: Doorbell,
+                configuration: Configuration = .init()) throws {
         self.callID = callID
+        self.doorbell = doorbell
         self.configuration = configuration
         graph = try Graph(spec: spec, providerFormat: providerFormat)
         frameBytes = providerFormat.bytesPerFrame
         uplink = try FrameRing(slots: configuration.uplinkFrames, slotBytes: frameBytes)
         downlink = try FrameRing(slots: configuration.downlinkFrames, slotBytes: frameBytes)
-        let fd = vd_eventfd_create()
-        guard fd >= 0 else { throw MediaThreadError.system("eventfd") }
-        ioWakeDescriptor = fd
         partial = .allocate(byteCount: frameBytes, alignment: 16)
     }
 
-    deinit {
-        partial.deallocate()
-        vd_fd_close(ioWakeDescriptor)
-    }
+    deinit { partial.deallocate() }
 
     // MARK: I/O side
 
@@ -128,11 +124,12 @@ public final class CallPipeline: @unchecked Sendable {
         return n
     }
 
-    /// Call before `readDownlink` when woken: re-arms the media thread's wake-up.
+    /// Call before `readDownlink` when the doorbell says `.ready`: re-arms the announcement.
     ///
     /// - Realtime: safe (I/O thread only).
     public func acknowledgeWake() {
-        // Acquire pairs with the media thread's release exchange in `signalOutput`.
+        // Sequentially consistent with the media thread's exchange in `claimAnnouncement`: either it
+        // sees false and posts again, or this side's next read sees what it pushed.
         outputPending.store(false, ordering: .sequentiallyConsistent)
     }
 
@@ -154,11 +151,11 @@ public final class CallPipeline: @unchecked Sendable {
     // MARK: Media side
 
     /// Drains the uplink ring through the graph into the downlink ring, as far as the downlink has
-    /// room (a full downlink leaves work in the uplink ring: back-pressure, never a block), and wakes
-    /// the I/O side if it produced anything.
+    /// room (a full downlink leaves work in the uplink ring: back-pressure, never a block). Returns
+    /// whether it produced anything.
     ///
     /// - Realtime: safe (media-thread only).
-    func service() {
+    func service() -> Bool {
         var produced = 0
         var room = downlink.free
         while room > 0 {
@@ -182,10 +179,9 @@ public final class CallPipeline: @unchecked Sendable {
             produced += 1
             room -= 1
         }
-        if produced > 0 {
-            framesProcessedCounter.wrappingIncrement(by: UInt64(produced), ordering: .relaxed)
-            signalOutput()
-        }
+        guard produced > 0 else { return false }
+        framesProcessedCounter.wrappingIncrement(by: UInt64(produced), ordering: .relaxed)
+        return true
     }
 
     /// μ-law silence (protocols.md §6.2). The uplink input of every graph is the provider's μ-law.
@@ -200,22 +196,20 @@ public final class CallPipeline: @unchecked Sendable {
         serverLatency.record(MediaClock.nanos() &- arrivalNanos)
     }
 
-    /// Wakes the I/O side once per batch: only the first signal after `acknowledgeWake` writes the eventfd.
-    ///
-    /// - Realtime: safe (one eventfd write at most).
-    private func signalOutput() {
-        if !outputPending.exchange(true, ordering: .sequentiallyConsistent) {
-            _ = vd_eventfd_signal(ioWakeDescriptor)
-        }
-    }
-
-    /// The media thread has dropped the call; the last thing it does with it. It signals first and
-    /// publishes `isRetired` last, because the I/O side may free the call (closing the eventfd) as soon
-    /// as it reads `true`; an I/O side woken before the store sees `false` and checks again shortly.
+    /// True when the I/O side has not been told about new output since its last `acknowledgeWake`:
+    /// the caller must then post `.ready` on the doorbell. At most one post per batch.
     ///
     /// - Realtime: safe (media-thread only).
-    func retire() {
-        _ = vd_eventfd_signal(ioWakeDescriptor)
+    func claimAnnouncement() -> Bool {
+        !outputPending.exchange(true, ordering: .sequentiallyConsistent)
+    }
+
+    /// The media thread has dropped the call. Publishes `isRetired` (release: everything the media
+    /// thread wrote, histograms included, is visible to whoever reads `true`); the caller then posts
+    /// `.retired` by call id, never touching the object again.
+    ///
+    /// - Realtime: safe (media-thread only).
+    func markRetired() {
         retired.store(true, ordering: .releasing)
     }
 }

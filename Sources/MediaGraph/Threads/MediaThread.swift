@@ -10,7 +10,8 @@ import Glibc
 /// It sleeps in `poll` on an eventfd (woken, coalesced, when any of its calls has input or a command
 /// arrives) and a 20 ms timerfd (the media clock tick, which also resumes calls that were waiting
 /// for downlink room). Each wake-up it applies pending attach/detach commands, then drains every
-/// call (batching: one wake serves every ready frame of every call).
+/// call (batching: one wake serves every ready frame of every call), posts each call that produced
+/// audio on its event loop's ``Doorbell``, and rings every doorbell it posted on once.
 ///
 /// - Threading: `attach`, `detach`, `requestWake` and `stop` may be called from any thread (commands
 ///   cross through an SPSC ring whose producer side is serialised by `commandLock`, which is never
@@ -18,7 +19,7 @@ import Glibc
 /// - Ownership: the thread holds attached calls unretained; their owners keep them alive until
 ///   `CallPipeline.isRetired`. The thread allocates its call table at init and never grows it.
 /// - Realtime: the loop is allocation-free, lock-free and log-free; its only syscalls are
-///   poll/read/write on its eventfd and timerfd and the calls' eventfds.
+///   poll/read/write on its eventfd and timerfd and the doorbells' eventfds.
 public final class MediaThread: @unchecked Sendable {
     // @unchecked Sendable: cross-thread members are atomics, the command ring (producers serialised
     // by commandLock) and immutable descriptors; the rest is touched only by the thread itself.
@@ -39,6 +40,10 @@ public final class MediaThread: @unchecked Sendable {
     // Media-thread state.
     private let calls: UnsafeMutableBufferPointer<Unmanaged<CallPipeline>>
     private var callCount = 0
+    /// Doorbells posted on during this wake-up, to ring once each at its end.
+    private let touched: UnsafeMutableBufferPointer<Unmanaged<Doorbell>>
+    private var touchedCount = 0
+    private static let maxTouched = 64
 
     /// Creates the descriptors and starts the thread.
     public init(index: Int, maxCalls: Int = 2048) throws(MediaThreadError) {
@@ -58,12 +63,14 @@ public final class MediaThread: @unchecked Sendable {
         wakeDescriptor = wake
         timerDescriptor = timer
         calls = .allocate(capacity: maxCalls)
+        touched = .allocate(capacity: Self.maxTouched)
         try start()
     }
 
     deinit {
         stop()
         calls.deallocate()
+        touched.deallocate()
         vd_fd_close(wakeDescriptor)
         vd_fd_close(timerDescriptor)
     }
@@ -87,7 +94,7 @@ public final class MediaThread: @unchecked Sendable {
         send(.attach, Unmanaged.passUnretained(call))
     }
 
-    /// Asks the thread to drop `call`; it sets `call.isRetired` and signals the call's eventfd when done.
+    /// Asks the thread to drop `call`; it sets `call.isRetired` and posts `.retired` on the call's doorbell.
     /// Call it exactly once per attached call.
     ///
     /// - Realtime: unsafe (takes a lock); never call it on a media thread.
@@ -153,12 +160,49 @@ public final class MediaThread: @unchecked Sendable {
             _ = wakeRequested.exchange(false, ordering: .acquiringAndReleasing)
             if !applyCommands() { break }
             for i in 0..<callCount {
-                calls[i]._withUnsafeGuaranteedRef { $0.service() }
+                calls[i]._withUnsafeGuaranteedRef { call in
+                    if call.service(), call.claimAnnouncement() { announce(.ready, call) }
+                }
             }
+            ringDoorbells()
         }
-        for i in 0..<callCount { calls[i]._withUnsafeGuaranteedRef { $0.retire() } }
+        for i in 0..<callCount { retire(calls[i]) }
         callCount = 0
         attachedCounter.store(0, ordering: .relaxed)
+        ringDoorbells()
+    }
+
+    /// Posts `event` for `call` on its doorbell, remembering the doorbell for `ringDoorbells`.
+    ///
+    /// - Realtime: media-thread only.
+    private func announce(_ event: Doorbell.Event, _ call: CallPipeline) {
+        let doorbell = Unmanaged.passUnretained(call.doorbell)
+        announce(event, callID: call.callID, on: doorbell)
+    }
+
+    private func announce(_ event: Doorbell.Event, callID: UInt64, on doorbell: Unmanaged<Doorbell>) {
+        guard doorbell._withUnsafeGuaranteedRef({ $0.post(from: index, callID: callID, event) }) else { return }
+        if touchedCount == Self.maxTouched { ringDoorbells() }
+        touched[touchedCount] = doorbell
+        touchedCount += 1
+    }
+
+    /// Signals each doorbell posted on since the last call, once.
+    ///
+    /// - Realtime: media-thread only (one eventfd write per doorbell).
+    private func ringDoorbells() {
+        for i in 0..<touchedCount { touched[i]._withUnsafeGuaranteedRef { $0.signal(from: index) } }
+        touchedCount = 0
+    }
+
+    /// Lets go of `call`: reads what the announcement needs, publishes `isRetired`, then posts by id
+    /// only (the owner may free the call the moment it reads `isRetired`).
+    ///
+    /// - Realtime: media-thread only.
+    private func retire(_ call: Unmanaged<CallPipeline>) {
+        let (callID, doorbell) = call._withUnsafeGuaranteedRef { ($0.callID, Unmanaged.passUnretained($0.doorbell)) }
+        call._withUnsafeGuaranteedRef { $0.markRetired() }
+        announce(.retired, callID: callID, on: doorbell)
     }
 
     /// Applies queued commands. Returns false on stop.
@@ -179,7 +223,7 @@ public final class MediaThread: @unchecked Sendable {
                     callCount -= 1
                     calls[i] = calls[callCount]
                 }
-                call._withUnsafeGuaranteedRef { $0.retire() }
+                retire(call)
                 reserved.wrappingDecrement(ordering: .relaxed)
             default:
                 return false

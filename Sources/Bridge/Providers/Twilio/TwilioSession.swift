@@ -20,10 +20,11 @@ import Glibc
 /// the socket with 1003; unknown events are counted and ignored.
 ///
 /// - Threading: every method runs on the channel's event loop.
-/// - Ownership: owns the ``CallPipeline`` until it is retired; owns the wake channel.
+/// - Ownership: owns the ``CallPipeline`` until it is retired; registered with its loop's
+///   ``EventLoopCalls`` meanwhile, which hands it the media thread's announcements.
 /// - Realtime: not a media-thread type; the per-`media` path does not allocate apart from NIO's
 ///   unmasking of the frame.
-final class TwilioSession: ChannelInboundHandler {
+final class TwilioSession: ChannelInboundHandler, DoorbellListener {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
@@ -32,6 +33,7 @@ final class TwilioSession: ChannelInboundHandler {
         var registry: CallRegistry
         var stats: BridgeStats
         var pool: MediaThreadPool
+        var loops: EventLoopCallsDirectory
         var graph: GraphSpec
         var callConfiguration: CallPipeline.Configuration
         var logger: Logger
@@ -41,17 +43,18 @@ final class TwilioSession: ChannelInboundHandler {
         let record: CallRecord
         let pipeline: CallPipeline
         let thread: MediaThread
+        let loopCalls: EventLoopCalls
         let outbound: TwilioOutbound
         let streamSid: [UInt8]
         var timeline: MediaTimeline
-        var wakeChannel: Channel?
         var logger: Logger
         var endReason = ""
 
-        init(record: CallRecord, pipeline: CallPipeline, thread: MediaThread, logger: Logger) {
+        init(record: CallRecord, pipeline: CallPipeline, thread: MediaThread, loopCalls: EventLoopCalls, logger: Logger) {
             self.record = record
             self.pipeline = pipeline
             self.thread = thread
+            self.loopCalls = loopCalls
             self.logger = logger
             outbound = TwilioOutbound(streamSid: record.streamSid)
             streamSid = Array(record.streamSid.utf8)
@@ -79,7 +82,6 @@ final class TwilioSession: ChannelInboundHandler {
     private var sendScratch: UnsafeMutableRawBufferPointer?
     private var state = State.awaitingStart
     private var context: ChannelHandlerContext?
-    private var eventLoop: EventLoop?
     private var logger: Logger
     private var loudLogs = 0
 
@@ -95,7 +97,6 @@ final class TwilioSession: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        eventLoop = context.eventLoop
         environment.stats.connectionsOpen.wrappingIncrement(ordering: .relaxed)
     }
 
@@ -206,7 +207,7 @@ final class TwilioSession: ChannelInboundHandler {
     }
 
     private func handleStart(_ start: TwilioStart) {
-        guard let context else { return }
+        guard let context, let loopCalls = environment.loops[context.eventLoop] else { return }
         guard start.encoding == "audio/x-mulaw", start.sampleRateHz == 8000, start.channels == 1 else {
             reject(.unsupportedMediaFormat("\(start.encoding) \(start.sampleRateHz) Hz \(start.channels) ch"))
             close(code: .unacceptableData)
@@ -219,7 +220,7 @@ final class TwilioSession: ChannelInboundHandler {
         let thread: MediaThread
         do {
             pipeline = try CallPipeline(callID: callID, spec: environment.graph, providerFormat: .telephonyMuLaw,
-                                        configuration: environment.callConfiguration)
+                                        doorbell: loopCalls.doorbell, configuration: environment.callConfiguration)
             thread = try environment.pool.attach(pipeline)
         } catch {
             callLogger.error("call refused", metadata: ["error": "\(error)", "callSid": "\(start.callSid)"])
@@ -229,9 +230,10 @@ final class TwilioSession: ChannelInboundHandler {
         let record = CallRecord(callID: callID, provider: "twilio", callSid: start.callSid, streamSid: start.streamSid,
                                 accountSid: start.accountSid, customParameters: start.customParameters,
                                 mediaThread: thread.index, startedNanos: MediaClock.nanos())
-        let call = ActiveCall(record: record, pipeline: pipeline, thread: thread, logger: callLogger)
+        let call = ActiveCall(record: record, pipeline: pipeline, thread: thread, loopCalls: loopCalls, logger: callLogger)
         logger = callLogger
         state = .active(call)
+        loopCalls.add(callID, self)
         environment.registry.add(record)
         environment.stats.callsStarted.wrappingIncrement(ordering: .relaxed)
         sendScratch = .allocate(byteCount: pipeline.graph.providerFormat.bytesPerFrame * Self.maxFramesPerMessage, alignment: 16)
@@ -239,37 +241,19 @@ final class TwilioSession: ChannelInboundHandler {
             "callSid": "\(start.callSid)", "streamSid": "\(start.streamSid)", "graph": "\(environment.graph.name)",
             "media_thread": "\(thread.index)", "parameters": "\(start.customParameters)",
         ])
-        let fd = dup(pipeline.ioWakeDescriptor)
-        NIOPipeBootstrap(group: context.eventLoop)
-            .channelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(DownlinkWakeHandler { [self] in downlinkWoken() })
-                }
-            }
-            .takingOwnershipOfDescriptor(input: fd)
-            .whenComplete { [self] result in
-                switch result {
-                case let .success(channel):
-                    call.wakeChannel = channel
-                    if case .finished = state { channel.close(promise: nil) }
-                case let .failure(error):
-                    call.logger.error("cannot watch the call's eventfd; ending the call", metadata: ["error": "\(error)"])
-                    close(code: .unexpectedServerError)
-                }
-            }
     }
 
     // MARK: Outbound
 
-    /// The media thread signalled: audio to send, or the call retired.
-    private func downlinkWoken() {
-        switch state {
-        case let .active(call):
+    /// The media thread announced audio to send, or that it let go of the call.
+    func doorbellRang(_ event: Doorbell.Event) {
+        switch (state, event) {
+        case let (.active(call), .ready):
             call.pipeline.acknowledgeWake()
             sendDownlink(call)
-        case let .ending(call):
+        case let (.ending(call), .retired):
             finishIfRetired(call)
-        case .awaitingStart, .finished:
+        default:
             break
         }
     }
@@ -298,7 +282,8 @@ final class TwilioSession: ChannelInboundHandler {
 
     // MARK: Ending
 
-    /// Ends the call (idempotent): the media thread is asked to let go; `finishIfRetired` completes it.
+    /// Ends the call (idempotent): the media thread is asked to let go; its `.retired` announcement
+    /// completes the call in `finishIfRetired`.
     private func endCall(reason: String) {
         switch state {
         case .awaitingStart:
@@ -313,16 +298,11 @@ final class TwilioSession: ChannelInboundHandler {
         }
     }
 
-    /// Releases everything once the media thread retired the call; otherwise checks again in 1 ms
-    /// (the wake-up can arrive a moment before the retirement flag is published).
+    /// Releases everything once the media thread retired the call.
     private func finishIfRetired(_ call: ActiveCall) {
-        guard case .ending = state else { return }
-        guard call.pipeline.isRetired else {
-            eventLoop?.scheduleTask(in: .milliseconds(1)) { [self] in finishIfRetired(call) }
-            return
-        }
+        guard case .ending = state, call.pipeline.isRetired else { return }
         state = .finished
-        call.wakeChannel?.close(promise: nil)
+        call.loopCalls.remove(call.record.callID)
         let pipeline = call.pipeline
         environment.stats.merge(pipeline)
         let drops = pipeline.uplinkDrops + pipeline.downlinkDrops
