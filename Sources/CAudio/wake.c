@@ -41,15 +41,18 @@ static int64_t drain_counter(int fd) {
 int64_t vd_eventfd_drain(int fd) { return drain_counter(fd); }
 int64_t vd_timerfd_drain(int fd) { return drain_counter(fd); }
 
+int vd_timerfd_set_period(int fd, uint64_t period_ns) {
+    if (period_ns == 0) return VD_EINVAL;
+    struct timespec period = {.tv_sec = (time_t)(period_ns / 1000000000u), .tv_nsec = (long)(period_ns % 1000000000u)};
+    struct itimerspec spec = {.it_interval = period, .it_value = period};
+    return timerfd_settime(fd, 0, &spec, NULL) == 0 ? VD_OK : VD_ESYS;
+}
+
 int vd_timerfd_create(uint64_t period_ns) {
     if (period_ns == 0) return VD_EINVAL;
     int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (fd < 0) return VD_ESYS;
-    struct itimerspec spec = {
-        .it_interval = {.tv_sec = (time_t)(period_ns / 1000000000u), .tv_nsec = (long)(period_ns % 1000000000u)},
-        .it_value = {.tv_sec = (time_t)(period_ns / 1000000000u), .tv_nsec = (long)(period_ns % 1000000000u)},
-    };
-    if (timerfd_settime(fd, 0, &spec, NULL) != 0) {
+    if (vd_timerfd_set_period(fd, period_ns) != VD_OK) {
         close(fd);
         return VD_ESYS;
     }

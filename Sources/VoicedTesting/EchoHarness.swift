@@ -10,7 +10,7 @@ public final class EchoHarness {
     public let call: CallPipeline
 
     public init(spec: GraphSpec, callID: UInt64 = 1) throws {
-        thread = try MediaThread(index: 0, maxCalls: 1)
+        thread = try MediaThread(index: 0, configuration: .init(maxCalls: 1))
         doorbell = try Doorbell(mediaThreads: 1, callsPerThread: 1)
         call = try CallPipeline(callID: callID, spec: spec, providerFormat: .telephonyMuLaw, doorbell: doorbell)
         try thread.attach(call)

@@ -43,7 +43,7 @@ import Testing
     }
 
     @Test func echoReturnsEveryFrameIdenticalAndInOrder() async throws {
-        let thread = try MediaThread(index: 0, maxCalls: 4)
+        let thread = try MediaThread(index: 0, configuration: .init(maxCalls: 4))
         let call = try Self.makeCall(1)
         try thread.attach(call)
         let sent = (0..<40).map(Self.frame)
@@ -61,7 +61,7 @@ import Testing
     }
 
     @Test func payloadsOfAnySizeAreReassembledIntoFrames() async throws {
-        let thread = try MediaThread(index: 0, maxCalls: 4)
+        let thread = try MediaThread(index: 0, configuration: .init(maxCalls: 4))
         let call = try Self.makeCall(2)
         try thread.attach(call)
         let stream = (0..<4).flatMap(Self.frame)
@@ -79,7 +79,7 @@ import Testing
     }
 
     @Test func gapsBecomeSilenceCappedAtTheLimit() async throws {
-        let thread = try MediaThread(index: 0, maxCalls: 4)
+        let thread = try MediaThread(index: 0, configuration: .init(maxCalls: 4))
         var config = CallPipeline.Configuration()
         config.maxSilenceGapMs = 200
         let call = try Self.makeCall(3, configuration: config)
@@ -99,7 +99,7 @@ import Testing
     /// A downlink nobody reads fills up; then the graph stops (back-pressure) and the uplink ring
     /// fills and drops, counted, without blocking anyone. Reading again resumes the flow.
     @Test func slowReaderCausesCountedDropsNotBlocking() async throws {
-        let thread = try MediaThread(index: 0, maxCalls: 4)
+        let thread = try MediaThread(index: 0, configuration: .init(maxCalls: 4))
         var config = CallPipeline.Configuration()
         config.uplinkFrames = 8
         config.downlinkFrames = 8
@@ -122,7 +122,7 @@ import Testing
     }
 
     @Test func aFullThreadRefusesCallsAndDetachFreesTheSlot() async throws {
-        let thread = try MediaThread(index: 0, maxCalls: 1)
+        let thread = try MediaThread(index: 0, configuration: .init(maxCalls: 1))
         let a = try Self.makeCall(5)
         let b = try Self.makeCall(6)
         try thread.attach(a)
@@ -134,7 +134,7 @@ import Testing
     }
 
     @Test func stoppingAThreadRetiresItsCalls() throws {
-        let thread = try MediaThread(index: 0, maxCalls: 2)
+        let thread = try MediaThread(index: 0, configuration: .init(maxCalls: 2))
         let call = try Self.makeCall(7)
         try thread.attach(call)
         thread.stop()

@@ -30,8 +30,8 @@ public final class VoicedServer: @unchecked Sendable {
         public var ioThreads: Int = System.coreCount
         /// Largest WebSocket message accepted: default 64 KiB (a Twilio frame is far smaller).
         public var maxMessageBytes: Int = 1 << 16
-        /// Most calls per media thread: default 2048.
-        public var maxCallsPerThread: Int = 2048
+        /// Calls per media thread and when they batch (see ``MediaThread/Configuration``).
+        public var mediaThread = MediaThread.Configuration()
         /// Ring sizes and gap cap per call.
         public var call = CallPipeline.Configuration()
 
@@ -56,11 +56,11 @@ public final class VoicedServer: @unchecked Sendable {
         }
         self.configuration = configuration
         self.logger = logger
-        pool = try MediaThreadPool(count: configuration.mediaThreads, maxCallsPerThread: configuration.maxCallsPerThread)
+        pool = try MediaThreadPool(count: configuration.mediaThreads, configuration: configuration.mediaThread)
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.ioThreads))
         var loops: [EventLoopCalls] = []
         for loop in group.makeIterator() {
-            let doorbell = try Doorbell(mediaThreads: pool.threads.count, callsPerThread: configuration.maxCallsPerThread)
+            let doorbell = try Doorbell(mediaThreads: pool.threads.count, callsPerThread: configuration.mediaThread.maxCalls)
             loops.append(EventLoopCalls(eventLoop: loop, doorbell: doorbell))
         }
         self.loops = EventLoopCallsDirectory(loops)

@@ -22,6 +22,8 @@ int64_t vd_eventfd_drain(int fd);
 
 /** A non-blocking periodic timerfd on CLOCK_MONOTONIC with period `period_ns` (> 0), or VD_ESYS / VD_EINVAL. */
 __attribute__((warn_unused_result)) int vd_timerfd_create(uint64_t period_ns);
+/** Changes a timerfd's period to `period_ns` (> 0), starting a period from now. Returns VD_OK, VD_EINVAL or VD_ESYS. */
+int vd_timerfd_set_period(int fd, uint64_t period_ns);
 /** Reads the number of expirations since the last read (0 if none), or VD_ESYS. */
 int64_t vd_timerfd_drain(int fd);
 

@@ -156,6 +156,7 @@ public final class CallPipeline: @unchecked Sendable {
     ///
     /// - Realtime: safe (media-thread only).
     func service() -> Bool {
+        guard pendingSilenceFrames > 0 || uplink.peek() != nil else { return false }
         var produced = 0
         var room = downlink.free
         while room > 0 {

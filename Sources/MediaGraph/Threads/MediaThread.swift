@@ -8,8 +8,13 @@ import Glibc
 /// A dedicated OS thread that runs the graphs of a fixed set of calls.
 ///
 /// It sleeps in `poll` on an eventfd (woken, coalesced, when any of its calls has input or a command
-/// arrives) and a 20 ms timerfd (the media clock tick, which also resumes calls that were waiting
-/// for downlink room). Each wake-up it applies pending attach/detach commands, then drains every
+/// arrives) and a timerfd (the media clock tick, which also resumes calls that were waiting for
+/// downlink room). With few calls every uplink frame wakes the thread at once, for the lowest
+/// latency; with more than ``Configuration/immediateWakeMaxCalls`` the I/O side stops waking it and
+/// the tick shortens to ``Configuration/batchInterval``, so one wake-up serves the frames of many
+/// calls (interrupt moderation, as network cards do): at most one `batchInterval` of added latency
+/// for far fewer context switches. A frame that arrives during a switch between the two modes waits
+/// at most one tick. Each wake-up it applies pending attach/detach commands, then drains every
 /// call (batching: one wake serves every ready frame of every call), posts each call that produced
 /// audio on its event loop's ``Doorbell``, and rings every doorbell it posted on once.
 ///
@@ -24,9 +29,26 @@ public final class MediaThread: @unchecked Sendable {
     // @unchecked Sendable: cross-thread members are atomics, the command ring (producers serialised
     // by commandLock) and immutable descriptors; the rest is touched only by the thread itself.
 
+    /// Settings fixed when the thread starts.
+    public struct Configuration: Sendable {
+        /// Most calls the thread accepts: default 2048.
+        public var maxCalls: Int
+        /// Up to this many calls, each uplink frame wakes the thread at once: default 16.
+        public var immediateWakeMaxCalls: Int
+        /// Tick period with more calls than that: default 2 ms. (With fewer, the tick is 20 ms.)
+        public var batchInterval: Duration
+
+        public init(maxCalls: Int = 2048, immediateWakeMaxCalls: Int = 16, batchInterval: Duration = .milliseconds(2)) {
+            self.maxCalls = maxCalls
+            self.immediateWakeMaxCalls = immediateWakeMaxCalls
+            self.batchInterval = batchInterval
+        }
+    }
+
     public let index: Int
+    public let configuration: Configuration
     /// Most calls this thread accepts.
-    public let maxCalls: Int
+    public var maxCalls: Int { configuration.maxCalls }
     private let wakeDescriptor: Int32
     private let timerDescriptor: Int32
     private let commands: FrameRing
@@ -35,6 +57,8 @@ public final class MediaThread: @unchecked Sendable {
     private let reserved = ManagedAtomic<Int>(0)
     private let attachedCounter = ManagedAtomic<Int>(0)
     private let wakeupCounter = ManagedAtomic<UInt64>(0)
+    /// True while the thread runs on batch ticks and wants no per-frame wake-ups.
+    private let batching = ManagedAtomic<Bool>(false)
     private var thread: pthread_t?
 
     // Media-thread state.
@@ -46,15 +70,15 @@ public final class MediaThread: @unchecked Sendable {
     private static let maxTouched = 64
 
     /// Creates the descriptors and starts the thread.
-    public init(index: Int, maxCalls: Int = 2048) throws(MediaThreadError) {
+    public init(index: Int, configuration: Configuration = .init()) throws(MediaThreadError) {
         self.index = index
-        self.maxCalls = maxCalls
+        self.configuration = configuration
         // Each call has at most one attach and one detach in flight, plus one stop.
         var slots = 2
-        while slots < 2 * maxCalls + 1 { slots <<= 1 }
+        while slots < 2 * configuration.maxCalls + 1 { slots <<= 1 }
         commands = try FrameRing(slots: slots, slotBytes: 0)
         let wake = vd_eventfd_create()
-        let timer = vd_timerfd_create(UInt64(AudioFormat.frameDurationMs) * 1_000_000)
+        let timer = vd_timerfd_create(Self.frameTickNanos)
         guard wake >= 0, timer >= 0 else {
             vd_fd_close(wake)
             vd_fd_close(timer)
@@ -62,7 +86,7 @@ public final class MediaThread: @unchecked Sendable {
         }
         wakeDescriptor = wake
         timerDescriptor = timer
-        calls = .allocate(capacity: maxCalls)
+        calls = .allocate(capacity: configuration.maxCalls)
         touched = .allocate(capacity: Self.maxTouched)
         try start()
     }
@@ -102,11 +126,13 @@ public final class MediaThread: @unchecked Sendable {
         send(.detach, Unmanaged.passUnretained(call))
     }
 
-    /// Wakes the thread unless a wake-up is already pending (coalesced).
+    /// Wakes the thread for new uplink audio, unless a wake-up is already pending (coalesced) or the
+    /// thread is batching on its tick.
     ///
     /// - Realtime: safe (at most one eventfd write).
     @inline(__always)
     public func requestWake() {
+        if batching.load(ordering: .relaxed) { return }
         // acq_rel pairs with the thread's exchange in `run`: data pushed before this call is seen by
         // the next drain.
         if !wakeRequested.exchange(true, ordering: .acquiringAndReleasing) {
@@ -230,6 +256,17 @@ public final class MediaThread: @unchecked Sendable {
             }
             attachedCounter.store(callCount, ordering: .relaxed)
         }
+        let shouldBatch = callCount > configuration.immediateWakeMaxCalls
+        if shouldBatch != batching.load(ordering: .relaxed) {
+            batching.store(shouldBatch, ordering: .relaxed)
+            _ = vd_timerfd_set_period(timerDescriptor, shouldBatch ? batchTickNanos : Self.frameTickNanos)
+        }
         return true
+    }
+
+    private static let frameTickNanos = UInt64(AudioFormat.frameDurationMs) * 1_000_000
+    private var batchTickNanos: UInt64 {
+        let (seconds, attoseconds) = configuration.batchInterval.components
+        return UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
     }
 }

@@ -6,10 +6,10 @@
 public final class MediaThreadPool: Sendable {
     public let threads: [MediaThread]
 
-    /// Starts `count` threads (default: one per core), each taking up to `maxCallsPerThread` calls.
-    public init(count: Int, maxCallsPerThread: Int = 2048) throws(MediaThreadError) {
+    /// Starts `count` threads, each with `configuration`.
+    public init(count: Int, configuration: MediaThread.Configuration = .init()) throws(MediaThreadError) {
         var threads: [MediaThread] = []
-        for i in 0..<max(1, count) { threads.append(try MediaThread(index: i, maxCalls: maxCallsPerThread)) }
+        for i in 0..<max(1, count) { threads.append(try MediaThread(index: i, configuration: configuration)) }
         self.threads = threads
     }
 
