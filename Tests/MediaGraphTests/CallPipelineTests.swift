@@ -60,6 +60,22 @@ import Testing
         thread.stop()
     }
 
+    /// Above `immediateWakeMaxCalls` the thread ignores wake requests and serves calls on its batch tick.
+    @Test func batchingThreadServesCallsOnItsTick() async throws {
+        let thread = try MediaThread(index: 0, configuration: .init(maxCalls: 4, immediateWakeMaxCalls: 0, batchInterval: .milliseconds(2)))
+        let call = try Self.makeCall(8)
+        try thread.attach(call)
+        let sent = (0..<10).map(Self.frame)
+        for f in sent {
+            _ = f.withUnsafeBytes { call.writeUplink($0, arrivalNanos: MediaClock.nanos()) }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        #expect(try await Self.collect(call, frames: 10) == sent)
+        #expect(thread.wakeups > 0)
+        try await Self.retire(call, from: thread)
+        thread.stop()
+    }
+
     @Test func payloadsOfAnySizeAreReassembledIntoFrames() async throws {
         let thread = try MediaThread(index: 0, configuration: .init(maxCalls: 4))
         let call = try Self.makeCall(2)
