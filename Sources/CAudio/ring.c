@@ -22,7 +22,6 @@ struct vd_ring {
     uint32_t slot_count;
     uint32_t slot_bytes;
     size_t stride;
-    size_t footprint;
     uint8_t *slots;
 };
 
@@ -45,7 +44,6 @@ vd_ring *vd_ring_create(const vd_ring_config *cfg, int *err) {
     r->mask = n - 1;
     r->slot_bytes = (cfg->slot_bytes + 15u) & ~15u;
     r->stride = sizeof(vd_ring_slot) + r->slot_bytes;
-    r->footprint = sizeof(*r) + r->stride * n;
     r->slots = aligned_alloc(CACHE_LINE, ((r->stride * n) + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE);
     if (!r->slots) { free(r); r = NULL; code = VD_ENOMEM; goto out; }
     /* Touch every page now so the first call-second does not page-fault on the media thread. */
@@ -137,4 +135,3 @@ uint32_t vd_ring_slot_bytes(const vd_ring *r) { return r->slot_bytes; }
 uint64_t vd_ring_dropped(const vd_ring *r) {
     return atomic_load_explicit(&((vd_ring *)r)->dropped, memory_order_relaxed);
 }
-size_t vd_ring_footprint(const vd_ring *r) { return r->footprint; }

@@ -26,7 +26,6 @@ public final class CallRegistry: Sendable {
     public func remove(_ callID: UInt64) { _ = calls.withLockedValue { $0.removeValue(forKey: callID) } }
 
     public var count: Int { calls.withLockedValue { $0.count } }
-    public func record(_ callID: UInt64) -> CallRecord? { calls.withLockedValue { $0[callID] } }
     /// Every live call, oldest first.
     public var snapshot: [CallRecord] { calls.withLockedValue { Array($0.values) }.sorted { $0.callID < $1.callID } }
 }

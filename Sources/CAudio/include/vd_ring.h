@@ -78,8 +78,6 @@ uint32_t vd_ring_capacity(const vd_ring *_Nonnull ring);
 uint32_t vd_ring_slot_bytes(const vd_ring *_Nonnull ring);
 /** Items dropped because the ring was full, since create. Any thread (relaxed read). */
 uint64_t vd_ring_dropped(const vd_ring *_Nonnull ring);
-/** Bytes the ring holds in memory, for RSS accounting. Any thread. */
-size_t vd_ring_footprint(const vd_ring *_Nonnull ring);
 
 #ifdef __cplusplus
 }

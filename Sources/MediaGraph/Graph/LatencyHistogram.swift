@@ -30,6 +30,4 @@ public struct LatencyHistogram: Sendable {
         count == 0 ? 0 : histogram.valueAtPercentile(percentile)
     }
     public var maxNanos: UInt64 { count == 0 ? 0 : histogram.max }
-    /// Memory the counts take.
-    public var footprintBytes: Int { histogram.estimatedFootprintInBytes }
 }

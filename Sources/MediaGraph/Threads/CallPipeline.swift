@@ -142,11 +142,6 @@ public final class CallPipeline: @unchecked Sendable {
     public var downlinkDrops: UInt64 { downlink.dropped }
     /// Frames the graph has processed (audio and silence).
     public var framesProcessed: UInt64 { framesProcessedCounter.load(ordering: .relaxed) }
-    /// Bytes held for this call: rings, graph frames and histograms (approximate, for RSS reports).
-    public var footprintBytes: Int {
-        uplink.footprintBytes + downlink.footprintBytes + frameBytes
-            + graph.nodeTimings.reduce(serverLatency.footprintBytes) { $0 + $1.histogram.footprintBytes }
-    }
 
     // MARK: Media side
 

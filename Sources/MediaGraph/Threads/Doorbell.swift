@@ -61,7 +61,7 @@ public final class Doorbell: @unchecked Sendable {
     /// - Realtime: safe (media thread `thread` only).
     func post(from thread: Int, callID: UInt64, _ event: Event) -> Bool {
         // Cannot fail: see the capacity argument in the type's documentation.
-        _ = rings[thread].push(event == .ready ? .audio : .detach, value: callID)
+        _ = rings[thread].push(event == .ready ? .ready : .retired, value: callID)
         defer { posted[thread] = true }
         return !posted[thread]
     }
@@ -81,7 +81,7 @@ public final class Doorbell: @unchecked Sendable {
         for ring in rings {
             while let slot = ring.peek() {
                 let callID = slot.pointee.value
-                let event: Event = slot.pointee.kind == FrameRing.Kind.audio.rawValue ? .ready : .retired
+                let event: Event = slot.pointee.kind == FrameRing.Kind.ready.rawValue ? .ready : .retired
                 ring.release()
                 body(callID, event)
             }

@@ -21,6 +21,9 @@ final class FrameRing: @unchecked Sendable {
         case attach = 3
         case detach = 4
         case stop = 5
+        /// A doorbell entry: `value` is a call id.
+        case ready = 6
+        case retired = 7
     }
 
     private let ring: OpaquePointer
@@ -44,17 +47,6 @@ final class FrameRing: @unchecked Sendable {
         vd_ring_push(ring, kind.rawValue, time, value, payload.baseAddress, UInt32(payload.count)) == VD_OK
     }
 
-    /// Reserves the next slot for writing in place, or nil when full (the caller counts the drop).
-    ///
-    /// - Realtime: safe (producer only).
-    @inline(__always)
-    func reserve() -> UnsafeMutablePointer<vd_ring_slot>? { vd_ring_producer_reserve(ring) }
-    /// Publishes the reserved slot. - Realtime: safe (producer only).
-    @inline(__always)
-    func commit() { vd_ring_producer_commit(ring) }
-    /// Counts a drop the producer decided on. - Realtime: safe (producer only).
-    @inline(__always)
-    func countDrop() { vd_ring_producer_drop(ring) }
     /// Free slots. - Realtime: safe (producer only).
     @inline(__always)
     var free: Int { Int(vd_ring_producer_free(ring)) }
@@ -71,8 +63,6 @@ final class FrameRing: @unchecked Sendable {
     var capacity: Int { Int(vd_ring_capacity(ring)) }
     /// Pushes that failed because the ring was full. - Realtime: safe (any thread).
     var dropped: UInt64 { vd_ring_dropped(ring) }
-    /// Bytes the ring occupies.
-    var footprintBytes: Int { vd_ring_footprint(ring) }
 }
 
 extension UnsafePointer<vd_ring_slot> {
@@ -81,14 +71,5 @@ extension UnsafePointer<vd_ring_slot> {
     var payload: UnsafeRawBufferPointer {
         // Safe: the payload follows the header in the same slot allocation; `length` ≤ slot_bytes.
         UnsafeRawBufferPointer(start: UnsafeRawPointer(self) + MemoryLayout<vd_ring_slot>.size, count: Int(pointee.length))
-    }
-}
-
-extension UnsafeMutablePointer<vd_ring_slot> {
-    /// The slot's whole payload area (`slot_bytes`).
-    @inline(__always)
-    func payloadArea(count: Int) -> UnsafeMutableRawBufferPointer {
-        // Safe: as above; `count` is the ring's slot_bytes.
-        UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(self) + MemoryLayout<vd_ring_slot>.size, count: count)
     }
 }

@@ -1,20 +1,17 @@
 import NIOCore
 
-/// Builds the messages we send Twilio (shared/protocols.md §1.3) straight into `ByteBuffer`s.
+/// Builds the messages we send Twilio (shared/protocols.md §1.3) straight into `ByteBuffer`s:
+/// `media` today; `mark` and `clear` come with barge-in.
 ///
 /// - Threading: one per call, on the call's event loop.
 /// - Ownership: holds the JSON prefix with the stream's `streamSid`, made once at `start`.
 /// - Realtime: allocates one ByteBuffer per message (I/O thread only).
 struct TwilioOutbound {
     private let mediaPrefix: [UInt8]
-    private let markPrefix: [UInt8]
-    private let clearMessage: [UInt8]
 
     init(streamSid: String) {
         let sid = JSONStringEscaper.escape(streamSid)
         mediaPrefix = Array(#"{"event":"media","streamSid":"\#(sid)","media":{"payload":""#.utf8)
-        markPrefix = Array(#"{"event":"mark","streamSid":"\#(sid)","mark":{"name":""#.utf8)
-        clearMessage = Array(#"{"event":"clear","streamSid":"\#(sid)"}"#.utf8)
     }
 
     /// `{"event":"media",…}` carrying `audio` (μ-law) as base64.
@@ -24,22 +21,6 @@ struct TwilioOutbound {
         buffer.writeBytes(mediaPrefix)
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: encoded) { Base64.encode(audio, into: $0) }
         buffer.writeStaticString(#""}}"#)
-        return buffer
-    }
-
-    /// `{"event":"mark",…}` named `name`.
-    func mark(_ name: String, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: markPrefix.count + name.utf8.count + 8)
-        buffer.writeBytes(markPrefix)
-        buffer.writeString(JSONStringEscaper.escape(name))
-        buffer.writeStaticString(#""}}"#)
-        return buffer
-    }
-
-    /// `{"event":"clear",…}`.
-    func clear(allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: clearMessage.count)
-        buffer.writeBytes(clearMessage)
         return buffer
     }
 }
