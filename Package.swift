@@ -19,7 +19,9 @@ let package = Package(
     ],
     targets: [
         .target(
-            name: "CAudio"
+            name: "CAudio",
+            // System libraries from Debian 12 (.ci/run installs the -dev packages).
+            linkerSettings: [.linkedLibrary("samplerate")]
         ),
         .target(
             name: "MediaGraph",
@@ -73,7 +75,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MediaGraphTests",
-            dependencies: ["MediaGraph", "CAudio"]
+            dependencies: ["MediaGraph", "CAudio", "VoicedTesting"]
         ),
         .testTarget(
             name: "BridgeTests",

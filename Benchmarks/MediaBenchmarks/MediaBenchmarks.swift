@@ -57,6 +57,19 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    for (label, quality) in [("medium", VD_RESAMPLER_MEDIUM), ("fastest", VD_RESAMPLER_FASTEST)] {
+        Benchmark("resample-8k-to-16k-20ms-\(label)") { benchmark in
+            let chain = try NodeChain(nodes: [ResampleNode(outputRateHz: 16000, quality: quality)], input: .pcm8k)
+            chain.input.pointee.sampleCount = 160
+            _ = pcm.withUnsafeBytes { chain.input.pointee.bytes.copyMemory(from: $0) }
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                chain.run()
+                blackHole(chain.output.pointee.pcm16[0])
+            }
+        }
+    }
+
     Benchmark("echo-frame-graph-media-thread-passthrough") { benchmark in
         let harness = try EchoHarness(spec: .passthrough)
         // One frame first, so the new thread's start-up (naming it allocates) is done before measuring.

@@ -1,5 +1,6 @@
 /* Umbrella header of the CAudio module. */
 #include "vd_error.h"
 #include "vd_g711.h"
+#include "vd_resampler.h"
 #include "vd_ring.h"
 #include "vd_wake.h"

@@ -6,19 +6,23 @@
 /// ```
 /// Invariant: `frames.count == nodes.count + 1` and `frames[i + 1].format` is what `nodes[i]` negotiated.
 ///
+/// Besides being half of a call's ``Graph``, a chain runs nodes on their own: benchmarks and offline
+/// tools fill `input`, call `run()` and read `output`.
+///
 /// - Threading: built on the control thread; `run()` and the frames are used only on the media
-///   thread that owns the call; `timings` are read after the call retired.
+///   thread that owns the call (or one thread at a time elsewhere); `timings` are read after the
+///   call retired.
 /// - Ownership: the chain allocates every frame's storage at init and frees it in deinit.
 /// - Realtime: `run()` is safe.
-final class NodeChain {
-    let nodes: [any MediaNode]
+public final class NodeChain {
+    public let nodes: [any MediaNode]
     /// Per-node processing time, one histogram per node.
-    private(set) var timings: [LatencyHistogram]
+    public private(set) var timings: [LatencyHistogram]
     private let frames: UnsafeMutableBufferPointer<AudioFrame>
     private let storage: UnsafeMutableRawBufferPointer
 
     /// Negotiates formats from `input` through every node and allocates one frame per edge.
-    init(nodes: [any MediaNode], input: AudioFormat) throws(GraphBuildError) {
+    public init(nodes: [any MediaNode], input: AudioFormat) throws(GraphBuildError) {
         var formats = [input]
         for node in nodes { formats.append(try node.prepare(input: formats.last!)) }
         // Room for one 20 ms frame of the widest format on the chain, 16-byte aligned.
@@ -43,22 +47,22 @@ final class NodeChain {
     }
 
     /// Fixed at build; safe to read from any thread (unlike the frames, which the media thread writes).
-    let inputFormat: AudioFormat
-    let outputFormat: AudioFormat
+    public let inputFormat: AudioFormat
+    public let outputFormat: AudioFormat
 
     /// The frame the caller fills before `run()`.
     ///
     /// - Realtime: safe.
-    var input: UnsafeMutablePointer<AudioFrame> { frames.baseAddress! }
+    public var input: UnsafeMutablePointer<AudioFrame> { frames.baseAddress! }
     /// The frame `run()` leaves its result in.
     ///
     /// - Realtime: safe.
-    var output: UnsafeMutablePointer<AudioFrame> { frames.baseAddress! + nodes.count }
+    public var output: UnsafeMutablePointer<AudioFrame> { frames.baseAddress! + nodes.count }
 
     /// Runs every node once over `input`, timing each.
     ///
     /// - Realtime: safe (media-thread only).
-    func run() {
+    public func run() {
         let f = frames.baseAddress!
         var start = MediaClock.nanos()
         for i in 0..<nodes.count {

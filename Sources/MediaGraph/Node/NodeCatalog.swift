@@ -6,6 +6,10 @@ public enum NodeCatalog {
     public static let factories: [String: @Sendable () -> any MediaNode] = [
         "mulaw-decode": { MuLawDecodeNode() },
         "mulaw-encode": { MuLawEncodeNode() },
+        "resample-8k": { ResampleNode(outputRateHz: 8000) },
+        "resample-16k": { ResampleNode(outputRateHz: 16000) },
+        "resample-24k": { ResampleNode(outputRateHz: 24000) },
+        "resample-48k": { ResampleNode(outputRateHz: 48000) },
     ]
 
     /// Known names, sorted.
