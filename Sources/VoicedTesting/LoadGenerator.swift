@@ -179,6 +179,9 @@ private final class Shard: @unchecked Sendable {
     var lateness = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
     let tape = JSONTape(maxTokens: 64)
     var ticker: RepeatedTask?
+    /// Masking keys for client frames: any value satisfies RFC 6455 for a load generator, and the
+    /// system generator costs a syscall per frame.
+    var maskKeys = SplitMix64(seed: UInt64.random(in: 1...UInt64.max))
 
     init(loop: EventLoop, frames: [[UInt8]], framesPerCall: Int) {
         self.loop = loop
@@ -225,7 +228,7 @@ private final class Shard: @unchecked Sendable {
                 let k = call.next
                 call.messages.writeMedia(into: &buffer, sequence: call.sequence, chunk: k + 1, timestampMs: k * 20,
                                          base64Payload: frames[k % frames.count])
-                client.channel.write(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: buffer), promise: nil)
+                client.channel.write(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(using: &maskKeys), data: buffer), promise: nil)
                 call.sendTimes[k] = Self.now()
                 lateness.record((now - due) / 1000)
                 call.next += 1
@@ -300,5 +303,19 @@ enum ProcessSampler {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+}
+
+/// A small fast PRNG (SplitMix64), for values that need no secrecy.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        // Safe: wrapping arithmetic is the algorithm.
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
