@@ -20,8 +20,13 @@ let package = Package(
     targets: [
         .target(
             name: "CAudio",
-            // System libraries from Debian 12 (.ci/run installs the -dev packages).
-            linkerSettings: [.linkedLibrary("samplerate")]
+            // System libraries from Debian 12 (scripts/install-deps installs the -dev packages).
+            // apm.cpp needs the flags `pkg-config --cflags webrtc-audio-processing` prints.
+            cxxSettings: [.unsafeFlags(["-I/usr/include/webrtc_audio_processing", "-DWEBRTC_POSIX",
+                                        "-DWEBRTC_AUDIO_PROCESSING_ONLY_BUILD"])],
+            linkerSettings: [
+                .linkedLibrary("samplerate"), .linkedLibrary("webrtc_audio_processing"), .linkedLibrary("stdc++"),
+            ]
         ),
         .target(
             name: "MediaGraph",
@@ -90,5 +95,6 @@ let package = Package(
             path: "Benchmarks/MediaBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
-    ]
+    ],
+    cxxLanguageStandard: .cxx14
 )

@@ -1,4 +1,5 @@
 /* Umbrella header of the CAudio module. */
+#include "vd_apm.h"
 #include "vd_error.h"
 #include "vd_g711.h"
 #include "vd_resampler.h"
