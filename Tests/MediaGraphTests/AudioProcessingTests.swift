@@ -1,5 +1,6 @@
 import CAudio
 import Foundation
+import MediaGraph
 import Testing
 import VoicedTesting
 
@@ -93,6 +94,62 @@ import VoicedTesting
         let after = (0...160).map { segmentalSNR(out, lag: $0) }.max()!
         print("NS: segmental SNR \(String(format: "%.1f", before)) dB → \(String(format: "%.1f", after)) dB (white noise, 10 dB SNR)")
         #expect(after > before + 1)
+    }
+
+    /// `apm` on the uplink and `echo-reference` on the downlink share one processor per call.
+    @Test func nodesWireIntoAGraphAndRefuseBadPlacements() throws {
+        let spec = GraphSpec(name: "aec", uplink: ["mulaw-decode", "resample-16k", "apm"],
+                             downlink: ["echo-reference", "resample-8k", "mulaw-encode"])
+        let graph = try Graph(spec: spec, providerFormat: .telephonyMuLaw)
+        #expect(graph.agentFormat == AudioFormat(encoding: .pcm16, sampleRateHz: 16000))
+        #expect(graph.nodeTimings.map(\.node) == ["mulaw-decode", "resample-16k", "apm", "echo-reference", "resample-8k", "mulaw-encode"])
+
+        #expect(throws: GraphBuildError.unsupportedFormat(node: "echo-reference", input: .pcm8k,
+                                                          expected: "an 'apm' node on the uplink of the same graph")) {
+            try Graph(spec: GraphSpec(name: "x", uplink: ["mulaw-decode"], downlink: ["echo-reference", "mulaw-encode"]),
+                      providerFormat: .telephonyMuLaw)
+        }
+        #expect(throws: GraphBuildError.unsupportedFormat(node: "echo-reference", input: .pcm8k,
+                                                          expected: "pcm16 mono at 16000 Hz, the apm node's rate")) {
+            try Graph(spec: GraphSpec(name: "x", uplink: ["mulaw-decode", "resample-16k", "apm", "resample-8k"],
+                                      downlink: ["echo-reference", "mulaw-encode"]), providerFormat: .telephonyMuLaw)
+        }
+        #expect(throws: GraphBuildError.self) {
+            try Graph(spec: GraphSpec(name: "x", uplink: ["mulaw-decode", "resample-24k", "apm"], downlink: ["resample-8k", "mulaw-encode"]),
+                      providerFormat: .telephonyMuLaw)
+        }
+    }
+
+    /// The same graph on a real media thread: every frame comes back, the caller's speech survives.
+    @Test func aecGraphEchoesSpeechOnAMediaThread() async throws {
+        let spec = GraphSpec(name: "aec", uplink: ["mulaw-decode", "resample-16k", "apm"],
+                             downlink: ["echo-reference", "resample-8k", "mulaw-encode"])
+        let thread = try MediaThread(index: 0, configuration: .init(maxCalls: 1))
+        let call = try CallPipeline(callID: 1, spec: spec, providerFormat: .telephonyMuLaw,
+                                    doorbell: Doorbell(mediaThreads: 1, callsPerThread: 1))
+        try thread.attach(call)
+        let speech = Array(try TestSpeech.frames().prefix(150))
+        var back: [UInt8] = []
+        for frame in speech {
+            _ = frame.withUnsafeBytes { call.writeUplink($0, arrivalNanos: MediaClock.nanos()) }
+            thread.requestWake()
+            try await Task.sleep(for: .milliseconds(1))
+            call.doorbell.drain { _, _ in }
+            call.acknowledgeWake()
+            _ = call.readDownlink { bytes, _ in back += bytes }
+        }
+        for _ in 0..<200 where back.count < 150 * 160 {
+            call.doorbell.drain { _, _ in }
+            call.acknowledgeWake()
+            _ = call.readDownlink { bytes, _ in back += bytes }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        #expect(back.count == 150 * 160)
+        let level = { (x: ArraySlice<UInt8>) in x.reduce(0.0) { $0 + pow(Double(vd_ulaw_decode_sample($1)), 2) } }
+        let kept = 10 * log10(level(back[8000...]) / level(speech.flatMap { $0 }[8000...]))
+        #expect(kept > -10, "speech level after the graph \(kept) dB")
+        thread.detach(call)
+        thread.stop()
     }
 
     @Test func rejectsBadConfigurationsAndSizes() {

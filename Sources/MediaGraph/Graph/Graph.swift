@@ -6,6 +6,8 @@
 /// - Realtime: `runEcho()` is safe.
 public final class Graph {
     public let spec: GraphSpec
+    /// State shared by nodes of both directions (kept alive with the graph).
+    private let scope = GraphScope()
     let uplink: NodeChain
     let downlink: NodeChain
 
@@ -17,9 +19,9 @@ public final class Graph {
     public init(spec: GraphSpec, providerFormat: AudioFormat) throws(GraphBuildError) {
         self.spec = spec
         var up: [any MediaNode] = []
-        for name in spec.uplink { up.append(try NodeCatalog.make(name)) }
+        for name in spec.uplink { up.append(try NodeCatalog.make(name, scope: scope)) }
         var down: [any MediaNode] = []
-        for name in spec.downlink { down.append(try NodeCatalog.make(name)) }
+        for name in spec.downlink { down.append(try NodeCatalog.make(name, scope: scope)) }
         uplink = try NodeChain(nodes: up, input: providerFormat)
         downlink = try NodeChain(nodes: down, input: uplink.outputFormat)
         guard downlink.outputFormat == providerFormat else {

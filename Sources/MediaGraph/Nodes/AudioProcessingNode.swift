@@ -1,0 +1,37 @@
+/// The uplink half of webrtc audio processing: echo-cancels (against what ``EchoReferenceNode``
+/// recorded on the downlink), denoises, high-passes and optionally levels the caller's audio, and
+/// runs webrtc's VAD. PCM16 mono at 8 or 16 kHz in and out, no added delay beyond webrtc's own.
+///
+/// - Threading: see ``MediaNode``.
+/// - Ownership: the ``AudioProcessor`` belongs to the graph's ``GraphScope``.
+/// - Realtime: `process` is safe.
+public final class AudioProcessingNode: MediaNode {
+    public let name = "apm"
+    private let scope: GraphScope
+    private let settings: AudioProcessor.Settings
+    private var processor: AudioProcessor?
+
+    public init(scope: GraphScope, settings: AudioProcessor.Settings) {
+        self.scope = scope
+        self.settings = settings
+    }
+
+    public func prepare(input: AudioFormat) throws(GraphBuildError) -> AudioFormat {
+        guard input.encoding == .pcm16, input.channels == 1, input.sampleRateHz == 8000 || input.sampleRateHz == 16000 else {
+            throw .unsupportedFormat(node: name, input: input, expected: "pcm16 mono at 8000 or 16000 Hz")
+        }
+        let settings = settings
+        processor = try scope.shared(AudioProcessor.self) { () throws(GraphBuildError) in
+            try AudioProcessor(sampleRateHz: input.sampleRateHz, settings: settings)
+        }
+        return input
+    }
+
+    public func process(_ input: borrowing AudioFrame, into output: inout AudioFrame) {
+        output.sampleCount = input.sampleCount
+        output.arrivalNanos = input.arrivalNanos
+        let out = output.pcm16
+        out.baseAddress!.update(from: input.pcm16.baseAddress!, count: out.count)
+        processor!.processNearEnd(out)
+    }
+}

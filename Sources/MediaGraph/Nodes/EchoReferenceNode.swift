@@ -1,0 +1,33 @@
+/// The downlink half of webrtc audio processing: passes the agent's audio through unchanged and
+/// hands it to the call's ``AudioProcessor`` as the echo reference. Place it where the audio is
+/// still at the processor's rate, before any resampling to the provider's rate. Needs an `apm`
+/// node on the uplink of the same graph.
+///
+/// - Threading: see ``MediaNode``.
+/// - Realtime: `process` is safe.
+public final class EchoReferenceNode: MediaNode {
+    public let name = "echo-reference"
+    private let scope: GraphScope
+    private var processor: AudioProcessor?
+
+    public init(scope: GraphScope) { self.scope = scope }
+
+    public func prepare(input: AudioFormat) throws(GraphBuildError) -> AudioFormat {
+        guard let processor = scope.existing(AudioProcessor.self) else {
+            throw .unsupportedFormat(node: name, input: input, expected: "an 'apm' node on the uplink of the same graph")
+        }
+        guard input.encoding == .pcm16, input.channels == 1, input.sampleRateHz == processor.sampleRateHz else {
+            throw .unsupportedFormat(node: name, input: input, expected: "pcm16 mono at \(processor.sampleRateHz) Hz, the apm node's rate")
+        }
+        self.processor = processor
+        return input
+    }
+
+    public func process(_ input: borrowing AudioFrame, into output: inout AudioFrame) {
+        output.sampleCount = input.sampleCount
+        output.arrivalNanos = input.arrivalNanos
+        let samples = input.pcm16
+        output.pcm16.baseAddress!.update(from: samples.baseAddress!, count: samples.count)
+        processor!.processFarEnd(UnsafeBufferPointer(samples))
+    }
+}
