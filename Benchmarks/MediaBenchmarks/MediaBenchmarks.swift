@@ -90,6 +90,17 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    Benchmark("vad-8k-20ms") { benchmark in
+        let chain = try NodeChain(nodes: [VoiceActivityNode(scope: GraphScope())], input: .pcm8k)
+        chain.input.pointee.sampleCount = 160
+        _ = pcm.withUnsafeBytes { chain.input.pointee.bytes.copyMemory(from: $0) }
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            chain.run()
+            blackHole(chain.output.pointee.pcm16[0])
+        }
+    }
+
     Benchmark("echo-frame-graph-media-thread-passthrough") { benchmark in
         let harness = try EchoHarness(spec: .passthrough)
         // One frame first, so the new thread's start-up (naming it allocates) is done before measuring.

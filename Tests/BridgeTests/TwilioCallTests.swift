@@ -1,4 +1,5 @@
 import Bridge
+import MediaGraph
 import NIOWebSocket
 import Testing
 import VoicedTesting
@@ -119,6 +120,21 @@ import VoicedTesting
         healthy.sendStop()
         await healthy.client.close()
         await bad.client.close()
+        #expect(try await server.waitUntilIdle())
+        try await server.stop()
+    }
+
+    /// A graph with a `vad` node: the caller's sentences reach the session as speech events.
+    @Test func vadEventsReachTheSession() async throws {
+        let server = try await TestServer { $0.graph = GraphSpec(name: "vad", uplink: ["mulaw-decode", "vad"], downlink: ["mulaw-encode"]) }
+        let speech = Array(try TestSpeech.frames().prefix(400)) // 8 s: the first two sentences
+        let call = try await server.call()
+        call.sendConnectedAndStart()
+        try await call.sendAudio(speech, intervalMs: 5)
+        let got = try await call.wait { $0.audio.count >= 400 * 160 }
+        #expect(got.audio == TestSpeech.echoed(speech), "the vad node passes audio unchanged")
+        #expect(server.server.stats.speechStarts.load(ordering: .relaxed) == 2)
+        await call.client.close()
         #expect(try await server.waitUntilIdle())
         try await server.stop()
     }

@@ -18,6 +18,8 @@ public final class BridgeStats: Sendable {
     public let messagesRejected = ManagedAtomic<UInt64>(0)
     public let unknownEvents = ManagedAtomic<UInt64>(0)
     public let dtmfDigits = ManagedAtomic<UInt64>(0)
+    /// Caller speech segments the graph's `vad` node reported (speech-started events).
+    public let speechStarts = ManagedAtomic<UInt64>(0)
     private let rejectionsByReason = NIOLockedValueBox<[String: UInt64]>([:])
     private let latency = NIOLockedValueBox<(server: LatencyHistogram, nodes: [String: LatencyHistogram])>((LatencyHistogram(), [:]))
 

@@ -57,6 +57,7 @@ struct Routes: Sendable {
         var messagesRejected: UInt64
         var rejectionsByReason: [String: UInt64]
         var unknownEvents: UInt64
+        var speechStarts: UInt64
         var mediaThreadWakeups: [UInt64]
         /// Over ended calls: provider frame arrival → reply queued for the socket.
         var serverLatency: Latency
@@ -78,6 +79,7 @@ struct Routes: Sendable {
             messagesRejected: stats.messagesRejected.load(ordering: .relaxed),
             rejectionsByReason: stats.rejections,
             unknownEvents: stats.unknownEvents.load(ordering: .relaxed),
+            speechStarts: stats.speechStarts.load(ordering: .relaxed),
             mediaThreadWakeups: pool.threads.map(\.wakeups),
             serverLatency: .init(latency.server),
             nodeLatency: latency.nodes.mapValues(StatsReport.Latency.init))

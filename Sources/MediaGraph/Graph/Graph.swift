@@ -29,6 +29,9 @@ public final class Graph {
         }
     }
 
+    /// The event lane, when a node of this graph posts events.
+    public var events: CallEvents? { scope.existing(CallEvents.self) }
+
     /// The provider's format (uplink input, downlink output). Any thread.
     public var providerFormat: AudioFormat { uplink.inputFormat }
     /// The agent's format (uplink output, downlink input). Any thread.

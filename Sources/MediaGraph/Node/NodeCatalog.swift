@@ -14,6 +14,7 @@ public enum NodeCatalog {
         "apm": { AudioProcessingNode(scope: $0, settings: .standard) },
         "apm-agc": { AudioProcessingNode(scope: $0, settings: .withGainControl) },
         "echo-reference": { EchoReferenceNode(scope: $0) },
+        "vad": { VoiceActivityNode(scope: $0) },
     ]
 
     /// Known names, sorted.

@@ -22,6 +22,14 @@ public final class AudioProcessor {
         public var echoDelayMs: Int32 = 60
 
         public static let standard = Settings()
+        /// Only webrtc's VAD: the audio passes unchanged.
+        public static let voiceDetectionOnly: Settings = {
+            var s = Settings()
+            s.echoCancellation = false
+            s.noiseSuppression = 0
+            s.highPass = false
+            return s
+        }()
         public static let withGainControl: Settings = {
             var s = Settings()
             s.gainControl = true
@@ -35,7 +43,7 @@ public final class AudioProcessor {
     /// Whether the last near-end 10 ms held speech (webrtc's VAD). Media thread only.
     public private(set) var hasVoice = false
 
-    init(sampleRateHz: Int, settings: Settings) throws(GraphBuildError) {
+    public init(sampleRateHz: Int, settings: Settings) throws(GraphBuildError) {
         var cfg = vd_apm_config(sample_rate_hz: Int32(sampleRateHz), echo_cancellation: settings.echoCancellation ? 1 : 0,
                                 noise_suppression: settings.noiseSuppression, gain_control: settings.gainControl ? 1 : 0,
                                 high_pass: settings.highPass ? 1 : 0, voice_detection: settings.voiceDetection)

@@ -24,6 +24,9 @@ final class FrameRing: @unchecked Sendable {
         /// A doorbell entry: `value` is a call id.
         case ready = 6
         case retired = 7
+        /// A call event: `value` is the media time in ms.
+        case speechStarted = 8
+        case speechStopped = 9
     }
 
     private let ring: OpaquePointer

@@ -251,6 +251,7 @@ final class TwilioSession: ChannelInboundHandler, DoorbellListener {
         case let (.active(call), .ready):
             call.pipeline.acknowledgeWake()
             sendDownlink(call)
+            call.pipeline.graph.events?.drain { event in handle(event, call: call) }
         case let (.ending(call), .retired):
             finishIfRetired(call)
         default:
@@ -277,6 +278,17 @@ final class TwilioSession: ChannelInboundHandler, DoorbellListener {
         if sent > 0 {
             context.flush()
             environment.stats.framesOut.wrappingIncrement(by: UInt64(sent), ordering: .relaxed)
+        }
+    }
+
+    /// What the graph's nodes noticed (barge-in will act on these).
+    private func handle(_ event: MediaEvent, call: ActiveCall) {
+        switch event {
+        case let .speechStarted(ms):
+            environment.stats.speechStarts.wrappingIncrement(ordering: .relaxed)
+            call.logger.debug("caller speech started", metadata: ["media_ms": "\(ms)"])
+        case let .speechStopped(ms):
+            call.logger.debug("caller speech stopped", metadata: ["media_ms": "\(ms)"])
         }
     }
 

@@ -1,0 +1,97 @@
+/// Turns webrtc's per-10 ms voice decision into speech-started / speech-stopped events on the
+/// call's event lane, stamped with media time. A run of voiced frames of at least
+/// ``Settings/minimumSpeechMs`` starts speech (stamped at the run's first frame); a run of silent
+/// frames of at least ``Settings/hangoverMs`` stops it (stamped at that run's first frame).
+///
+/// Uses the call's `apm` processor when the graph has one upstream (its VAD sees the cleaned audio);
+/// otherwise runs a private VAD-only processor. The audio passes unchanged. PCM16 mono, 8 or 16 kHz.
+///
+/// - Threading: see ``MediaNode``.
+/// - Ownership: the event lane belongs to the graph's ``GraphScope``.
+/// - Realtime: `process` is safe.
+public final class VoiceActivityNode: MediaNode {
+    public struct Settings: Sendable, Equatable {
+        /// Voiced time needed to declare speech: default 60 ms.
+        public var minimumSpeechMs = 60
+        /// Silent time needed to declare the end of speech: default 300 ms.
+        public var hangoverMs = 300
+        public init(minimumSpeechMs: Int = 60, hangoverMs: Int = 300) {
+            self.minimumSpeechMs = minimumSpeechMs
+            self.hangoverMs = hangoverMs
+        }
+    }
+
+    public let name = "vad"
+    public let settings: Settings
+    private let scope: GraphScope
+    private var processor: AudioProcessor?
+    /// Whether `processor` is ours alone (then this node runs it on a scratch copy).
+    private var ownsProcessor = false
+    private var scratch: UnsafeMutableBufferPointer<Int16>?
+    private var events: CallEvents?
+
+    // Media-thread state.
+    private var mediaMs: UInt64 = 0
+    private var speaking = false
+    private var runStartMs: UInt64 = 0
+    private var runLengthMs = 0
+
+    public init(scope: GraphScope, settings: Settings = .init()) {
+        self.scope = scope
+        self.settings = settings
+    }
+
+    deinit { scratch?.deallocate() }
+
+    /// Whether the node currently considers the caller to be speaking. Media thread only.
+    public var isSpeaking: Bool { speaking }
+
+    public func prepare(input: AudioFormat) throws(GraphBuildError) -> AudioFormat {
+        guard input.encoding == .pcm16, input.channels == 1, input.sampleRateHz == 8000 || input.sampleRateHz == 16000 else {
+            throw .unsupportedFormat(node: name, input: input, expected: "pcm16 mono at 8000 or 16000 Hz")
+        }
+        if let shared = scope.existing(AudioProcessor.self), shared.sampleRateHz == input.sampleRateHz, shared.settings.voiceDetection > 0 {
+            processor = shared
+        } else {
+            processor = try AudioProcessor(sampleRateHz: input.sampleRateHz, settings: .voiceDetectionOnly)
+            ownsProcessor = true
+            scratch = .allocate(capacity: input.samplesPerFrame)
+        }
+        events = try scope.shared(CallEvents.self) { () throws(GraphBuildError) in try CallEvents() }
+        return input
+    }
+
+    public func process(_ input: borrowing AudioFrame, into output: inout AudioFrame) {
+        output.sampleCount = input.sampleCount
+        output.arrivalNanos = input.arrivalNanos
+        let samples = input.pcm16
+        output.pcm16.baseAddress!.update(from: samples.baseAddress!, count: samples.count)
+        if ownsProcessor, let scratch {
+            scratch.baseAddress!.update(from: samples.baseAddress!, count: samples.count)
+            processor!.processNearEnd(scratch)
+        }
+        observe(voiced: processor!.hasVoice, frameMs: input.sampleCount * 1000 / input.format.sampleRateHz)
+    }
+
+    /// Advances the state machine by one frame.
+    ///
+    /// - Realtime: safe.
+    private func observe(voiced: Bool, frameMs: Int) {
+        if voiced != speaking {
+            if runLengthMs == 0 { runStartMs = mediaMs }
+            runLengthMs += frameMs
+            if speaking, runLengthMs >= settings.hangoverMs {
+                speaking = false
+                runLengthMs = 0
+                events?.post(.speechStopped(mediaMs: runStartMs))
+            } else if !speaking, runLengthMs >= settings.minimumSpeechMs {
+                speaking = true
+                runLengthMs = 0
+                events?.post(.speechStarted(mediaMs: runStartMs))
+            }
+        } else {
+            runLengthMs = 0
+        }
+        mediaMs += UInt64(frameMs)
+    }
+}
