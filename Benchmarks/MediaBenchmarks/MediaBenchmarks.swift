@@ -57,9 +57,10 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    for (label, quality) in [("medium", VD_RESAMPLER_MEDIUM), ("fastest", VD_RESAMPLER_FASTEST)] {
-        Benchmark("resample-8k-to-16k-20ms-\(label)") { benchmark in
-            let chain = try NodeChain(nodes: [ResampleNode(outputRateHz: 16000, quality: quality)], input: .pcm8k)
+    /// One 20 ms frame of the tone (8 kHz PCM) through `makeNode()`, alone in a chain.
+    func nodeBenchmark(_ name: String, _ makeNode: @escaping () -> any MediaNode) {
+        Benchmark(name) { benchmark in
+            let chain = try NodeChain(nodes: [makeNode()], input: .pcm8k)
             chain.input.pointee.sampleCount = 160
             _ = pcm.withUnsafeBytes { chain.input.pointee.bytes.copyMemory(from: $0) }
             benchmark.startMeasurement()
@@ -69,6 +70,10 @@ let benchmarks: @Sendable () -> Void = {
             }
         }
     }
+
+    nodeBenchmark("resample-8k-to-16k-20ms-medium") { ResampleNode(outputRateHz: 16000, quality: VD_RESAMPLER_MEDIUM) }
+    nodeBenchmark("resample-8k-to-16k-20ms-fastest") { ResampleNode(outputRateHz: 16000, quality: VD_RESAMPLER_FASTEST) }
+    nodeBenchmark("vad-8k-20ms") { VoiceActivityNode(scope: GraphScope()) }
 
     Benchmark("apm-aec-ns-hpf-vad-16k-20ms") { benchmark in
         var cfg = vd_apm_config(sample_rate_hz: 16000, echo_cancellation: 1, noise_suppression: 3, gain_control: 0,
@@ -87,17 +92,6 @@ let benchmarks: @Sendable () -> Void = {
             for i in 0..<320 { near[i] = far[(i + 37) % 320] / 3 }
             _ = vd_apm_process(apm, &near, 320, 60, &voice)
             blackHole(voice)
-        }
-    }
-
-    Benchmark("vad-8k-20ms") { benchmark in
-        let chain = try NodeChain(nodes: [VoiceActivityNode(scope: GraphScope())], input: .pcm8k)
-        chain.input.pointee.sampleCount = 160
-        _ = pcm.withUnsafeBytes { chain.input.pointee.bytes.copyMemory(from: $0) }
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            chain.run()
-            blackHole(chain.output.pointee.pcm16[0])
         }
     }
 

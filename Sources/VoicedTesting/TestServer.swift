@@ -33,12 +33,14 @@ public final class TestServer: Sendable {
     /// whether everything was released.
     public func waitUntilIdle(timeout: Duration = .seconds(5)) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        while true {
+            // Checked once more after the deadline: the task may have been starved past it.
+            let late = ContinuousClock.now >= deadline
             if server.registry.count == 0, server.pool.attachedCalls == 0,
                server.stats.connectionsOpen.load(ordering: .relaxed) == 0 { return true }
+            if late { return false }
             try await Task.sleep(for: .milliseconds(10))
         }
-        return false
     }
 
     public func stop() async throws {

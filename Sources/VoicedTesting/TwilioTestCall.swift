@@ -75,8 +75,10 @@ public final class TwilioTestCall: Sendable {
     public func wait(timeout: Duration = .seconds(10), until condition: (Received) -> Bool) async throws -> Received {
         let deadline = ContinuousClock.now + timeout
         while true {
+            // The deadline is read before the state, so a task starved past it still looks once more.
+            let late = ContinuousClock.now >= deadline
             let now = received
-            if condition(now) || ContinuousClock.now >= deadline { return now }
+            if condition(now) || late { return now }
             try await Task.sleep(for: .milliseconds(5))
         }
     }

@@ -35,6 +35,16 @@ public struct AudioFrame {
         UnsafeMutableRawBufferPointer(rebasing: storage[0..<byteCount])
     }
 
+    /// Makes this frame a copy of `input` (same format expected): samples, count and arrival time.
+    /// For nodes that pass audio through unchanged.
+    ///
+    /// - Realtime: safe.
+    public mutating func copyAudio(from input: borrowing AudioFrame) {
+        sampleCount = input.sampleCount
+        arrivalNanos = input.arrivalNanos
+        bytes.copyMemory(from: UnsafeRawBufferPointer(input.bytes))
+    }
+
     /// The valid samples as `Int16`, for ``AudioFormat/Encoding/pcm16``.
     /// Traps in debug builds when the format is not PCM.
     public var pcm16: UnsafeMutableBufferPointer<Int16> {

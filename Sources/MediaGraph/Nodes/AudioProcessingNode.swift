@@ -28,10 +28,7 @@ public final class AudioProcessingNode: MediaNode {
     }
 
     public func process(_ input: borrowing AudioFrame, into output: inout AudioFrame) {
-        output.sampleCount = input.sampleCount
-        output.arrivalNanos = input.arrivalNanos
-        let out = output.pcm16
-        out.baseAddress!.update(from: input.pcm16.baseAddress!, count: out.count)
-        processor!.processNearEnd(out)
+        output.copyAudio(from: input)
+        processor!.processNearEnd(output.pcm16)
     }
 }

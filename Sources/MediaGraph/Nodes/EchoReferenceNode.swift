@@ -24,10 +24,7 @@ public final class EchoReferenceNode: MediaNode {
     }
 
     public func process(_ input: borrowing AudioFrame, into output: inout AudioFrame) {
-        output.sampleCount = input.sampleCount
-        output.arrivalNanos = input.arrivalNanos
-        let samples = input.pcm16
-        output.pcm16.baseAddress!.update(from: samples.baseAddress!, count: samples.count)
-        processor!.processFarEnd(UnsafeBufferPointer(samples))
+        output.copyAudio(from: input)
+        processor!.processFarEnd(UnsafeBufferPointer(input.pcm16))
     }
 }

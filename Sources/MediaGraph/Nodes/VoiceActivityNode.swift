@@ -62,10 +62,8 @@ public final class VoiceActivityNode: MediaNode {
     }
 
     public func process(_ input: borrowing AudioFrame, into output: inout AudioFrame) {
-        output.sampleCount = input.sampleCount
-        output.arrivalNanos = input.arrivalNanos
+        output.copyAudio(from: input)
         let samples = input.pcm16
-        output.pcm16.baseAddress!.update(from: samples.baseAddress!, count: samples.count)
         if ownsProcessor, let scratch {
             scratch.baseAddress!.update(from: samples.baseAddress!, count: samples.count)
             processor!.processNearEnd(scratch)
