@@ -95,15 +95,17 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("echo-frame-graph-media-thread-passthrough") { benchmark in
-        let harness = try EchoHarness(spec: .passthrough)
-        // One frame first, so the new thread's start-up (naming it allocates) is done before measuring.
-        blackHole(harness.roundTrip(ulaw))
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
+    for spec in [GraphSpec.passthrough, .standard] {
+        Benchmark("echo-frame-graph-media-thread-\(spec.name)") { benchmark in
+            let harness = try EchoHarness(spec: spec)
+            // One frame first, so the new thread's start-up (naming it allocates) is done before measuring.
             blackHole(harness.roundTrip(ulaw))
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                blackHole(harness.roundTrip(ulaw))
+            }
+            benchmark.stopMeasurement()
+            harness.close()
         }
-        benchmark.stopMeasurement()
-        harness.close()
     }
 }

@@ -139,6 +139,24 @@ import VoicedTesting
         try await server.stop()
     }
 
+    /// The `standard` preset end to end: every frame comes back (12 ms of resampling delay and
+    /// webrtc's processing change the bytes, not their number) and the caller's speech is seen.
+    @Test func standardPresetCallRunsEndToEnd() async throws {
+        let server = try await TestServer { $0.graph = .standard }
+        let speech = Array(try TestSpeech.frames().prefix(250))
+        let call = try await server.call()
+        call.sendConnectedAndStart()
+        try await call.sendAudio(speech, intervalMs: 5)
+        let got = try await call.wait { $0.audio.count >= 250 * 160 }
+        #expect(got.audio.count == 250 * 160)
+        #expect(server.server.stats.speechStarts.load(ordering: .relaxed) >= 1)
+        await call.client.close()
+        #expect(try await server.waitUntilIdle())
+        let nodes = server.server.stats.latencySnapshot.nodes.keys.sorted()
+        #expect(nodes == ["apm", "barge-in", "echo-reference", "mulaw-decode", "mulaw-encode", "playback-monitor", "resample-16k", "resample-8k", "vad"])
+        try await server.stop()
+    }
+
     @Test func unsupportedMediaFormatClosesTheSocketWith1003() async throws {
         let server = try await TestServer()
         let call = try await server.call()

@@ -58,6 +58,7 @@ struct Routes: Sendable {
         var rejectionsByReason: [String: UInt64]
         var unknownEvents: UInt64
         var speechStarts: UInt64
+        var bargeIns: UInt64
         var mediaThreadWakeups: [UInt64]
         /// Over ended calls: provider frame arrival → reply queued for the socket.
         var serverLatency: Latency
@@ -80,6 +81,7 @@ struct Routes: Sendable {
             rejectionsByReason: stats.rejections,
             unknownEvents: stats.unknownEvents.load(ordering: .relaxed),
             speechStarts: stats.speechStarts.load(ordering: .relaxed),
+            bargeIns: stats.bargeIns.load(ordering: .relaxed),
             mediaThreadWakeups: pool.threads.map(\.wakeups),
             serverLatency: .init(latency.server),
             nodeLatency: latency.nodes.mapValues(StatsReport.Latency.init))

@@ -25,6 +25,7 @@ public final class CallEvents: @unchecked Sendable {
         switch event {
         case let .speechStarted(ms): _ = ring.push(.speechStarted, value: ms)
         case let .speechStopped(ms): _ = ring.push(.speechStopped, value: ms)
+        case let .bargeIn(ms): _ = ring.push(.bargeIn, value: ms)
         }
     }
 
@@ -34,9 +35,13 @@ public final class CallEvents: @unchecked Sendable {
     public func drain(_ body: (MediaEvent) -> Void) {
         while let slot = ring.peek() {
             let ms = slot.pointee.value
-            let event: MediaEvent = slot.pointee.kind == FrameRing.Kind.speechStarted.rawValue ? .speechStarted(mediaMs: ms) : .speechStopped(mediaMs: ms)
+            let kind = slot.pointee.kind
             ring.release()
-            body(event)
+            switch kind {
+            case FrameRing.Kind.speechStarted.rawValue: body(.speechStarted(mediaMs: ms))
+            case FrameRing.Kind.speechStopped.rawValue: body(.speechStopped(mediaMs: ms))
+            default: body(.bargeIn(mediaMs: ms))
+            }
         }
     }
 }

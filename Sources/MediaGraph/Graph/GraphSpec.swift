@@ -22,8 +22,17 @@ public struct GraphSpec: Sendable {
     /// Codec only: μ-law in, 16-bit PCM to the agent, PCM from the agent, μ-law out.
     public static let passthrough = GraphSpec(name: "passthrough", uplink: ["mulaw-decode"], downlink: ["mulaw-encode"])
 
+    /// Telephone audio cleaned for a 16 kHz agent: μ-law decode, resample to 16 kHz, webrtc audio
+    /// processing (echo cancellation against the downlink, noise suppression, high-pass), VAD and
+    /// barge-in detection; the downlink records the echo reference, watches playback, and goes
+    /// back to μ-law at 8 kHz. See docs/graphs.md for its delay and cost.
+    public static let standard = GraphSpec(
+        name: "standard",
+        uplink: ["mulaw-decode", "resample-16k", "apm", "vad", "barge-in"],
+        downlink: ["echo-reference", "playback-monitor", "resample-8k", "mulaw-encode"])
+
     /// Every preset `voiced serve --graph` accepts, by name.
-    public static let presets: [String: GraphSpec] = [passthrough.name: passthrough]
+    public static let presets: [String: GraphSpec] = [passthrough.name: passthrough, standard.name: standard]
 
     /// The preset called `name`, or ``GraphBuildError/unknownPreset(_:)``.
     public static func preset(named name: String) throws(GraphBuildError) -> GraphSpec {

@@ -5,4 +5,6 @@ public enum MediaEvent: Equatable, Sendable {
     case speechStarted(mediaMs: UInt64)
     /// The caller stopped speaking at `mediaMs` (the first silent frame of the hangover).
     case speechStopped(mediaMs: UInt64)
+    /// The caller started speaking at `mediaMs` while the agent was audible: an interruption.
+    case bargeIn(mediaMs: UInt64)
 }

@@ -15,6 +15,8 @@ public enum NodeCatalog {
         "apm-agc": { AudioProcessingNode(scope: $0, settings: .withGainControl) },
         "echo-reference": { EchoReferenceNode(scope: $0) },
         "vad": { VoiceActivityNode(scope: $0) },
+        "barge-in": { BargeInNode(scope: $0) },
+        "playback-monitor": { PlaybackMonitorNode(scope: $0) },
     ]
 
     /// Known names, sorted.

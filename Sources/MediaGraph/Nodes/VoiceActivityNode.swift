@@ -29,6 +29,7 @@ public final class VoiceActivityNode: MediaNode {
     private var ownsProcessor = false
     private var scratch: UnsafeMutableBufferPointer<Int16>?
     private var events: CallEvents?
+    private var activity: VoiceActivity?
 
     // Media-thread state.
     private var mediaMs: UInt64 = 0
@@ -58,6 +59,7 @@ public final class VoiceActivityNode: MediaNode {
             scratch = .allocate(capacity: input.samplesPerFrame)
         }
         events = try scope.shared(CallEvents.self) { () throws(GraphBuildError) in try CallEvents() }
+        activity = scope.shared(VoiceActivity.self) { VoiceActivity() }
         return input
     }
 
@@ -82,14 +84,17 @@ public final class VoiceActivityNode: MediaNode {
                 speaking = false
                 runLengthMs = 0
                 events?.post(.speechStopped(mediaMs: runStartMs))
+                activity?.speechStartedMs = nil
             } else if !speaking, runLengthMs >= settings.minimumSpeechMs {
                 speaking = true
                 runLengthMs = 0
                 events?.post(.speechStarted(mediaMs: runStartMs))
+                activity?.speechStartedMs = runStartMs
             }
         } else {
             runLengthMs = 0
         }
         mediaMs += UInt64(frameMs)
+        activity?.nowMs = mediaMs
     }
 }

@@ -27,6 +27,7 @@ final class FrameRing: @unchecked Sendable {
         /// A call event: `value` is the media time in ms.
         case speechStarted = 8
         case speechStopped = 9
+        case bargeIn = 10
     }
 
     private let ring: OpaquePointer

@@ -289,6 +289,9 @@ final class TwilioSession: ChannelInboundHandler, DoorbellListener {
             call.logger.debug("caller speech started", metadata: ["media_ms": "\(ms)"])
         case let .speechStopped(ms):
             call.logger.debug("caller speech stopped", metadata: ["media_ms": "\(ms)"])
+        case let .bargeIn(ms):
+            environment.stats.bargeIns.wrappingIncrement(ordering: .relaxed)
+            call.logger.info("barge-in", metadata: ["media_ms": "\(ms)"])
         }
     }
 
