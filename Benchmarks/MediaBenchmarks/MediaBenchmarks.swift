@@ -74,6 +74,7 @@ let benchmarks: @Sendable () -> Void = {
     nodeBenchmark("resample-8k-to-16k-20ms-medium") { ResampleNode(outputRateHz: 16000, quality: VD_RESAMPLER_MEDIUM) }
     nodeBenchmark("resample-8k-to-16k-20ms-fastest") { ResampleNode(outputRateHz: 16000, quality: VD_RESAMPLER_FASTEST) }
     nodeBenchmark("vad-8k-20ms") { VoiceActivityNode(scope: GraphScope()) }
+    nodeBenchmark("level-meter-8k-20ms") { LevelMeterNode() }
 
     Benchmark("apm-aec-ns-hpf-vad-16k-20ms") { benchmark in
         var cfg = vd_apm_config(sample_rate_hz: 16000, echo_cancellation: 1, noise_suppression: 3, gain_control: 0,
@@ -95,7 +96,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    for spec in [GraphSpec.passthrough, .standard] {
+    for spec in [GraphSpec.passthrough, .standard, .full] {
         Benchmark("echo-frame-graph-media-thread-\(spec.name)") { benchmark in
             let harness = try EchoHarness(spec: spec)
             // One frame first, so the new thread's start-up (naming it allocates) is done before measuring.

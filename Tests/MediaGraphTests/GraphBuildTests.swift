@@ -1,3 +1,4 @@
+import Foundation
 import MediaGraph
 import Testing
 
@@ -7,6 +8,33 @@ import Testing
         #expect(graph.providerFormat == .telephonyMuLaw)
         #expect(graph.agentFormat == .pcm8k)
         #expect(graph.nodeTimings.map(\.node) == ["mulaw-decode", "mulaw-encode"])
+    }
+
+    @Test func everyPresetBuildsForTwilio() throws {
+        for (name, spec) in GraphSpec.presets {
+            let graph = try Graph(spec: spec, providerFormat: .telephonyMuLaw)
+            #expect(graph.providerFormat == .telephonyMuLaw, "\(name)")
+        }
+        #expect(try Graph(spec: .full, providerFormat: .telephonyMuLaw).levelMeters.map(\.name) == ["level-meter", "level-meter-out"])
+    }
+
+    @Test func levelMeterCountsRMSAndClipping() throws {
+        let meter = LevelMeterNode()
+        let chain = try NodeChain(nodes: [meter], input: .pcm8k)
+        // A full-scale square wave (every sample clipped), then a 1 kHz sine at amplitude 8000.
+        chain.input.pointee.sampleCount = 160
+        let pcm = chain.input.pointee.pcm16
+        for i in 0..<160 { pcm[i] = i % 2 == 0 ? .max : .min }
+        chain.run()
+        #expect(meter.clippedSamples == 160)
+        #expect(abs(meter.lastRMS - 32767.5) < 1)
+        for i in 0..<160 { pcm[i] = Int16(8000 * sin(2 * Double.pi * 1000 * Double(i) / 8000)) }
+        chain.run()
+        #expect(meter.clippedSamples == 160)
+        #expect(abs(meter.lastRMS - 8000 / 2.0.squareRoot()) < 10)
+        #expect(meter.frames == 2)
+        #expect(meter.peakRMS > 32000)
+        #expect(chain.output.pointee.pcm16.elementsEqual(pcm), "audio passes unchanged")
     }
 
     @Test func formatMismatchNamesTheNodeAndBothFormats() {

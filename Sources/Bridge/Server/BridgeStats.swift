@@ -20,6 +20,8 @@ public final class BridgeStats: Sendable {
     public let dtmfDigits = ManagedAtomic<UInt64>(0)
     /// Caller speech segments the graph's `vad` node reported (speech-started events).
     public let speechStarts = ManagedAtomic<UInt64>(0)
+    /// Full-scale samples the graphs' level meters counted, over ended calls.
+    public let clippedSamples = ManagedAtomic<UInt64>(0)
     /// Caller interruptions of audible agent speech the graph's `barge-in` node reported.
     public let bargeIns = ManagedAtomic<UInt64>(0)
     private let rejectionsByReason = NIOLockedValueBox<[String: UInt64]>([:])

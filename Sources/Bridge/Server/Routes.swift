@@ -59,6 +59,7 @@ struct Routes: Sendable {
         var unknownEvents: UInt64
         var speechStarts: UInt64
         var bargeIns: UInt64
+        var clippedSamples: UInt64
         var mediaThreadWakeups: [UInt64]
         /// Over ended calls: provider frame arrival → reply queued for the socket.
         var serverLatency: Latency
@@ -82,6 +83,7 @@ struct Routes: Sendable {
             unknownEvents: stats.unknownEvents.load(ordering: .relaxed),
             speechStarts: stats.speechStarts.load(ordering: .relaxed),
             bargeIns: stats.bargeIns.load(ordering: .relaxed),
+            clippedSamples: stats.clippedSamples.load(ordering: .relaxed),
             mediaThreadWakeups: pool.threads.map(\.wakeups),
             serverLatency: .init(latency.server),
             nodeLatency: latency.nodes.mapValues(StatsReport.Latency.init))

@@ -57,6 +57,11 @@ public final class Graph {
         return downlink.output
     }
 
+    /// Every level meter in the graph, uplink first. Read their readings only after the call retired.
+    public var levelMeters: [LevelMeterNode] {
+        (uplink.nodes + downlink.nodes).compactMap { $0 as? LevelMeterNode }
+    }
+
     /// Per-node timings, uplink nodes first. Read only after the call retired.
     public var nodeTimings: [(node: String, histogram: LatencyHistogram)] {
         zip(uplink.nodes.map(\.name), uplink.timings).map { ($0, $1) }

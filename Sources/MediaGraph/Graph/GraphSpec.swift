@@ -31,8 +31,15 @@ public struct GraphSpec: Sendable {
         uplink: ["mulaw-decode", "resample-16k", "apm", "vad", "barge-in"],
         downlink: ["echo-reference", "playback-monitor", "resample-8k", "mulaw-encode"])
 
+    /// `standard` plus adaptive digital gain control and level meters on both directions (their
+    /// readings go into each call's end-of-call log line).
+    public static let full = GraphSpec(
+        name: "full",
+        uplink: ["mulaw-decode", "resample-16k", "apm-agc", "level-meter", "vad", "barge-in"],
+        downlink: ["echo-reference", "playback-monitor", "level-meter-out", "resample-8k", "mulaw-encode"])
+
     /// Every preset `voiced serve --graph` accepts, by name.
-    public static let presets: [String: GraphSpec] = [passthrough.name: passthrough, standard.name: standard]
+    public static let presets: [String: GraphSpec] = [passthrough.name: passthrough, standard.name: standard, full.name: full]
 
     /// The preset called `name`, or ``GraphBuildError/unknownPreset(_:)``.
     public static func preset(named name: String) throws(GraphBuildError) -> GraphSpec {

@@ -17,6 +17,8 @@ public enum NodeCatalog {
         "vad": { VoiceActivityNode(scope: $0) },
         "barge-in": { BargeInNode(scope: $0) },
         "playback-monitor": { PlaybackMonitorNode(scope: $0) },
+        "level-meter": { _ in LevelMeterNode() },
+        "level-meter-out": { _ in LevelMeterNode(name: "level-meter-out") },
     ]
 
     /// Known names, sorted.

@@ -325,14 +325,20 @@ final class TwilioSession: ChannelInboundHandler, DoorbellListener {
         environment.stats.callsEnded.wrappingIncrement(ordering: .relaxed)
         environment.registry.remove(call.record.callID)
         let latency = pipeline.serverLatency
-        call.logger.info("call ended", metadata: [
+        var levels: Logger.Metadata = [:]
+        for meter in pipeline.graph.levelMeters {
+            levels["\(meter.name)_rms"] = "\(Int(meter.averageRMS))"
+            levels["\(meter.name)_clipped"] = "\(meter.clippedSamples)"
+            environment.stats.clippedSamples.wrappingIncrement(by: meter.clippedSamples, ordering: .relaxed)
+        }
+        call.logger.info("call ended", metadata: levels.merging([
             "reason": "\(call.endReason)",
             "frames": "\(pipeline.framesProcessed)",
             "dropped": "\(drops)",
             "seconds": "\(Double(MediaClock.nanos() - call.record.startedNanos) / 1e9)",
             "latency_p50_us": "\(Double(latency.nanos(atPercentile: 50)) / 1000)",
             "latency_p99_us": "\(Double(latency.nanos(atPercentile: 99)) / 1000)",
-        ])
+        ]) { $1 })
     }
 
     // MARK: Errors
