@@ -96,8 +96,12 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // webrtc 0.3's digital AGC (in `full` only) allocates now and then: its count may move by 2
+    // either way from the recorded threshold without failing; every other benchmark must stay at 0.
+    let agcTolerance: [BenchmarkMetric: BenchmarkThresholds] = [.mallocCountTotal: .init(absolute: [.p90: 2])]
     for spec in [GraphSpec.passthrough, .standard, .full] {
-        Benchmark("echo-frame-graph-media-thread-\(spec.name)") { benchmark in
+        let configuration = Benchmark.Configuration(thresholds: spec.name == "full" ? agcTolerance : zeroMallocs)
+        Benchmark("echo-frame-graph-media-thread-\(spec.name)", configuration: configuration) { benchmark in
             let harness = try EchoHarness(spec: spec)
             // One frame first, so the new thread's start-up (naming it allocates) is done before measuring.
             blackHole(harness.roundTrip(ulaw))
