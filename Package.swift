@@ -25,7 +25,8 @@ let package = Package(
             cxxSettings: [.unsafeFlags(["-I/usr/include/webrtc_audio_processing", "-DWEBRTC_POSIX",
                                         "-DWEBRTC_AUDIO_PROCESSING_ONLY_BUILD"])],
             linkerSettings: [
-                .linkedLibrary("samplerate"), .linkedLibrary("webrtc_audio_processing"), .linkedLibrary("stdc++"),
+                .linkedLibrary("samplerate"), .linkedLibrary("opus"), .linkedLibrary("webrtc_audio_processing"),
+                .linkedLibrary("stdc++"),
             ]
         ),
         .target(

@@ -76,6 +76,22 @@ let benchmarks: @Sendable () -> Void = {
     nodeBenchmark("vad-8k-20ms") { VoiceActivityNode(scope: GraphScope()) }
     nodeBenchmark("level-meter-8k-20ms") { LevelMeterNode() }
 
+    Benchmark("opus-encode-decode-8k-20ms") { benchmark in
+        let encode = try NodeChain(nodes: [OpusEncodeNode()], input: .pcm8k)
+        let decode = try NodeChain(nodes: [OpusDecodeNode()], input: encode.outputFormat)
+        encode.input.pointee.sampleCount = 160
+        _ = pcm.withUnsafeBytes { encode.input.pointee.bytes.copyMemory(from: $0) }
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            encode.run()
+            decode.input.pointee.sampleCount = 160
+            decode.input.pointee.packetByteCount = encode.output.pointee.packetByteCount
+            decode.input.pointee.storage.copyMemory(from: UnsafeRawBufferPointer(encode.output.pointee.storage))
+            decode.run()
+            blackHole(decode.output.pointee.pcm16[0])
+        }
+    }
+
     Benchmark("apm-aec-ns-hpf-vad-16k-20ms") { benchmark in
         var cfg = vd_apm_config(sample_rate_hz: 16000, echo_cancellation: 1, noise_suppression: 3, gain_control: 0,
                                 high_pass: 1, voice_detection: 2)

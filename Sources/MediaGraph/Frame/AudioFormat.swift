@@ -11,9 +11,18 @@ public struct AudioFormat: Hashable, Sendable, CustomStringConvertible {
         case mulaw
         /// G.711 A-law, one byte a sample.
         case alaw
+        /// Opus: one packet per 20 ms frame (variable length, `AudioFrame.packetByteCount`);
+        /// `sampleRateHz` is the rate it is encoded from and decoded to.
+        case opus
 
-        /// Bytes one sample of one channel takes.
-        public var bytesPerSample: Int { self == .pcm16 ? 2 : 1 }
+        /// Bytes one sample of one channel takes (0 for Opus, whose packets have no fixed size).
+        public var bytesPerSample: Int {
+            switch self {
+            case .pcm16: 2
+            case .mulaw, .alaw: 1
+            case .opus: 0
+            }
+        }
     }
 
     public var encoding: Encoding
@@ -36,8 +45,8 @@ public struct AudioFormat: Hashable, Sendable, CustomStringConvertible {
 
     /// Samples per channel in one 20 ms frame.
     public var samplesPerFrame: Int { sampleRateHz * Self.frameDurationMs / 1000 }
-    /// Bytes in one 20 ms frame, all channels.
-    public var bytesPerFrame: Int { samplesPerFrame * channels * encoding.bytesPerSample }
+    /// Bytes in one 20 ms frame, all channels (for Opus, the largest packet: 1275 bytes).
+    public var bytesPerFrame: Int { encoding == .opus ? 1275 : samplesPerFrame * channels * encoding.bytesPerSample }
 
     public var description: String { "\(encoding.rawValue) \(sampleRateHz) Hz \(channels == 1 ? "mono" : "\(channels) ch")" }
 }

@@ -14,6 +14,8 @@ public struct AudioFrame {
     public internal(set) var format: AudioFormat
     /// Valid samples per channel (normally ``AudioFormat/samplesPerFrame``).
     public var sampleCount: Int
+    /// For Opus frames: the packet's length in bytes (0: the packet was lost). Unused otherwise.
+    public var packetByteCount = 0
     /// Monotonic time (ns, `CLOCK_MONOTONIC`) the provider frame this audio came from arrived.
     /// Nodes pass it on untouched, so latency is measured end to end.
     public var arrivalNanos: UInt64
@@ -27,8 +29,10 @@ public struct AudioFrame {
         self.storage = storage
     }
 
-    /// Valid bytes: `sampleCount × channels × bytesPerSample`.
-    public var byteCount: Int { sampleCount * format.channels * format.encoding.bytesPerSample }
+    /// Valid bytes: `sampleCount × channels × bytesPerSample`, or the packet length for Opus.
+    public var byteCount: Int {
+        format.encoding == .opus ? packetByteCount : sampleCount * format.channels * format.encoding.bytesPerSample
+    }
 
     /// The valid bytes, for encoded formats.
     public var bytes: UnsafeMutableRawBufferPointer {
@@ -41,6 +45,7 @@ public struct AudioFrame {
     /// - Realtime: safe.
     public mutating func copyAudio(from input: borrowing AudioFrame) {
         sampleCount = input.sampleCount
+        packetByteCount = input.packetByteCount
         arrivalNanos = input.arrivalNanos
         bytes.copyMemory(from: UnsafeRawBufferPointer(input.bytes))
     }

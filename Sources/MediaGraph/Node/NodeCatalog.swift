@@ -18,6 +18,8 @@ public enum NodeCatalog {
         "barge-in": { BargeInNode(scope: $0) },
         "playback-monitor": { PlaybackMonitorNode(scope: $0) },
         "level-meter": { _ in LevelMeterNode() },
+        "opus-encode": { _ in OpusEncodeNode() },
+        "opus-decode": { _ in OpusDecodeNode() },
         "level-meter-out": { _ in LevelMeterNode(name: "level-meter-out") },
     ]
 
