@@ -40,6 +40,9 @@ public struct AudioFormat: Hashable, Sendable, CustomStringConvertible {
     /// Linear PCM at 8 kHz, mono.
     public static let pcm8k = AudioFormat(encoding: .pcm16, sampleRateHz: 8000)
 
+    /// The rates libsamplerate-, Opus- and webrtc-backed nodes are built for (webrtc: 8 and 16 only).
+    public static let commonRatesHz = [8000, 16000, 24000, 48000]
+
     /// The graph's frame length. Every node sees exactly one 20 ms frame per call.
     public static let frameDurationMs = 20
 

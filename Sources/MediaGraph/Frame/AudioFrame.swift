@@ -50,6 +50,16 @@ public struct AudioFrame {
         bytes.copyMemory(from: UnsafeRawBufferPointer(input.bytes))
     }
 
+    /// Sum of squared samples and the root-mean-square of the frame (PCM only; 0 when empty).
+    ///
+    /// - Realtime: safe.
+    public var energyAndRMS: (energy: Double, rms: Double) {
+        let samples = pcm16
+        var energy = 0.0
+        for s in samples { energy += Double(s) * Double(s) }
+        return (energy, samples.isEmpty ? 0 : (energy / Double(samples.count)).squareRoot())
+    }
+
     /// The valid samples as `Int16`, for ``AudioFormat/Encoding/pcm16``.
     /// Traps in debug builds when the format is not PCM.
     public var pcm16: UnsafeMutableBufferPointer<Int16> {

@@ -18,6 +18,7 @@ public final class BargeInNode: MediaNode {
     private let scope: GraphScope
     private var activity: VoiceActivity?
     private var events: CallEvents?
+    private var playback: Playback?
     private var raisedForRunAtMs: UInt64?
 
     public init(scope: GraphScope, minimumSpeechMs: UInt64 = 100, audibleWindowMs: UInt64 = 300, warmUpMs: UInt64 = 1000) {
@@ -33,7 +34,7 @@ public final class BargeInNode: MediaNode {
         }
         self.activity = activity
         self.events = events
-        _ = scope.shared(Playback.self) { Playback() }
+        playback = scope.shared(Playback.self) { Playback() }
         return input
     }
 
@@ -41,7 +42,7 @@ public final class BargeInNode: MediaNode {
         output.copyAudio(from: input)
         guard let activity, let started = activity.speechStartedMs else { return }
         guard started >= warmUpMs, raisedForRunAtMs != started, activity.nowMs - started >= minimumSpeechMs,
-              scope.existing(Playback.self)!.wasAudible(withinMs: audibleWindowMs) else { return }
+              playback!.wasAudible(withinMs: audibleWindowMs) else { return }
         raisedForRunAtMs = started
         events!.post(.bargeIn(mediaMs: started))
     }

@@ -31,17 +31,14 @@ public final class LevelMeterNode: MediaNode {
     public func process(_ input: borrowing AudioFrame, into output: inout AudioFrame) {
         output.copyAudio(from: input)
         let samples = input.pcm16
-        var energy = 0.0
+        let (energy, rms) = input.energyAndRMS
         var clipped: UInt64 = 0
-        for s in samples {
-            energy += Double(s) * Double(s)
-            if s == .max || s == .min { clipped += 1 }
-        }
+        for s in samples where s == .max || s == .min { clipped += 1 }
         frames += 1
         clippedSamples += clipped
         energySum += energy
         sampleCount += UInt64(samples.count)
-        lastRMS = samples.isEmpty ? 0 : (energy / Double(samples.count)).squareRoot()
+        lastRMS = rms
         peakRMS = max(peakRMS, lastRMS)
     }
 }

@@ -17,7 +17,7 @@ public final class OpusDecodeNode: MediaNode {
     deinit { vd_opus_decoder_destroy(decoder) }
 
     public func prepare(input: AudioFormat) throws(GraphBuildError) -> AudioFormat {
-        guard input.encoding == .opus, input.channels == 1, [8000, 16000, 24000, 48000].contains(input.sampleRateHz) else {
+        guard input.encoding == .opus, input.channels == 1, AudioFormat.commonRatesHz.contains(input.sampleRateHz) else {
             throw .unsupportedFormat(node: name, input: input, expected: "opus mono at 8000, 16000, 24000 or 48000 Hz")
         }
         var err: Int32 = 0

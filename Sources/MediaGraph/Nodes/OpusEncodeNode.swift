@@ -16,7 +16,7 @@ public final class OpusEncodeNode: MediaNode {
     deinit { vd_opus_encoder_destroy(encoder) }
 
     public func prepare(input: AudioFormat) throws(GraphBuildError) -> AudioFormat {
-        guard input.encoding == .pcm16, input.channels == 1, [8000, 16000, 24000, 48000].contains(input.sampleRateHz) else {
+        guard input.encoding == .pcm16, input.channels == 1, AudioFormat.commonRatesHz.contains(input.sampleRateHz) else {
             throw .unsupportedFormat(node: name, input: input, expected: "pcm16 mono at 8000, 16000, 24000 or 48000 Hz")
         }
         var err: Int32 = 0

@@ -25,11 +25,7 @@ public final class PlaybackMonitorNode: MediaNode {
 
     public func process(_ input: borrowing AudioFrame, into output: inout AudioFrame) {
         output.copyAudio(from: input)
-        let samples = input.pcm16
-        var energy = 0.0
-        for s in samples { energy += Double(s) * Double(s) }
-        let audible = samples.isEmpty ? false : (energy / Double(samples.count)).squareRoot() > audibleRMS
-        playback!.advance(audible: audible, frameMs: input.sampleCount * 1000 / input.format.sampleRateHz)
+        playback!.advance(audible: input.energyAndRMS.rms > audibleRMS, frameMs: input.sampleCount * 1000 / input.format.sampleRateHz)
     }
 }
 

@@ -32,7 +32,7 @@ public final class ResampleNode: MediaNode {
     public var delayFrames: Int { handle.map { Int(vd_resampler_delay_frames($0)) } ?? 0 }
 
     public func prepare(input: AudioFormat) throws(GraphBuildError) -> AudioFormat {
-        let rates = [8000, 16000, 24000, 48000]
+        let rates = AudioFormat.commonRatesHz
         guard input.encoding == .pcm16, input.channels == 1, rates.contains(input.sampleRateHz), rates.contains(outputRateHz) else {
             throw .unsupportedFormat(node: name, input: input, expected: "pcm16 mono at 8000, 16000, 24000 or 48000 Hz")
         }

@@ -44,9 +44,6 @@ public final class VoiceActivityNode: MediaNode {
 
     deinit { scratch?.deallocate() }
 
-    /// Whether the node currently considers the caller to be speaking. Media thread only.
-    public var isSpeaking: Bool { speaking }
-
     public func prepare(input: AudioFormat) throws(GraphBuildError) -> AudioFormat {
         guard input.encoding == .pcm16, input.channels == 1, input.sampleRateHz == 8000 || input.sampleRateHz == 16000 else {
             throw .unsupportedFormat(node: name, input: input, expected: "pcm16 mono at 8000 or 16000 Hz")

@@ -64,7 +64,6 @@ final class FrameRing: @unchecked Sendable {
 
     /// Readable slots now. - Realtime: safe (any thread).
     var count: Int { Int(vd_ring_count(ring)) }
-    var capacity: Int { Int(vd_ring_capacity(ring)) }
     /// Pushes that failed because the ring was full. - Realtime: safe (any thread).
     var dropped: UInt64 { vd_ring_dropped(ring) }
 }

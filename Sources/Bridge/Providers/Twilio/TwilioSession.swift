@@ -325,13 +325,14 @@ final class TwilioSession: ChannelInboundHandler, DoorbellListener {
         environment.stats.callsEnded.wrappingIncrement(ordering: .relaxed)
         environment.registry.remove(call.record.callID)
         let latency = pipeline.serverLatency
-        var levels: Logger.Metadata = [:]
+        var readings: Logger.Metadata = [:]
+        if let events = pipeline.graph.events { readings["events_dropped"] = "\(events.dropped)" }
         for meter in pipeline.graph.levelMeters {
-            levels["\(meter.name)_rms"] = "\(Int(meter.averageRMS))"
-            levels["\(meter.name)_clipped"] = "\(meter.clippedSamples)"
+            readings["\(meter.name)_rms"] = "\(Int(meter.averageRMS))"
+            readings["\(meter.name)_clipped"] = "\(meter.clippedSamples)"
             environment.stats.clippedSamples.wrappingIncrement(by: meter.clippedSamples, ordering: .relaxed)
         }
-        call.logger.info("call ended", metadata: levels.merging([
+        call.logger.info("call ended", metadata: readings.merging([
             "reason": "\(call.endReason)",
             "frames": "\(pipeline.framesProcessed)",
             "dropped": "\(drops)",
