@@ -66,7 +66,13 @@ extern "C" vd_apm *vd_apm_create(const vd_apm_config *cfg, int *err) {
             apm->rate = cfg->sample_rate_hz;
             apm->chunk = static_cast<size_t>(cfg->sample_rate_hz / 100);
             apm->processing = webrtc::AudioProcessing::Create();
-            if (!apm->processing || !configure(apm, cfg)) code = VD_ESYS;
+            // Fix all three streams at the call's rate now: otherwise webrtc assumes 16 kHz until
+            // the first near-end frame and refuses an 8 kHz far end that comes first.
+            const auto mono = webrtc::AudioProcessing::kMono;
+            if (!apm->processing ||
+                apm->processing->Initialize(apm->rate, apm->rate, apm->rate, mono, mono, mono) != 0 ||
+                !configure(apm, cfg))
+                code = VD_ESYS;
         } catch (const std::bad_alloc &) {
             code = VD_ENOMEM;
         } catch (...) {

@@ -139,10 +139,13 @@ import VoicedTesting
         try await server.stop()
     }
 
-    /// The `standard` preset end to end: every frame comes back (12 ms of resampling delay and
-    /// webrtc's processing change the bytes, not their number) and the caller's speech is seen.
+    /// The `standard` preset end to end, with a 16 kHz agent: every frame comes back (resampling
+    /// delay and webrtc's processing change the bytes, not their number) and the caller's speech is seen.
     @Test func standardPresetCallRunsEndToEnd() async throws {
-        let server = try await TestServer { $0.graph = .standard }
+        let server = try await TestServer {
+            $0.graph = .standard
+            $0.call.agentRateHz = 16000
+        }
         let speech = Array(try TestSpeech.frames().prefix(250))
         let call = try await server.call()
         call.sendConnectedAndStart()
@@ -153,7 +156,8 @@ import VoicedTesting
         await call.client.close()
         #expect(try await server.waitUntilIdle())
         let nodes = server.server.stats.latencySnapshot.nodes.keys.sorted()
-        #expect(nodes == ["apm", "barge-in", "echo-reference", "mulaw-decode", "mulaw-encode", "playback-monitor", "resample-16k", "resample-8k", "vad"])
+        #expect(nodes == ["downlink.echo-reference", "downlink.mulaw-encode", "downlink.playback-monitor", "downlink.resample-8k",
+                          "uplink.apm", "uplink.barge-in", "uplink.mulaw-decode", "uplink.resample-16k", "uplink.vad"])
         try await server.stop()
     }
 

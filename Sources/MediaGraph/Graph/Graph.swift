@@ -13,15 +13,23 @@ public final class Graph {
 
     /// Builds both chains. The uplink starts from `providerFormat`; the downlink starts from what the
     /// uplink delivers to the agent (the echo agent sends it straight back) and must end in
-    /// `providerFormat` again.
+    /// `providerFormat` again. `agentRateHz` (default: the provider's rate) is what `rate=agent`
+    /// means to the spec's nodes.
     ///
     /// - Realtime: unsafe (allocates); control thread only.
-    public init(spec: GraphSpec, providerFormat: AudioFormat) throws(GraphBuildError) {
+    public init(spec: GraphSpec, providerFormat: AudioFormat, agentRateHz: Int? = nil) throws(GraphBuildError) {
         self.spec = spec
-        var up: [any MediaNode] = []
-        for name in spec.uplink { up.append(try NodeCatalog.make(name, scope: scope)) }
-        var down: [any MediaNode] = []
-        for name in spec.downlink { down.append(try NodeCatalog.make(name, scope: scope)) }
+        let scope = scope
+        func make(_ entries: [String]) throws(GraphBuildError) -> [any MediaNode] {
+            var nodes: [any MediaNode] = []
+            for entry in entries {
+                nodes.append(try NodeCatalog.make(entry, scope: scope, providerRateHz: providerFormat.sampleRateHz,
+                                                  agentRateHz: agentRateHz ?? providerFormat.sampleRateHz))
+            }
+            return nodes
+        }
+        let up = try make(spec.uplink)
+        let down = try make(spec.downlink)
         uplink = try NodeChain(nodes: up, input: providerFormat)
         downlink = try NodeChain(nodes: down, input: uplink.outputFormat)
         guard downlink.outputFormat == providerFormat else {
@@ -62,9 +70,10 @@ public final class Graph {
         (uplink.nodes + downlink.nodes).compactMap { $0 as? LevelMeterNode }
     }
 
-    /// Per-node timings, uplink nodes first. Read only after the call retired.
+    /// Per-node timings, uplink nodes first, labelled `uplink.NAME` / `downlink.NAME` (a resampler
+    /// may run in both directions). Read only after the call retired.
     public var nodeTimings: [(node: String, histogram: LatencyHistogram)] {
-        zip(uplink.nodes.map(\.name), uplink.timings).map { ($0, $1) }
-            + zip(downlink.nodes.map(\.name), downlink.timings).map { ($0, $1) }
+        zip(uplink.nodes.map { "uplink.\($0.name)" }, uplink.timings).map { ($0, $1) }
+            + zip(downlink.nodes.map { "downlink.\($0.name)" }, downlink.timings).map { ($0, $1) }
     }
 }

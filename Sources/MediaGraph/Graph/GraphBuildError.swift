@@ -8,6 +8,12 @@ public enum GraphBuildError: Error, Equatable, CustomStringConvertible {
     case unknownNode(String)
     /// `--graph` names no preset.
     case unknownPreset(String)
+    /// A spec's text is not of the form `node, node(key=value); node`.
+    case badSpec(String)
+    /// A node's setting has a value it does not accept.
+    case badParameter(node: String, parameter: String, value: String, expected: String)
+    /// A node was given a setting it does not have.
+    case unknownParameter(node: String, parameter: String)
 
     public var description: String {
         switch self {
@@ -18,7 +24,13 @@ public enum GraphBuildError: Error, Equatable, CustomStringConvertible {
         case let .unknownNode(name):
             "no node named '\(name)' (known: \(NodeCatalog.names.joined(separator: ", ")))"
         case let .unknownPreset(name):
-            "no graph preset named '\(name)' (known: \(GraphSpec.presets.keys.sorted().joined(separator: ", ")))"
+            "no graph preset named '\(name)' (known: \(GraphSpec.presets.keys.sorted().joined(separator: ", ")); or write a spec: 'uplink nodes; downlink nodes')"
+        case let .badSpec(reason):
+            "bad graph spec: \(reason)"
+        case let .badParameter(node, parameter, value, expected):
+            "node '\(node)': \(parameter)=\(value) is not accepted; it expects \(expected)"
+        case let .unknownParameter(node, parameter):
+            "node '\(node)' has no setting '\(parameter)' (see docs/nodes.md)"
         }
     }
 }

@@ -19,31 +19,77 @@ public struct GraphSpec: Sendable {
         self.downlink = downlink
     }
 
+    /// Reads a spec written `uplink nodes; downlink nodes`, each chain's entries separated by
+    /// commas, e.g. `mulaw-decode, apm(ns=high), vad; mulaw-encode`. Throws
+    /// ``GraphBuildError/badSpec(_:)`` when it is not of that shape (node names and settings are
+    /// checked when the graph is built).
+    public init(name: String = "custom", parsing text: String) throws(GraphBuildError) {
+        let chains = text.split(separator: ";", omittingEmptySubsequences: false)
+        guard chains.count == 2 else { throw .badSpec("'\(text)': write the uplink nodes, ';', then the downlink nodes") }
+        var parsed: [[String]] = []
+        for chain in chains {
+            var entries: [String] = []
+            var depth = 0
+            var current = ""
+            for ch in chain {
+                if ch == "(" { depth += 1 } else if ch == ")" { depth -= 1 }
+                if ch == ",", depth == 0 {
+                    entries.append(current.trimmingSpaces)
+                    current = ""
+                } else {
+                    current.append(ch)
+                }
+            }
+            entries.append(current.trimmingSpaces)
+            entries.removeAll { $0.isEmpty }
+            for entry in entries { _ = try NodeSpec(parsing: entry) }
+            parsed.append(entries)
+        }
+        self.init(name: name, uplink: parsed[0], downlink: parsed[1])
+    }
+
+    /// The spec in the form ``init(name:parsing:)`` reads.
+    public var text: String { uplink.joined(separator: ", ") + "; " + downlink.joined(separator: ", ") }
+
     /// Codec only: μ-law in, 16-bit PCM to the agent, PCM from the agent, μ-law out.
     public static let passthrough = GraphSpec(name: "passthrough", uplink: ["mulaw-decode"], downlink: ["mulaw-encode"])
 
-    /// Telephone audio cleaned for a 16 kHz agent: μ-law decode, resample to 16 kHz, webrtc audio
-    /// processing (echo cancellation against the downlink, noise suppression, high-pass), VAD and
-    /// barge-in detection; the downlink records the echo reference, watches playback, and goes
-    /// back to μ-law at 8 kHz. See docs/graphs.md for its delay and cost.
+    /// Telephone audio cleaned for the agent, processed at the provider's rate (8 kHz for μ-law:
+    /// the band the call carries): μ-law decode, webrtc audio processing (echo cancellation against
+    /// the downlink, noise suppression, high-pass), VAD and barge-in detection, then resampling to
+    /// the agent's rate (nothing to do when the agent speaks 8 kHz). The downlink resamples the agent
+    /// back to 8 kHz first, so the echo reference is exactly what the caller hears. See
+    /// docs/graphs.md for its delay and cost.
     public static let standard = GraphSpec(
         name: "standard",
-        uplink: ["mulaw-decode", "resample-16k", "apm", "vad", "barge-in"],
-        downlink: ["echo-reference", "playback-monitor", "resample-8k", "mulaw-encode"])
+        uplink: ["mulaw-decode", "apm", "vad", "barge-in", "resample(rate=agent)"],
+        downlink: ["resample(rate=provider)", "echo-reference", "playback-monitor", "mulaw-encode"])
+
+    /// `standard` processed at 16 kHz: the provider's audio is resampled to 16 kHz before the audio
+    /// processing and from 16 kHz to the agent's rate after it; the downlink mirrors it. For
+    /// wideband sources; on 8 kHz μ-law it costs about twice `standard` for the same result.
+    public static let wideband = GraphSpec(
+        name: "wideband",
+        uplink: ["mulaw-decode", "resample(rate=16000)", "apm", "vad", "barge-in", "resample(rate=agent)"],
+        downlink: ["resample(rate=16000)", "echo-reference", "playback-monitor", "resample(rate=provider)", "mulaw-encode"])
 
     /// `standard` plus adaptive digital gain control and level meters on both directions (their
     /// readings go into each call's end-of-call log line).
     public static let full = GraphSpec(
         name: "full",
-        uplink: ["mulaw-decode", "resample-16k", "apm-agc", "level-meter", "vad", "barge-in"],
-        downlink: ["echo-reference", "playback-monitor", "level-meter-out", "resample-8k", "mulaw-encode"])
+        uplink: ["mulaw-decode", "apm(agc=on)", "level-meter", "vad", "barge-in", "resample(rate=agent)"],
+        downlink: ["resample(rate=provider)", "echo-reference", "playback-monitor", "level-meter-out", "mulaw-encode"])
 
     /// Every preset `voiced serve --graph` accepts, by name.
-    public static let presets: [String: GraphSpec] = [passthrough.name: passthrough, standard.name: standard, full.name: full]
+    public static let presets: [String: GraphSpec] = [
+        passthrough.name: passthrough, standard.name: standard, wideband.name: wideband, full.name: full,
+    ]
 
-    /// The preset called `name`, or ``GraphBuildError/unknownPreset(_:)``.
-    public static func preset(named name: String) throws(GraphBuildError) -> GraphSpec {
-        guard let spec = presets[name] else { throw .unknownPreset(name) }
+    /// The preset called `text`, or, when `text` holds a `;`, the spec it writes out.
+    /// Throws ``GraphBuildError/unknownPreset(_:)`` or ``GraphBuildError/badSpec(_:)``.
+    public static func named(_ text: String) throws(GraphBuildError) -> GraphSpec {
+        if text.contains(";") { return try GraphSpec(parsing: text) }
+        guard let spec = presets[text] else { throw .unknownPreset(text) }
         return spec
     }
 }

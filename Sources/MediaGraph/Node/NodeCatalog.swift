@@ -1,34 +1,38 @@
-/// The nodes a ``GraphSpec`` can name, each with a factory that makes a fresh per-call instance.
-/// A factory gets the graph's ``GraphScope`` for nodes that share state across directions.
+/// The nodes a ``GraphSpec`` can name, each with a factory that makes a fresh per-call instance
+/// from a ``NodeContext`` (the call's ``GraphScope``, the spec's settings for the node, the
+/// provider's and agent's rates). Settings are documented in docs/nodes.md.
 ///
 /// - Threading: read-only; safe anywhere. Factories run on the control thread at graph build.
 public enum NodeCatalog {
+    public typealias Factory = @Sendable (inout NodeContext) throws(GraphBuildError) -> any MediaNode
+
     /// Node name → factory. Add one line here for a new node.
-    public static let factories: [String: @Sendable (GraphScope) -> any MediaNode] = [
+    public static let factories: [String: Factory] = [
         "mulaw-decode": { _ in MuLawDecodeNode() },
         "mulaw-encode": { _ in MuLawEncodeNode() },
-        "resample-8k": { _ in ResampleNode(outputRateHz: 8000) },
-        "resample-16k": { _ in ResampleNode(outputRateHz: 16000) },
-        "resample-24k": { _ in ResampleNode(outputRateHz: 24000) },
-        "resample-48k": { _ in ResampleNode(outputRateHz: 48000) },
-        "apm": { AudioProcessingNode(scope: $0, settings: .standard) },
-        "apm-agc": { AudioProcessingNode(scope: $0, settings: .withGainControl) },
-        "echo-reference": { EchoReferenceNode(scope: $0) },
-        "vad": { VoiceActivityNode(scope: $0) },
-        "barge-in": { BargeInNode(scope: $0) },
-        "playback-monitor": { PlaybackMonitorNode(scope: $0) },
+        "resample": { context throws(GraphBuildError) in try ResampleNode(&context) },
+        "apm": { context throws(GraphBuildError) in try AudioProcessingNode(&context) },
+        "echo-reference": { EchoReferenceNode(scope: $0.scope) },
+        "vad": { context throws(GraphBuildError) in try VoiceActivityNode(&context) },
+        "barge-in": { context throws(GraphBuildError) in try BargeInNode(&context) },
+        "playback-monitor": { PlaybackMonitorNode(scope: $0.scope) },
         "level-meter": { _ in LevelMeterNode() },
-        "opus-encode": { _ in OpusEncodeNode() },
-        "opus-decode": { _ in OpusDecodeNode() },
         "level-meter-out": { _ in LevelMeterNode(name: "level-meter-out") },
+        "opus-encode": { context throws(GraphBuildError) in try OpusEncodeNode(&context) },
+        "opus-decode": { _ in OpusDecodeNode() },
     ]
 
     /// Known names, sorted.
     public static var names: [String] { factories.keys.sorted() }
 
-    /// A new instance of the node called `name`, or ``GraphBuildError/unknownNode(_:)``.
-    public static func make(_ name: String, scope: GraphScope) throws(GraphBuildError) -> any MediaNode {
-        guard let factory = factories[name] else { throw .unknownNode(name) }
-        return factory(scope)
+    /// A new instance of the node `entry` names (``NodeSpec`` form), configured by its settings.
+    /// Throws ``GraphBuildError/unknownNode(_:)``, a settings error, or ``GraphBuildError/badSpec(_:)``.
+    public static func make(_ entry: String, scope: GraphScope, providerRateHz: Int, agentRateHz: Int) throws(GraphBuildError) -> any MediaNode {
+        let spec = try NodeSpec(parsing: entry)
+        guard let factory = factories[spec.name] else { throw .unknownNode(spec.name) }
+        var context = NodeContext(scope: scope, parameters: spec.parameters, providerRateHz: providerRateHz, agentRateHz: agentRateHz)
+        let node = try factory(&context)
+        try context.parameters.rejectUnread()
+        return node
     }
 }

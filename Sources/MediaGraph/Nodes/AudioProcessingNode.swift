@@ -11,9 +11,22 @@ public final class AudioProcessingNode: MediaNode {
     private let settings: AudioProcessor.Settings
     private var processor: AudioProcessor?
 
-    public init(scope: GraphScope, settings: AudioProcessor.Settings) {
+    public init(scope: GraphScope, settings: AudioProcessor.Settings = .init()) {
         self.scope = scope
         self.settings = settings
+    }
+
+    /// From a spec: `apm(aec=on, ns=high, agc=off, hpf=on, vad=low, delay-ms=60)` (the defaults).
+    public convenience init(_ context: inout NodeContext) throws(GraphBuildError) {
+        var s = AudioProcessor.Settings()
+        s.echoCancellation = try context.parameters.flag("aec", default: s.echoCancellation)
+        s.noiseSuppression = try context.parameters.choice("ns", default: s.noiseSuppression,
+                                                           ["off": 0, "low": 1, "moderate": 2, "high": 3, "very-high": 4])
+        s.gainControl = try context.parameters.flag("agc", default: s.gainControl)
+        s.highPass = try context.parameters.flag("hpf", default: s.highPass)
+        s.voiceDetection = try context.parameters.choice("vad", default: s.voiceDetection, AudioProcessor.Settings.likelihoods)
+        s.echoDelayMs = Int32(try context.parameters.int("delay-ms", default: Int(s.echoDelayMs), in: 0...500))
+        self.init(scope: context.scope, settings: s)
     }
 
     public func prepare(input: AudioFormat) throws(GraphBuildError) -> AudioFormat {

@@ -21,18 +21,16 @@ public final class AudioProcessor {
         /// Render → capture delay estimate given to the canceller: default 60 ms.
         public var echoDelayMs: Int32 = 60
 
-        public static let standard = Settings()
+        public init() {}
+
+        /// Spec names of the VAD likelihood thresholds, for ``voiceDetection``.
+        public static let likelihoods: KeyValuePairs<String, Int32> = ["off": 0, "very-low": 1, "low": 2, "moderate": 3, "high": 4]
         /// Only webrtc's VAD: the audio passes unchanged.
         public static let voiceDetectionOnly: Settings = {
             var s = Settings()
             s.echoCancellation = false
             s.noiseSuppression = 0
             s.highPass = false
-            return s
-        }()
-        public static let withGainControl: Settings = {
-            var s = Settings()
-            s.gainControl = true
             return s
         }()
     }

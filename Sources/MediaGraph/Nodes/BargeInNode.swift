@@ -3,7 +3,8 @@
 /// the downlink (a `playback-monitor` node) within the last ``audibleWindowMs``. One event per
 /// speech run, stamped at the run's start. Nothing is raised in the first ``warmUpMs`` of the call:
 /// until the echo canceller has converged (about half a second on speech), leaked echo cannot be
-/// told from the caller. The audio passes unchanged.
+/// told from the caller. With an energy floor (``floorRMS``), the run must also hold a frame at least
+/// that loud, so quiet speech in the background does not interrupt. The audio passes unchanged.
 ///
 /// - Threading: see ``MediaNode``.
 /// - Realtime: `process` is safe.
@@ -15,17 +16,36 @@ public final class BargeInNode: MediaNode {
     public let audibleWindowMs: UInt64
     /// Media time before which no barge-in is raised: default 1000 ms.
     public let warmUpMs: UInt64
+    /// Level (RMS, full scale 32767) a frame of the run must reach; 0 (the default) is no floor.
+    public let floorRMS: Double
     private let scope: GraphScope
     private var activity: VoiceActivity?
     private var events: CallEvents?
     private var playback: Playback?
     private var raisedForRunAtMs: UInt64?
+    /// The speech run whose loudest frame reached the floor.
+    private var loudRunAtMs: UInt64?
 
-    public init(scope: GraphScope, minimumSpeechMs: UInt64 = 100, audibleWindowMs: UInt64 = 300, warmUpMs: UInt64 = 1000) {
+    public init(scope: GraphScope, minimumSpeechMs: UInt64 = 100, audibleWindowMs: UInt64 = 300, warmUpMs: UInt64 = 1000,
+                floorRMS: Double = 0) {
         self.scope = scope
         self.minimumSpeechMs = minimumSpeechMs
         self.audibleWindowMs = audibleWindowMs
         self.warmUpMs = warmUpMs
+        self.floorRMS = floorRMS
+    }
+
+    /// From a spec: `barge-in(min-speech-ms=100, audible-window-ms=300, warm-up-ms=1000, floor-dbfs=-40)`;
+    /// no floor unless `floor-dbfs` is given.
+    public convenience init(_ context: inout NodeContext) throws(GraphBuildError) {
+        let floorDb = context.parameters.has("floor-dbfs") ? try context.parameters.int("floor-dbfs", default: 0, in: -90...0) : nil
+        // 10^(dB/20) for whole decibels, without libm: one step of 10^(1/20) per dB.
+        let floorRMS = floorDb.map { db in (0..<(-db)).reduce(32767.0) { level, _ in level / 1.1220184543019633 } } ?? 0
+        self.init(scope: context.scope,
+                  minimumSpeechMs: UInt64(try context.parameters.int("min-speech-ms", default: 100, in: 0...2000)),
+                  audibleWindowMs: UInt64(try context.parameters.int("audible-window-ms", default: 300, in: 20...5000)),
+                  warmUpMs: UInt64(try context.parameters.int("warm-up-ms", default: 1000, in: 0...10000)),
+                  floorRMS: floorRMS)
     }
 
     public func prepare(input: AudioFormat) throws(GraphBuildError) -> AudioFormat {
@@ -41,6 +61,10 @@ public final class BargeInNode: MediaNode {
     public func process(_ input: borrowing AudioFrame, into output: inout AudioFrame) {
         output.copyAudio(from: input)
         guard let activity, let started = activity.speechStartedMs else { return }
+        if floorRMS > 0, loudRunAtMs != started {
+            guard input.energyAndRMS.rms >= floorRMS else { return }
+            loudRunAtMs = started
+        }
         guard started >= warmUpMs, raisedForRunAtMs != started, activity.nowMs - started >= minimumSpeechMs,
               playback!.wasAudible(withinMs: audibleWindowMs) else { return }
         raisedForRunAtMs = started

@@ -13,6 +13,11 @@ public final class OpusEncodeNode: MediaNode {
     private var encoder: OpaquePointer?
 
     public init(bitrate: Int = 24_000) { self.bitrate = bitrate }
+
+    /// From a spec: `opus-encode(bitrate=24000)`.
+    public convenience init(_ context: inout NodeContext) throws(GraphBuildError) {
+        self.init(bitrate: try context.parameters.int("bitrate", default: 24_000, in: 6_000...510_000))
+    }
     deinit { vd_opus_encoder_destroy(encoder) }
 
     public func prepare(input: AudioFormat) throws(GraphBuildError) -> AudioFormat {

@@ -3,7 +3,7 @@ import CAudio
 /// Converts 16-bit PCM to another sample rate (8, 16, 24 or 48 kHz), streaming, on libsamplerate.
 ///
 /// Each 20 ms frame in gives exactly one 20 ms frame out (no block buffering); the filter's delay
-/// is a constant, ``delayFrames`` output samples. Default quality `medium`: ≥ 60 dB SNR on band-
+/// is a constant, ``delayFrames`` output samples. At equal rates it is a plain copy. Default quality `medium`: ≥ 60 dB SNR on band-
 /// limited speech through 8→16→8 kHz (103 dB measured) for 6 ms per conversion between 8 and
 /// 16 kHz (3 ms between 16 and 24 kHz); `fastest` halves the delay (2.6 ms) at about 50 dB on
 /// speech; `best` costs 18 ms. Mono only.
@@ -26,6 +26,17 @@ public final class ResampleNode: MediaNode {
         name = "resample-\(outputRateHz / 1000)k"
     }
 
+    /// From a spec: `resample(rate=16000|agent|provider, quality=fastest|medium|best)`; `rate` is required.
+    public convenience init(_ context: inout NodeContext) throws(GraphBuildError) {
+        let rate = try context.rate("rate", default: 0)
+        guard rate != 0 else {
+            throw .badParameter(node: "resample", parameter: "rate", value: "(missing)", expected: "agent, provider or a rate in Hz")
+        }
+        let quality = try context.parameters.choice("quality", default: VD_RESAMPLER_MEDIUM,
+                                                    ["fastest": VD_RESAMPLER_FASTEST, "medium": VD_RESAMPLER_MEDIUM, "best": VD_RESAMPLER_BEST])
+        self.init(outputRateHz: rate, quality: quality)
+    }
+
     deinit { vd_resampler_destroy(handle) }
 
     /// Output samples the converter delays the signal by (valid after `prepare`).
@@ -36,10 +47,13 @@ public final class ResampleNode: MediaNode {
         guard input.encoding == .pcm16, input.channels == 1, rates.contains(input.sampleRateHz), rates.contains(outputRateHz) else {
             throw .unsupportedFormat(node: name, input: input, expected: "pcm16 mono at 8000, 16000, 24000 or 48000 Hz")
         }
+        vd_resampler_destroy(handle)
+        handle = nil
+        // Already at the rate (e.g. `rate=agent` when the agent speaks the provider's rate): a copy.
+        if input.sampleRateHz == outputRateHz { return input }
         var cfg = vd_resampler_config(in_rate_hz: Int32(input.sampleRateHz), out_rate_hz: Int32(outputRateHz),
                                       quality: quality, max_in_frames: input.samplesPerFrame)
         var err: Int32 = 0
-        vd_resampler_destroy(handle)
         handle = vd_resampler_create(&cfg, &err)
         guard handle != nil else {
             throw .unsupportedFormat(node: name, input: input, expected: "a rate libsamplerate accepts (\(String(cString: vd_strerror(err))))")
@@ -48,11 +62,12 @@ public final class ResampleNode: MediaNode {
     }
 
     public func process(_ input: borrowing AudioFrame, into output: inout AudioFrame) {
+        guard let handle else { return output.copyAudio(from: input) }
         let samples = input.pcm16
         output.arrivalNanos = input.arrivalNanos
         output.sampleCount = output.format.samplesPerFrame
         let out = output.pcm16
-        let written = vd_resampler_process(handle!, samples.baseAddress!, samples.count, out.baseAddress!, out.count)
+        let written = vd_resampler_process(handle, samples.baseAddress!, samples.count, out.baseAddress!, out.count)
         // Cannot fail for 20 ms frames of the prepared rates; a short write would leave silence.
         if written < out.count { out.baseAddress!.advanced(by: max(0, Int(written))).initialize(repeating: 0, count: out.count - max(0, Int(written))) }
     }

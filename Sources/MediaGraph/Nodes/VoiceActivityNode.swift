@@ -15,9 +15,13 @@ public final class VoiceActivityNode: MediaNode {
         public var minimumSpeechMs = 60
         /// Silent time needed to declare the end of speech: default 300 ms.
         public var hangoverMs = 300
-        public init(minimumSpeechMs: Int = 60, hangoverMs: Int = 300) {
+        /// webrtc's likelihood threshold (1 very low … 4 high) for this node's own detector; `nil`
+        /// keeps the default (2, low) or, with an `apm` node upstream, that node's `vad` setting.
+        public var likelihood: Int32?
+        public init(minimumSpeechMs: Int = 60, hangoverMs: Int = 300, likelihood: Int32? = nil) {
             self.minimumSpeechMs = minimumSpeechMs
             self.hangoverMs = hangoverMs
+            self.likelihood = likelihood
         }
     }
 
@@ -42,6 +46,16 @@ public final class VoiceActivityNode: MediaNode {
         self.settings = settings
     }
 
+    /// From a spec: `vad(min-speech-ms=60, hangover-ms=300, likelihood=low)`.
+    public convenience init(_ context: inout NodeContext) throws(GraphBuildError) {
+        let settings = Settings(
+            minimumSpeechMs: try context.parameters.int("min-speech-ms", default: 60, in: 10...2000),
+            hangoverMs: try context.parameters.int("hangover-ms", default: 300, in: 10...5000),
+            likelihood: try context.parameters.choice("likelihood", default: nil,
+                                                     ["very-low": 1, "low": 2, "moderate": 3, "high": 4]))
+        self.init(scope: context.scope, settings: settings)
+    }
+
     deinit { scratch?.deallocate() }
 
     public func prepare(input: AudioFormat) throws(GraphBuildError) -> AudioFormat {
@@ -49,9 +63,15 @@ public final class VoiceActivityNode: MediaNode {
             throw .unsupportedFormat(node: name, input: input, expected: "pcm16 mono at 8000 or 16000 Hz")
         }
         if let shared = scope.existing(AudioProcessor.self), shared.sampleRateHz == input.sampleRateHz, shared.settings.voiceDetection > 0 {
+            if let likelihood = settings.likelihood, likelihood != shared.settings.voiceDetection {
+                throw .badParameter(node: name, parameter: "likelihood", value: "\(likelihood)",
+                                    expected: "it set on the apm node upstream (apm(vad=…)), whose detector this node reads")
+            }
             processor = shared
         } else {
-            processor = try AudioProcessor(sampleRateHz: input.sampleRateHz, settings: .voiceDetectionOnly)
+            var own = AudioProcessor.Settings.voiceDetectionOnly
+            own.voiceDetection = settings.likelihood ?? own.voiceDetection
+            processor = try AudioProcessor(sampleRateHz: input.sampleRateHz, settings: own)
             ownsProcessor = true
             scratch = .allocate(capacity: input.samplesPerFrame)
         }

@@ -30,6 +30,8 @@ public final class CallPipeline: @unchecked Sendable {
         public var downlinkFrames: Int = 256
         /// Longest timestamp gap filled with silence: default 10 s (protocols.md §1.4).
         public var maxSilenceGapMs: Int = 10_000
+        /// The rate the agent takes and speaks (`rate=agent` in a spec): default the provider's.
+        public var agentRateHz: Int?
         public init() {}
     }
 
@@ -66,7 +68,7 @@ public final class CallPipeline: @unchecked Sendable {
         self.callID = callID
         self.doorbell = doorbell
         self.configuration = configuration
-        graph = try Graph(spec: spec, providerFormat: providerFormat)
+        graph = try Graph(spec: spec, providerFormat: providerFormat, agentRateHz: configuration.agentRateHz)
         frameBytes = providerFormat.bytesPerFrame
         uplink = try FrameRing(slots: configuration.uplinkFrames, slotBytes: frameBytes)
         downlink = try FrameRing(slots: configuration.downlinkFrames, slotBytes: frameBytes)

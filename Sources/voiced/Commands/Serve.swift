@@ -15,7 +15,14 @@ struct Serve: AsyncParsableCommand {
               /health     liveness, /ready readiness (plain text "ok")
               /stats      live counters and latency percentiles (JSON)
             Every flag can also be set from the environment (the flag wins): VOICED_HOST, VOICED_PORT,
-            VOICED_AGENT, VOICED_GRAPH, VOICED_MEDIA_THREADS, VOICED_IO_THREADS, VOICED_LOG_LEVEL.
+            VOICED_AGENT, VOICED_AGENT_RATE, VOICED_GRAPH, VOICED_MEDIA_THREADS, VOICED_IO_THREADS,
+            VOICED_LOG_LEVEL.
+
+            A graph is a preset name or a spec written 'uplink nodes; downlink nodes', each node with
+            optional settings, e.g.
+              --graph 'mulaw-decode, apm(ns=very-high), vad(hangover-ms=500), barge-in; mulaw-encode'
+            It is checked at start-up: a bad node, setting or format stops the daemon with the reason.
+            Nodes and settings: docs/nodes.md; presets, their delay and cost: docs/graphs.md.
             """)
 
     @Option(help: "Address to bind. (env: VOICED_HOST; default: 0.0.0.0)")
@@ -27,7 +34,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Agent every call talks to: \(VoicedServer.agents.joined(separator: ", ")). echo returns each caller frame once it has passed through the graph. (env: VOICED_AGENT; default: echo)")
     var agent: String?
 
-    @Option(help: "Graph preset every call runs: \(GraphSpec.presets.keys.sorted().joined(separator: ", ")). See docs/graphs.md. (env: VOICED_GRAPH; default: passthrough)")
+    @Option(help: "Sample rate the agent takes and speaks (what 'rate=agent' means in a graph): 8000, 16000, 24000 or 48000. (env: VOICED_AGENT_RATE; default: the provider's, 8000)")
+    var agentRate: Int?
+
+    @Option(help: "Graph every call runs: a preset (\(GraphSpec.presets.keys.sorted().joined(separator: ", "))) or a spec 'uplink nodes; downlink nodes'. See docs/graphs.md. (env: VOICED_GRAPH; default: passthrough)")
     var graph: String?
 
     @Option(help: "Dedicated media threads. (env: VOICED_MEDIA_THREADS; default: one per core)")
@@ -45,7 +55,17 @@ struct Serve: AsyncParsableCommand {
         config.host = host ?? env["VOICED_HOST"] ?? config.host
         config.port = try port ?? Self.integer(env, "VOICED_PORT") ?? config.port
         config.agent = agent ?? env["VOICED_AGENT"] ?? config.agent
-        config.graph = try GraphSpec.preset(named: graph ?? env["VOICED_GRAPH"] ?? config.graph.name)
+        config.call.agentRateHz = try agentRate ?? Self.integer(env, "VOICED_AGENT_RATE")
+        if let rate = config.call.agentRateHz, !AudioFormat.commonRatesHz.contains(rate) {
+            throw ValidationError("--agent-rate must be one of \(AudioFormat.commonRatesHz.map(String.init).joined(separator: ", ")), got \(rate)")
+        }
+        do {
+            config.graph = try GraphSpec.named(graph ?? env["VOICED_GRAPH"] ?? config.graph.name)
+            // Build one graph now, so a spec that cannot work stops the daemon instead of every call.
+            _ = try Graph(spec: config.graph, providerFormat: .telephonyMuLaw, agentRateHz: config.call.agentRateHz)
+        } catch {
+            throw ValidationError("--graph: \(error)")
+        }
         config.mediaThreads = try mediaThreads ?? Self.integer(env, "VOICED_MEDIA_THREADS") ?? config.mediaThreads
         config.ioThreads = try ioThreads ?? Self.integer(env, "VOICED_IO_THREADS") ?? config.ioThreads
         guard (0...65535).contains(config.port) else { throw ValidationError("--port must be 0…65535, got \(config.port)") }

@@ -1,0 +1,45 @@
+/// One entry of a ``GraphSpec`` chain: a node name from ``NodeCatalog`` with optional settings,
+/// written `name` or `name(key=value, key=value)`, e.g. `apm(ns=high, agc=on)`.
+///
+/// - Threading: a value type; safe anywhere.
+public struct NodeSpec: Sendable, Equatable {
+    public let name: String
+    public let parameters: NodeParameters
+
+    /// Parses one entry; throws ``GraphBuildError/badSpec(_:)`` with what is wrong.
+    public init(parsing text: String) throws(GraphBuildError) {
+        let trimmed = text.trimmingSpaces
+        guard let open = trimmed.firstIndex(of: "(") else {
+            try self.init(name: trimmed, values: [:], text: text)
+            return
+        }
+        guard trimmed.hasSuffix(")") else { throw .badSpec("'\(text)': a node's settings end with ')'") }
+        let name = String(trimmed[..<open]).trimmingSpaces
+        var values: [String: String] = [:]
+        let inside = trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)]
+        for pair in inside.split(separator: ",") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { String($0).trimmingSpaces }
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw .badSpec("'\(text)': settings are key=value pairs separated by commas")
+            }
+            guard values.updateValue(parts[1], forKey: parts[0]) == nil else {
+                throw .badSpec("'\(text)': '\(parts[0])' is set twice")
+            }
+        }
+        try self.init(name: name, values: values, text: text)
+    }
+
+    private init(name: String, values: [String: String], text: String) throws(GraphBuildError) {
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw .badSpec("'\(text)': a node name is letters, digits and dashes")
+        }
+        self.name = name
+        parameters = NodeParameters(node: name, values: values)
+    }
+}
+
+extension StringProtocol {
+    var trimmingSpaces: String {
+        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+    }
+}
