@@ -60,3 +60,18 @@ public struct WAVFile: Sendable {
         return stride(from: 0, to: data.count - 159, by: 160).map { Array(data[$0..<($0 + 160)]) }
     }
 }
+
+extension WAVFile {
+    /// Writes mono `data` as a WAV file: μ-law (format 7, 8 bits) or 16-bit little-endian PCM (format 1).
+    public static func write(path: String, formatTag: Int, sampleRateHz: Int, data: [UInt8]) throws {
+        let bits = formatTag == 7 ? 8 : 16
+        var out = [UInt8]()
+        func u32(_ v: Int) { out += [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24 & 0xFF)] }
+        func u16(_ v: Int) { out += [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF)] }
+        out += Array("RIFF".utf8); u32(36 + data.count); out += Array("WAVEfmt ".utf8)
+        u32(16); u16(formatTag); u16(1); u32(sampleRateHz); u32(sampleRateHz * bits / 8); u16(bits / 8); u16(bits)
+        out += Array("data".utf8); u32(data.count)
+        out += data
+        try Data(out).write(to: URL(fileURLWithPath: path))
+    }
+}

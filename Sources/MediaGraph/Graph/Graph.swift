@@ -8,8 +8,10 @@ public final class Graph {
     public let spec: GraphSpec
     /// State shared by nodes of both directions (kept alive with the graph).
     private let scope = GraphScope()
-    let uplink: NodeChain
-    let downlink: NodeChain
+    /// Provider → agent. Run it only on the call's media thread (or offline, on one thread).
+    public let uplink: NodeChain
+    /// Agent → provider. Same rule.
+    public let downlink: NodeChain
 
     /// Builds both chains. The uplink starts from `providerFormat`; the downlink starts from what the
     /// uplink delivers to the agent (the echo agent sends it straight back) and must end in
