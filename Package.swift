@@ -88,6 +88,10 @@ let package = Package(
             dependencies: ["Bridge", "VoicedTesting"]
         ),
         .executableTarget(
+            name: "GraphInstructions",
+            dependencies: ["MediaGraph", "VoicedTesting"],
+            path: "Sources/GraphInstructions"),
+        .executableTarget(
             name: "MediaBenchmarks",
             dependencies: [
                 "MediaGraph", "CAudio", "VoicedTesting",

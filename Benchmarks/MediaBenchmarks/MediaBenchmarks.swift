@@ -73,6 +73,7 @@ let benchmarks: @Sendable () -> Void = {
 
     nodeBenchmark("resample-8k-to-16k-20ms-medium") { ResampleNode(outputRateHz: 16000, quality: VD_RESAMPLER_MEDIUM) }
     nodeBenchmark("resample-8k-to-16k-20ms-fastest") { ResampleNode(outputRateHz: 16000, quality: VD_RESAMPLER_FASTEST) }
+    nodeBenchmark("resample-8k-to-8k-20ms-copy") { ResampleNode(outputRateHz: 8000) }
     nodeBenchmark("vad-8k-20ms") { VoiceActivityNode(scope: GraphScope()) }
     nodeBenchmark("level-meter-8k-20ms") { LevelMeterNode() }
 
@@ -92,33 +93,37 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("apm-aec-ns-hpf-vad-16k-20ms") { benchmark in
-        var cfg = vd_apm_config(sample_rate_hz: 16000, echo_cancellation: 1, noise_suppression: 3, gain_control: 0,
-                                high_pass: 1, voice_detection: 2)
-        var err: Int32 = 0
-        let apm = vd_apm_create(&cfg, &err)!
-        defer { vd_apm_destroy(apm) }
-        let far = [Int16]((pcm + pcm).map { $0 / 2 })
-        var near = [Int16](repeating: 0, count: 320)
-        var voice: Int32 = 0
-        // Let webrtc finish any lazy set-up before measuring.
-        for _ in 0..<10 { _ = vd_apm_process_reverse(apm, far, 320); _ = vd_apm_process(apm, &near, 320, 60, &voice) }
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
-            _ = vd_apm_process_reverse(apm, far, 320)
-            for i in 0..<320 { near[i] = far[(i + 37) % 320] / 3 }
-            _ = vd_apm_process(apm, &near, 320, 60, &voice)
-            blackHole(voice)
+    for rateHz in [8000, 16000] {
+        Benchmark("apm-aec-ns-hpf-vad-\(rateHz / 1000)k-20ms") { benchmark in
+            var cfg = vd_apm_config(sample_rate_hz: Int32(rateHz), echo_cancellation: 1, noise_suppression: 3, gain_control: 0,
+                                    high_pass: 1, voice_detection: 2)
+            var err: Int32 = 0
+            let apm = vd_apm_create(&cfg, &err)!
+            defer { vd_apm_destroy(apm) }
+            let n = rateHz / 50
+            let far = (0..<n).map { pcm[$0 % 160] / 2 }
+            var near = [Int16](repeating: 0, count: n)
+            var voice: Int32 = 0
+            // Let webrtc finish any lazy set-up before measuring.
+            for _ in 0..<10 { _ = vd_apm_process_reverse(apm, far, n); _ = vd_apm_process(apm, &near, n, 60, &voice) }
+            benchmark.startMeasurement()
+            for _ in benchmark.scaledIterations {
+                _ = vd_apm_process_reverse(apm, far, n)
+                for i in 0..<n { near[i] = far[(i + 37) % n] / 3 }
+                _ = vd_apm_process(apm, &near, n, 60, &voice)
+                blackHole(voice)
+            }
         }
     }
 
     // webrtc 0.3's digital AGC (in `full` only) allocates now and then: its count may move by 2
     // either way from the recorded threshold without failing; every other benchmark must stay at 0.
     let agcTolerance: [BenchmarkMetric: BenchmarkThresholds] = [.mallocCountTotal: .init(absolute: [.p90: 2])]
-    for spec in [GraphSpec.passthrough, .standard, .full] {
+    for (spec, agentRateHz) in [(GraphSpec.passthrough, 8000), (.standard, 8000), (.standard, 16000), (.wideband, 8000), (.full, 8000)] {
         let configuration = Benchmark.Configuration(thresholds: spec.name == "full" ? agcTolerance : zeroMallocs)
-        Benchmark("echo-frame-graph-media-thread-\(spec.name)", configuration: configuration) { benchmark in
-            let harness = try EchoHarness(spec: spec)
+        let suffix = agentRateHz == 8000 ? "" : "-agent-\(agentRateHz / 1000)k"
+        Benchmark("echo-frame-graph-media-thread-\(spec.name)\(suffix)", configuration: configuration) { benchmark in
+            let harness = try EchoHarness(spec: spec, agentRateHz: agentRateHz)
             // One frame first, so the new thread's start-up (naming it allocates) is done before measuring.
             blackHole(harness.roundTrip(ulaw))
             benchmark.startMeasurement()

@@ -9,10 +9,13 @@ public final class EchoHarness {
     public let doorbell: Doorbell
     public let call: CallPipeline
 
-    public init(spec: GraphSpec, callID: UInt64 = 1) throws {
+    public init(spec: GraphSpec, callID: UInt64 = 1, agentRateHz: Int? = nil) throws {
         thread = try MediaThread(index: 0, configuration: .init(maxCalls: 1))
         doorbell = try Doorbell(mediaThreads: 1, callsPerThread: 1)
-        call = try CallPipeline(callID: callID, spec: spec, providerFormat: .telephonyMuLaw, doorbell: doorbell)
+        var configuration = CallPipeline.Configuration()
+        configuration.agentRateHz = agentRateHz
+        call = try CallPipeline(callID: callID, spec: spec, providerFormat: .telephonyMuLaw, doorbell: doorbell,
+                                configuration: configuration)
         try thread.attach(call)
     }
 

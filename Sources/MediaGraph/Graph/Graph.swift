@@ -52,7 +52,7 @@ public final class Graph {
     ///
     /// - Realtime: safe (media-thread only).
     @inline(__always)
-    func runEcho(arrivalNanos: UInt64, fill: (UnsafeMutableRawBufferPointer) -> Void) -> UnsafeMutablePointer<AudioFrame> {
+    public func runEcho(arrivalNanos: UInt64, fill: (UnsafeMutableRawBufferPointer) -> Void) -> UnsafeMutablePointer<AudioFrame> {
         let input = uplink.input
         input.pointee.sampleCount = input.pointee.format.samplesPerFrame
         input.pointee.arrivalNanos = arrivalNanos

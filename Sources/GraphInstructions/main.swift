@@ -1,0 +1,28 @@
+// graph-instructions PRESET FRAMES [AGENT_RATE]: runs FRAMES frames of the test speech through the
+// preset's uplink and, as the echo agent, its downlink: one call's per-frame work, on one thread,
+// with nothing else running. scripts/instructions runs it under valgrind's callgrind, counting
+// only instructions inside NodeChain.run, to give a repeatable instructions-per-frame figure
+// (perf events do not exist on CI's virtual machines). A synchronous program on purpose: callgrind
+// 3.19 crashes on the Swift async runtime's signal thread.
+import Foundation
+import MediaGraph
+import VoicedTesting
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 3, let frames = Int(arguments[2]) else {
+    FileHandle.standardError.write(Data("usage: graph-instructions PRESET FRAMES [AGENT_RATE]\n".utf8))
+    exit(2)
+}
+do {
+    let graph = try Graph(spec: GraphSpec.named(arguments[1]), providerFormat: .telephonyMuLaw,
+                          agentRateHz: arguments.count > 3 ? Int(arguments[3]) : nil)
+    let speech = try WAVFile(path: TestSpeech.repositoryRoot.appendingPathComponent("TestAudio/speech-8k-mulaw.wav").path).muLawFrames()
+    for i in 0..<frames {
+        speech[i % speech.count].withUnsafeBytes { frame in
+            _ = graph.runEcho(arrivalNanos: 0) { $0.copyMemory(from: frame) }
+        }
+    }
+} catch {
+    FileHandle.standardError.write(Data("graph-instructions: \(error)\n".utf8))
+    exit(1)
+}
