@@ -87,10 +87,11 @@ struct Process: ParsableCommand {
                     down.input.pointee.storage.copyMemory(from: UnsafeRawBufferPointer(reply.storage))
                 }
                 down.run()
+                // Drained every frame, as on a call (the lane is bounded); kept from the first pass.
+                media.events?.drain { event in if pass == 0 { events.append(event) } }
                 guard pass == 0 else { continue }
                 if output != nil { agentAudio += reply.bytes }
                 if downlinkOutput != nil { callerAudio += down.output.pointee.bytes }
-                media.events?.drain { events.append($0) }
             }
         }
         let cpuNanos = Self.threadCPUNanos() - cpuStart
