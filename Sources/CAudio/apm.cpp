@@ -52,6 +52,21 @@ void load(vd_apm *apm, const int16_t *samples) {
     std::memcpy(apm->frame.data_, samples, apm->chunk * sizeof(int16_t));
 }
 
+// webrtc sizes some buffers lazily on the first frames it processes (the gain controller's VAD
+// grows two std::vectors on the second 20 ms): run 40 ms of silence through both directions here,
+// at create, so the media thread never allocates.
+bool warm_up(vd_apm *apm) {
+    static const int16_t silence[160] = {0}; // 10 ms at 16 kHz, the highest rate
+    for (int i = 0; i < 4; i++) {
+        load(apm, silence);
+        if (apm->processing->ProcessReverseStream(&apm->frame) != 0) return false;
+        load(apm, silence);
+        apm->processing->set_stream_delay_ms(0);
+        if (apm->processing->ProcessStream(&apm->frame) < 0) return false;
+    }
+    return true;
+}
+
 } // namespace
 
 extern "C" vd_apm *vd_apm_create(const vd_apm_config *cfg, int *err) {
@@ -71,7 +86,7 @@ extern "C" vd_apm *vd_apm_create(const vd_apm_config *cfg, int *err) {
             const auto mono = webrtc::AudioProcessing::kMono;
             if (!apm->processing ||
                 apm->processing->Initialize(apm->rate, apm->rate, apm->rate, mono, mono, mono) != 0 ||
-                !configure(apm, cfg))
+                !configure(apm, cfg) || !warm_up(apm))
                 code = VD_ESYS;
         } catch (const std::bad_alloc &) {
             code = VD_ENOMEM;
