@@ -1,0 +1,15 @@
+/// A small fast PRNG (SplitMix64): repeatable sequences for tests and load, no secrecy.
+///
+/// - Threading: a value type; one owner at a time.
+public struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        // Safe: wrapping arithmetic is the algorithm.
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
