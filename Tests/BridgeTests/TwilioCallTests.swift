@@ -161,6 +161,34 @@ import VoicedTesting
         try await server.stop()
     }
 
+    /// A call picks its own graph with <Parameter name="graph">; a graph that cannot be built
+    /// refuses that call (1008, counted) and leaves a call in progress untouched.
+    @Test func aCallPicksItsGraphAndABadOneIsRefused() async throws {
+        let server = try await TestServer() // default graph: passthrough
+        let speech = Array(try TestSpeech.frames().prefix(150))
+        let healthy = try await server.call()
+        healthy.sendConnectedAndStart(parameters: ["graph": "standard"])
+        try await healthy.sendAudio(Array(speech.prefix(50)), intervalMs: 2)
+
+        for bad in ["fancy", "mulaw-decode, apm(ns=loud); mulaw-encode", "mulaw-decode; mulaw-decode"] {
+            let call = try await server.call()
+            call.sendConnectedAndStart(parameters: ["graph": bad])
+            let got = try await call.wait { $0.closed }
+            #expect(got.closeCode == .policyViolation, "\(bad)")
+        }
+        #expect(server.server.stats.rejections["bad_graph"] == 3)
+
+        try await healthy.sendAudio(Array(speech.dropFirst(50)), firstChunk: 51, intervalMs: 2)
+        let got = try await healthy.wait { $0.audio.count >= 150 * 160 }
+        #expect(got.audio.count == 150 * 160 && !got.closed)
+        #expect(server.server.stats.speechStarts.load(ordering: .relaxed) >= 1, "the call runs standard's VAD")
+        await healthy.client.close()
+        #expect(try await server.waitUntilIdle())
+        let nodes = server.server.stats.latencySnapshot.nodes.keys
+        #expect(nodes.contains("uplink.apm"))
+        try await server.stop()
+    }
+
     @Test func unsupportedMediaFormatClosesTheSocketWith1003() async throws {
         let server = try await TestServer()
         let call = try await server.call()

@@ -23,6 +23,9 @@ public enum ProviderProtocolError: Error, Equatable, CustomStringConvertible {
     case unsupportedMediaFormat(String)
     /// A message after `stop`.
     case afterStop(event: String)
+    /// `start.customParameters.graph` names no preset, or a graph that cannot be built; the call is
+    /// refused (closed with 1008).
+    case badGraph(String)
 
     public var description: String {
         switch self {
@@ -37,6 +40,7 @@ public enum ProviderProtocolError: Error, Equatable, CustomStringConvertible {
         case .wrongStreamSid: "streamSid differs from the one in 'start'"
         case let .unsupportedMediaFormat(format): "unsupported media format \(format) (expected audio/x-mulaw 8000 Hz mono)"
         case let .afterStop(event): "'\(event)' after 'stop'"
+        case let .badGraph(reason): "customParameters.graph: \(reason)"
         }
     }
 
@@ -54,6 +58,7 @@ public enum ProviderProtocolError: Error, Equatable, CustomStringConvertible {
         case .wrongStreamSid: "wrong_stream_sid"
         case .unsupportedMediaFormat: "unsupported_media_format"
         case .afterStop: "after_stop"
+        case .badGraph: "bad_graph"
         }
     }
 }

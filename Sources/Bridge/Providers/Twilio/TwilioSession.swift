@@ -75,6 +75,8 @@ final class TwilioSession: ChannelInboundHandler, DoorbellListener {
     private static let maxFramesPerMessage = 10
     /// Rejections and unknown events logged at warning level per socket; later ones at debug.
     private static let loudLogLimit = 5
+    /// The `customParameters` key with which a call picks its graph.
+    static let graphParameter = "graph"
 
     private let environment: Environment
     private let parser = TwilioMessageParser()
@@ -219,9 +221,16 @@ final class TwilioSession: ChannelInboundHandler, DoorbellListener {
         let pipeline: CallPipeline
         let thread: MediaThread
         do {
-            pipeline = try CallPipeline(callID: callID, spec: environment.graph, providerFormat: .telephonyMuLaw,
+            // A call may pick its graph: <Parameter name="graph" value="standard"/> (a preset or a spec).
+            let spec = try start.customParameters[Self.graphParameter].map(GraphSpec.named) ?? environment.graph
+            pipeline = try CallPipeline(callID: callID, spec: spec, providerFormat: .telephonyMuLaw,
                                         doorbell: loopCalls.doorbell, configuration: environment.callConfiguration)
             thread = try environment.pool.attach(pipeline)
+        } catch let error as GraphBuildError {
+            // The server's own graph was built at start-up, so this one came from the call.
+            reject(.badGraph(error.description))
+            close(code: .policyViolation)
+            return
         } catch {
             callLogger.error("call refused", metadata: ["error": "\(error)", "callSid": "\(start.callSid)"])
             close(code: .unexpectedServerError)
@@ -238,7 +247,7 @@ final class TwilioSession: ChannelInboundHandler, DoorbellListener {
         environment.stats.callsStarted.wrappingIncrement(ordering: .relaxed)
         sendScratch = .allocate(byteCount: pipeline.graph.providerFormat.bytesPerFrame * Self.maxFramesPerMessage, alignment: 16)
         callLogger.info("call started", metadata: [
-            "callSid": "\(start.callSid)", "streamSid": "\(start.streamSid)", "graph": "\(environment.graph.name)",
+            "callSid": "\(start.callSid)", "streamSid": "\(start.streamSid)", "graph": "\(pipeline.graph.spec.name)",
             "media_thread": "\(thread.index)", "parameters": "\(start.customParameters)",
         ])
     }
