@@ -9,14 +9,15 @@ struct Process: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a media graph over a WAV file offline; report per-node cost and events.",
         discussion: """
-            The input is the provider's audio (the uplink): mono μ-law 8 kHz, or 16-bit PCM at 8, 16, \
-            24 or 48 kHz. The downlink plays --far-end (the agent's audio, 16-bit PCM at the agent's \
-            rate), or, without it, the uplink's own output back (the echo agent). Both directions run \
-            every 20 ms frame, as on a call. Try a node of your own with a spec, e.g.
+            The input is the provider's audio (the uplink): mono μ-law 8 kHz, or
+            16-bit PCM at 8, 16, 24 or 48 kHz. The downlink plays --far-end (the
+            agent's audio, 16-bit PCM at the agent's rate) or, without it, the
+            uplink's own output back (the echo agent). Both directions run every
+            20 ms frame, as on a call. Try a node of your own with a spec:
               voiced process --input TestAudio/speech-8k-mulaw.wav --output out.wav \\
                 --graph 'mulaw-decode, apm(ns=very-high), vad; mulaw-encode'
-            Timing is wall clock on this machine; for a deterministic cost run it under
-            valgrind --tool=callgrind (scripts/instructions does).
+            Times are wall clock on this machine; for a repeatable cost see
+            scripts/instructions (valgrind's callgrind).
             """)
 
     @Option(help: "A preset (\(GraphSpec.presets.keys.sorted().joined(separator: ", "))) or a spec 'uplink nodes; downlink nodes'.")

@@ -11,18 +11,21 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run the media server.",
         discussion: """
             Serves provider WebSockets and the control plane on one port:
-              /twilio     Twilio Media Streams (<Connect><Stream url="wss://HOST/twilio">); /twilio/<token> too
-              /health     liveness, /ready readiness (plain text "ok")
-              /stats      live counters and latency percentiles (JSON)
-            Every flag can also be set from the environment (the flag wins): VOICED_HOST, VOICED_PORT,
-            VOICED_AGENT, VOICED_AGENT_RATE, VOICED_GRAPH, VOICED_MEDIA_THREADS, VOICED_IO_THREADS,
-            VOICED_LOG_LEVEL.
+              /twilio    Twilio Media Streams; /twilio/<token> too
+              /health    liveness; /ready readiness (plain text "ok")
+              /stats     live counters and latency percentiles (JSON)
 
-            A graph is a preset name or a spec written 'uplink nodes; downlink nodes', each node with
-            optional settings, e.g.
-              --graph 'mulaw-decode, apm(ns=very-high), vad(hangover-ms=500), barge-in; mulaw-encode'
-            It is checked at start-up: a bad node, setting or format stops the daemon with the reason.
-            Nodes and settings: docs/nodes.md; presets, their delay and cost: docs/graphs.md.
+            Every flag can also be set from the environment (the flag wins):
+            VOICED_HOST, VOICED_PORT, VOICED_AGENT, VOICED_AGENT_RATE, VOICED_GRAPH,
+            VOICED_MEDIA_THREADS, VOICED_IO_THREADS, VOICED_LOG_LEVEL.
+
+            A graph is a preset or a spec 'uplink nodes; downlink nodes', each node
+            with optional settings, e.g.
+              --graph 'mulaw-decode, apm(ns=very-high), vad, barge-in; mulaw-encode'
+            It is built once at start-up: a bad node, setting or format stops the
+            daemon with the reason. A Twilio call can pick its own graph with
+            <Parameter name="graph" value="…"/>. Nodes and settings: docs/nodes.md;
+            presets, their delay and cost: docs/graphs.md.
             """)
 
     @Option(help: "Address to bind. (env: VOICED_HOST; default: 0.0.0.0)")
