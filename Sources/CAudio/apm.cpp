@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <new>
+#include <webrtc/common.h>
 #include <webrtc/modules/audio_processing/include/audio_processing.h>
 #include <webrtc/modules/interface/module_common_types.h>
 
@@ -15,6 +16,16 @@ struct vd_apm {
 };
 
 namespace {
+
+// How a phone call differs from webrtc's defaults: the echo path delay is usually unknown (the
+// network, the provider's jitter buffer, the handset), so the canceller may estimate it itself
+// (delay-agnostic, which needs the longer filter); gain control is purely digital (webrtc's
+// "experimental" AGC steers a microphone volume a call does not have, at twice the cost).
+void set_call_options(webrtc::Config &config, const vd_apm_config *cfg) {
+    config.Set<webrtc::DelayAgnostic>(new webrtc::DelayAgnostic(cfg->delay_agnostic != 0));
+    config.Set<webrtc::ExtendedFilter>(new webrtc::ExtendedFilter(cfg->delay_agnostic != 0));
+    config.Set<webrtc::ExperimentalAgc>(new webrtc::ExperimentalAgc(false));
+}
 
 bool configure(vd_apm *apm, const vd_apm_config *cfg) {
     webrtc::AudioProcessing *p = apm->processing;
@@ -80,7 +91,9 @@ extern "C" vd_apm *vd_apm_create(const vd_apm_config *cfg, int *err) {
             apm = new vd_apm();
             apm->rate = cfg->sample_rate_hz;
             apm->chunk = static_cast<size_t>(cfg->sample_rate_hz / 100);
-            apm->processing = webrtc::AudioProcessing::Create();
+            webrtc::Config options;
+            set_call_options(options, cfg);
+            apm->processing = webrtc::AudioProcessing::Create(options);
             // Fix all three streams at the call's rate now: otherwise webrtc assumes 16 kHz until
             // the first near-end frame and refuses an 8 kHz far end that comes first.
             const auto mono = webrtc::AudioProcessing::kMono;

@@ -43,6 +43,10 @@ import Testing
                                                      expected: "one of off, low, moderate, high, very-high")) {
             try Self.node("apm(ns=loud)")
         }
+        #expect(throws: GraphBuildError.badParameter(node: "apm", parameter: "aec-delay", value: "soon",
+                                                     expected: "auto or milliseconds from 0 to 500")) {
+            try Self.node("apm(aec-delay=soon)")
+        }
         #expect(throws: GraphBuildError.badParameter(node: "vad", parameter: "hangover-ms", value: "5",
                                                      expected: "an integer from 10 to 5000")) {
             try Self.node("vad(hangover-ms=5)")
@@ -65,7 +69,7 @@ import Testing
     /// Each call's audio processor is configured from the spec's settings.
     @Test func apmSettingsReachTheProcessor() throws {
         let scope = GraphScope()
-        _ = try Self.node("apm(aec=off, ns=low, agc=on, hpf=off, vad=high, delay-ms=120)", scope: scope)
+        _ = try Self.node("apm(aec=off, ns=low, agc=on, hpf=off, vad=high, aec-delay=120)", scope: scope)
         var expected = AudioProcessor.Settings()
         expected.echoCancellation = false
         expected.noiseSuppression = 1

@@ -25,6 +25,9 @@ typedef struct vd_apm vd_apm;
 typedef struct vd_apm_config {
     int sample_rate_hz;     /**< 8000 or 16000 (mono). */
     int echo_cancellation;  /**< 1: AEC on the far-end reference passed to vd_apm_process_reverse. */
+    int delay_agnostic;     /**< 1: the AEC finds the echo path delay itself (webrtc's delay-agnostic mode
+                                 with its extended filter: 40–200 ms echoes at 8 kHz); the delay passed to
+                                 vd_apm_process is then ignored. 0: it trusts that delay (cheaper). */
     int noise_suppression;  /**< 0 off; 1 low, 2 moderate, 3 high, 4 very high. */
     int gain_control;       /**< 1: adaptive digital AGC. */
     int high_pass;          /**< 1: high-pass filter (removes DC and rumble). */

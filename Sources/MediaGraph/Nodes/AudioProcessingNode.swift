@@ -16,7 +16,8 @@ public final class AudioProcessingNode: MediaNode {
         self.settings = settings
     }
 
-    /// From a spec: `apm(aec=on, ns=high, agc=off, hpf=on, vad=low, delay-ms=60)` (the defaults).
+    /// From a spec: `apm(aec=on, ns=high, agc=off, hpf=on, vad=low, aec-delay=auto)` (the defaults);
+    /// `aec-delay=120` makes the canceller trust a known 120 ms echo path instead of finding it.
     public convenience init(_ context: inout NodeContext) throws(GraphBuildError) {
         var s = AudioProcessor.Settings()
         s.echoCancellation = try context.parameters.flag("aec", default: s.echoCancellation)
@@ -25,7 +26,12 @@ public final class AudioProcessingNode: MediaNode {
         s.gainControl = try context.parameters.flag("agc", default: s.gainControl)
         s.highPass = try context.parameters.flag("hpf", default: s.highPass)
         s.voiceDetection = try context.parameters.choice("vad", default: s.voiceDetection, AudioProcessor.Settings.likelihoods)
-        s.echoDelayMs = Int32(try context.parameters.int("delay-ms", default: Int(s.echoDelayMs), in: 0...500))
+        if let delay = context.parameters.string("aec-delay"), delay.lowercased() != "auto" {
+            guard let ms = Int32(delay), (0...500).contains(ms) else {
+                throw .badParameter(node: "apm", parameter: "aec-delay", value: delay, expected: "auto or milliseconds from 0 to 500")
+            }
+            s.echoDelayMs = ms
+        }
         self.init(scope: context.scope, settings: s)
     }
 
