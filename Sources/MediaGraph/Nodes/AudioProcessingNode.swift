@@ -16,8 +16,9 @@ public final class AudioProcessingNode: MediaNode {
         self.settings = settings
     }
 
-    /// From a spec: `apm(aec=on, ns=high, agc=off, hpf=on, vad=low, aec-delay=auto)` (the defaults);
-    /// `aec-delay=120` makes the canceller trust a known 120 ms echo path instead of finding it.
+    /// From a spec: `apm(aec=on, ns=high, agc=off, hpf=on, vad=low, aec-delay=60)` (the defaults);
+    /// `aec-delay=auto` makes the canceller find the echo path delay itself (see
+    /// ``AudioProcessor/Settings/echoDelayMs``).
     public convenience init(_ context: inout NodeContext) throws(GraphBuildError) {
         var s = AudioProcessor.Settings()
         s.echoCancellation = try context.parameters.flag("aec", default: s.echoCancellation)
@@ -26,11 +27,14 @@ public final class AudioProcessingNode: MediaNode {
         s.gainControl = try context.parameters.flag("agc", default: s.gainControl)
         s.highPass = try context.parameters.flag("hpf", default: s.highPass)
         s.voiceDetection = try context.parameters.choice("vad", default: s.voiceDetection, AudioProcessor.Settings.likelihoods)
-        if let delay = context.parameters.string("aec-delay"), delay.lowercased() != "auto" {
-            guard let ms = Int32(delay), (0...500).contains(ms) else {
+        if let delay = context.parameters.string("aec-delay") {
+            if delay.lowercased() == "auto" {
+                s.echoDelayMs = nil
+            } else if let ms = Int32(delay), (0...500).contains(ms) {
+                s.echoDelayMs = ms
+            } else {
                 throw .badParameter(node: "apm", parameter: "aec-delay", value: delay, expected: "auto or milliseconds from 0 to 500")
             }
-            s.echoDelayMs = ms
         }
         self.init(scope: context.scope, settings: s)
     }
