@@ -8,9 +8,9 @@
 public struct GraphSpec: Sendable {
     /// The preset name (`--graph`), or a label for hand-made specs.
     public var name: String
-    /// Node names from ``NodeCatalog``, provider → agent.
+    /// Entries in ``NodeSpec`` form (`name` or `name(key=value, …)`), provider → agent.
     public var uplink: [String]
-    /// Node names from ``NodeCatalog``, agent → provider.
+    /// Entries in ``NodeSpec`` form, agent → provider.
     public var downlink: [String]
 
     public init(name: String, uplink: [String], downlink: [String]) {
