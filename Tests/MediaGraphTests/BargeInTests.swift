@@ -43,6 +43,15 @@ import VoicedTesting
         #expect(bargeIns.isEmpty)
     }
 
+    /// The agent stays silent for the first 3 s, then speaks: its echo must not interrupt it, however
+    /// late the canceller starts learning.
+    @Test func anAgentThatSpeaksLateIsNotInterruptedByItsEcho() throws {
+        let speech = try AudioProcessingTests.speech(rateHz: 8000)
+        let far = [Int16](repeating: 0, count: 3 * 8000) + speech
+        let events = try Self.run(far: far, near: Self.echo(of: far, rateHz: 8000), rateHz: 8000)
+        #expect(!events.contains { if case .bargeIn = $0 { true } else { false } }, "\(events)")
+    }
+
     /// The caller starts the first sentence 5.0 s into the call, while the agent speaks its second.
     static func interruption(rateHz: Int, bargeIn: String = "barge-in") throws -> (atMs: UInt64, bargeIns: [UInt64]) {
         let far = try AudioProcessingTests.speech(rateHz: rateHz)

@@ -1,9 +1,11 @@
 /// Uplink, after `vad` (and `apm`, so the agent's own echo is already removed): raises a `bargeIn`
 /// event when the caller has been speaking for ``minimumSpeechMs`` while the agent was audible on
 /// the downlink (a `playback-monitor` node) within the last ``audibleWindowMs``. One event per
-/// speech run, stamped at the run's start. Nothing is raised in the first ``warmUpMs`` of the call:
-/// until the echo canceller has converged (about half a second on speech), leaked echo cannot be
-/// told from the caller. With an energy floor (``floorRMS``), the run must also hold a frame at least
+/// speech run, stamped at the run's start. Nothing is raised until the agent has been audible for
+/// ``warmUpMs`` in total, and no speech run that began before then counts: the echo canceller
+/// learns the echo only while the agent speaks (about a second of speech at 8 kHz), and until then
+/// leaked echo cannot be told from the caller — however late in the call the agent first speaks.
+/// With an energy floor (``floorRMS``), the run must also hold a frame at least
 /// that loud, so quiet speech in the background does not interrupt. The audio passes unchanged.
 ///
 /// - Threading: see ``MediaNode``.
@@ -14,7 +16,7 @@ public final class BargeInNode: MediaNode {
     public let minimumSpeechMs: UInt64
     /// How recently the agent must have been audible: default 300 ms.
     public let audibleWindowMs: UInt64
-    /// Media time before which no barge-in is raised: default 1000 ms.
+    /// Audible agent speech the echo canceller needs before barge-ins count: default 1000 ms.
     public let warmUpMs: UInt64
     /// Level (RMS, full scale 32767) a frame of the run must reach; 0 (the default) is no floor.
     public let floorRMS: Double
@@ -25,6 +27,8 @@ public final class BargeInNode: MediaNode {
     private var raisedForRunAtMs: UInt64?
     /// The speech run whose loudest frame reached the floor.
     private var loudRunAtMs: UInt64?
+    /// Uplink media time at which the agent had been audible for `warmUpMs`.
+    private var warmedUpAtMs: UInt64?
 
     public init(scope: GraphScope, minimumSpeechMs: UInt64 = 100, audibleWindowMs: UInt64 = 300, warmUpMs: UInt64 = 1000,
                 floorRMS: Double = 0) {
@@ -60,14 +64,16 @@ public final class BargeInNode: MediaNode {
 
     public func process(_ input: borrowing AudioFrame, into output: inout AudioFrame) {
         output.copyAudio(from: input)
-        guard let activity, let started = activity.speechStartedMs else { return }
+        guard let activity, let playback else { return }
+        if warmedUpAtMs == nil, playback.audibleTotalMs >= warmUpMs { warmedUpAtMs = activity.nowMs }
+        guard let warmedUp = warmedUpAtMs, let started = activity.speechStartedMs, started >= warmedUp else { return }
         if floorRMS > 0, loudRunAtMs != started {
             guard input.energyAndRMS.rms >= floorRMS else { return }
             loudRunAtMs = started
         }
-        guard started >= warmUpMs, raisedForRunAtMs != started, activity.nowMs - started >= minimumSpeechMs,
-              playback!.wasAudible(withinMs: audibleWindowMs) else { return }
+        guard raisedForRunAtMs != started, activity.nowMs - started >= minimumSpeechMs,
+              playback.wasAudible(withinMs: audibleWindowMs) else { return }
         raisedForRunAtMs = started
-        events!.post(.bargeIn(mediaMs: started))
+        events?.post(.bargeIn(mediaMs: started))
     }
 }

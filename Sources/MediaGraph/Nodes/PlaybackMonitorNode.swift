@@ -38,12 +38,17 @@ public final class Playback {
     public private(set) var nowMs: UInt64 = 0
     /// Media time at the end of the last audible downlink frame, if any.
     public private(set) var lastAudibleMs: UInt64?
+    /// How long the agent has been audible in total: what the echo canceller has had to learn from.
+    public private(set) var audibleTotalMs: UInt64 = 0
 
     init() {}
 
     func advance(audible: Bool, frameMs: Int) {
         nowMs += UInt64(frameMs)
-        if audible { lastAudibleMs = nowMs }
+        if audible {
+            lastAudibleMs = nowMs
+            audibleTotalMs += UInt64(frameMs)
+        }
     }
 
     /// Whether the agent was audible within the last `windowMs`.
