@@ -189,6 +189,15 @@ import VoicedTesting
         try await server.stop()
     }
 
+    /// The server's own graph is built before it serves anything: one that cannot work stops it.
+    @Test func aServerGraphThatCannotBeBuiltStopsTheServer() throws {
+        var configuration = VoicedServer.Configuration()
+        configuration.mediaThreads = 1
+        configuration.ioThreads = 1
+        configuration.graph = try GraphSpec(parsing: "mulaw-decode; mulaw-decode")
+        #expect(throws: ServerError.self) { try VoicedServer(configuration: configuration) }
+    }
+
     @Test func unsupportedMediaFormatClosesTheSocketWith1003() async throws {
         let server = try await TestServer()
         let call = try await server.call()

@@ -54,6 +54,12 @@ public final class VoicedServer: @unchecked Sendable {
         guard Self.agents.contains(configuration.agent) else {
             throw ServerError.unknownAgent(configuration.agent)
         }
+        // Build the graph once now, so one that cannot work stops the server, not every call.
+        do {
+            _ = try Graph(spec: configuration.graph, providerFormat: .telephonyMuLaw, agentRateHz: configuration.call.agentRateHz)
+        } catch {
+            throw ServerError.badGraph(error)
+        }
         self.configuration = configuration
         self.logger = logger
         pool = try MediaThreadPool(count: configuration.mediaThreads, configuration: configuration.mediaThread)
@@ -127,10 +133,13 @@ public final class VoicedServer: @unchecked Sendable {
 public enum ServerError: Error, CustomStringConvertible {
     /// `--agent` names no built-in agent.
     case unknownAgent(String)
+    /// The configured graph cannot be built.
+    case badGraph(GraphBuildError)
 
     public var description: String {
         switch self {
         case let .unknownAgent(name): "no agent named '\(name)' (known: \(VoicedServer.agents.joined(separator: ", ")))"
+        case let .badGraph(error): "graph: \(error)"
         }
     }
 }

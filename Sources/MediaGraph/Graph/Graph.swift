@@ -3,7 +3,7 @@
 /// - Threading: built on the control thread; used only on the media thread that owns the call
 ///   from then on; read on the control thread again only after the call retired.
 /// - Ownership: owned by the call's ``CallPipeline``; owns its nodes and frames.
-/// - Realtime: `runEcho()` is safe.
+/// - Realtime: `runUplink`, `runDownlink` and `runEcho` are safe.
 public final class Graph {
     public let spec: GraphSpec
     /// State shared by nodes of both directions (kept alive with the graph).
@@ -47,24 +47,39 @@ public final class Graph {
     /// The agent's format (uplink output, downlink input). Any thread.
     public var agentFormat: AudioFormat { uplink.outputFormat }
 
-    /// Runs one provider frame through the uplink and, as the echo agent, straight back through the
-    /// downlink. `fill` writes the provider bytes into the input frame; the result is in `output`.
+    /// Runs one 20 ms provider frame through the uplink. `fill` writes the provider bytes into the
+    /// input frame; returns the frame for the agent.
     ///
     /// - Realtime: safe (media-thread only).
     @inline(__always)
-    public func runEcho(arrivalNanos: UInt64, fill: (UnsafeMutableRawBufferPointer) -> Void) -> UnsafeMutablePointer<AudioFrame> {
+    public func runUplink(arrivalNanos: UInt64, fill: (UnsafeMutableRawBufferPointer) -> Void) -> UnsafeMutablePointer<AudioFrame> {
         let input = uplink.input
         input.pointee.sampleCount = input.pointee.format.samplesPerFrame
         input.pointee.arrivalNanos = arrivalNanos
         fill(input.pointee.bytes)
         uplink.run()
-        let reply = uplink.output.pointee
-        let downInput = downlink.input
-        downInput.pointee.sampleCount = reply.sampleCount
-        downInput.pointee.arrivalNanos = reply.arrivalNanos
-        downInput.pointee.bytes.copyMemory(from: UnsafeRawBufferPointer(reply.bytes))
+        return uplink.output
+    }
+
+    /// Runs one agent frame through the downlink. `fill` sets the input frame (already in
+    /// ``agentFormat``): its count, arrival time and audio; returns the frame for the provider.
+    ///
+    /// - Realtime: safe (media-thread only).
+    @inline(__always)
+    public func runDownlink(fill: (inout AudioFrame) -> Void) -> UnsafeMutablePointer<AudioFrame> {
+        fill(&downlink.input.pointee)
         downlink.run()
         return downlink.output
+    }
+
+    /// Runs one provider frame through the uplink and, as the echo agent, straight back through the
+    /// downlink.
+    ///
+    /// - Realtime: safe (media-thread only).
+    @inline(__always)
+    public func runEcho(arrivalNanos: UInt64, fill: (UnsafeMutableRawBufferPointer) -> Void) -> UnsafeMutablePointer<AudioFrame> {
+        let reply = runUplink(arrivalNanos: arrivalNanos, fill: fill)
+        return runDownlink { $0.copyAudio(from: reply.pointee) }
     }
 
     /// Every level meter in the graph, uplink first. Read their readings only after the call retired.

@@ -18,9 +18,9 @@ public struct NodeContext {
         self.agentRateHz = agentRateHz
     }
 
-    /// A sample rate setting: `agent`, `provider` or one of ``AudioFormat/commonRatesHz``.
-    public mutating func rate(_ key: String, default defaultValue: Int) throws(GraphBuildError) -> Int {
-        guard let text = parameters.string(key) else { return defaultValue }
+    /// A sample rate setting: `agent`, `provider` or one of ``AudioFormat/commonRatesHz``; `nil` when absent.
+    public mutating func rate(_ key: String) throws(GraphBuildError) -> Int? {
+        guard let text = parameters.string(key) else { return nil }
         switch text.lowercased() {
         case "agent": return agentRateHz
         case "provider": return providerRateHz

@@ -28,8 +28,7 @@ public final class ResampleNode: MediaNode {
 
     /// From a spec: `resample(rate=16000|agent|provider, quality=fastest|medium|best)`; `rate` is required.
     public convenience init(_ context: inout NodeContext) throws(GraphBuildError) {
-        let rate = try context.rate("rate", default: 0)
-        guard rate != 0 else {
+        guard let rate = try context.rate("rate") else {
             throw .badParameter(node: "resample", parameter: "rate", value: "(missing)", expected: "agent, provider or a rate in Hz")
         }
         let quality = try context.parameters.choice("quality", default: VD_RESAMPLER_MEDIUM,

@@ -65,7 +65,7 @@ public final class VoiceActivityNode: MediaNode {
         if let shared = scope.existing(AudioProcessor.self), shared.sampleRateHz == input.sampleRateHz, shared.settings.voiceDetection > 0 {
             if let likelihood = settings.likelihood, likelihood != shared.settings.voiceDetection {
                 throw .badParameter(node: name, parameter: "likelihood", value: "\(likelihood)",
-                                    expected: "it set on the apm node upstream (apm(vad=…)), whose detector this node reads")
+                                    expected: "none here: this node reads the detector of the apm node upstream, so set apm(vad=…)")
             }
             processor = shared
         } else {

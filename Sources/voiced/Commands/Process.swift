@@ -69,30 +69,25 @@ struct Process: ParsableCommand {
         let cpuStart = Self.threadCPUNanos()
         for pass in 0..<passes {
             for index in 0..<frames {
-                let up = media.uplink, down = media.downlink
-                up.input.pointee.sampleCount = provider.samplesPerFrame
-                wav.data.withUnsafeBytes { up.input.pointee.bytes.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[(index * frameBytes)...].prefix(frameBytes))) }
-                up.run()
-                let reply = up.output.pointee
-                down.input.pointee.sampleCount = reply.sampleCount
-                down.input.pointee.packetByteCount = reply.packetByteCount
-                if let far {
-                    let bytes = down.input.pointee.bytes
-                    let at = index * bytes.count
-                    far.withUnsafeBytes { all in
-                        let chunk = UnsafeRawBufferPointer(rebasing: all[min(at, all.count)...].prefix(bytes.count))
-                        bytes.copyMemory(from: chunk)
-                        if chunk.count < bytes.count { UnsafeMutableRawBufferPointer(rebasing: bytes[chunk.count...]).initializeMemory(as: UInt8.self, repeating: 0) }
-                    }
-                } else {
-                    down.input.pointee.storage.copyMemory(from: UnsafeRawBufferPointer(reply.storage))
+                let reply = wav.data.withUnsafeBytes { all in
+                    media.runUplink(arrivalNanos: 0) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: all[(index * frameBytes)...].prefix(frameBytes))) }
                 }
-                down.run()
+                let heard = media.runDownlink { input in
+                    guard let far else { return input.copyAudio(from: reply.pointee) }
+                    input.sampleCount = input.format.samplesPerFrame
+                    let bytes = input.bytes
+                    far.withUnsafeBytes { all in
+                        // Past the end of the far-end file the agent is silent.
+                        let chunk = UnsafeRawBufferPointer(rebasing: all[min(index * bytes.count, all.count)...].prefix(bytes.count))
+                        bytes.copyMemory(from: chunk)
+                        UnsafeMutableRawBufferPointer(rebasing: bytes[chunk.count...]).initializeMemory(as: UInt8.self, repeating: 0)
+                    }
+                }
                 // Drained every frame, as on a call (the lane is bounded); kept from the first pass.
                 media.events?.drain { event in if pass == 0 { events.append(event) } }
                 guard pass == 0 else { continue }
-                if output != nil { agentAudio += reply.bytes }
-                if downlinkOutput != nil { callerAudio += down.output.pointee.bytes }
+                if output != nil { agentAudio += reply.pointee.bytes }
+                if downlinkOutput != nil { callerAudio += heard.pointee.bytes }
             }
         }
         let cpuNanos = Self.threadCPUNanos() - cpuStart

@@ -64,8 +64,6 @@ struct Serve: AsyncParsableCommand {
         }
         do {
             config.graph = try GraphSpec.named(graph ?? env["VOICED_GRAPH"] ?? config.graph.name)
-            // Build one graph now, so a spec that cannot work stops the daemon instead of every call.
-            _ = try Graph(spec: config.graph, providerFormat: .telephonyMuLaw, agentRateHz: config.call.agentRateHz)
         } catch {
             throw ValidationError("--graph: \(error)")
         }

@@ -227,7 +227,7 @@ final class TwilioSession: ChannelInboundHandler, DoorbellListener {
                                         doorbell: loopCalls.doorbell, configuration: environment.callConfiguration)
             thread = try environment.pool.attach(pipeline)
         } catch let error as GraphBuildError {
-            // The server's own graph was built at start-up, so this one came from the call.
+            // VoicedServer built its own graph at start-up, so this one came from the call.
             reject(.badGraph(error.description))
             close(code: .policyViolation)
             return
