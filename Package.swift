@@ -25,7 +25,7 @@ let package = Package(
             cxxSettings: [.unsafeFlags(["-I/usr/include/webrtc_audio_processing", "-DWEBRTC_POSIX",
                                         "-DWEBRTC_AUDIO_PROCESSING_ONLY_BUILD"])],
             linkerSettings: [
-                .linkedLibrary("samplerate"), .linkedLibrary("opus"), .linkedLibrary("webrtc_audio_processing"),
+                .linkedLibrary("samplerate"), .linkedLibrary("opus"), .linkedLibrary("webrtc_audio_processing"), .linkedLibrary("espeak-ng"),
                 .linkedLibrary("stdc++"),
             ]
         ),
@@ -52,9 +52,22 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .target(
+            name: "LoadGen",
+            dependencies: [
+                "Bridge",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .target(
             name: "VoicedTesting",
             dependencies: [
                 "Bridge",
+                "LoadGen",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -68,7 +81,7 @@ let package = Package(
             name: "voiced",
             dependencies: [
                 "Bridge",
-                "VoicedTesting",
+                "LoadGen",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -119,7 +119,7 @@ let benchmarks: @Sendable () -> Void = {
     for (spec, agentRateHz) in [(GraphSpec.passthrough, 8000), (.standard, 8000), (.standard, 16000), (.wideband, 8000), (.full, 8000)] {
         let suffix = agentRateHz == 8000 ? "" : "-agent-\(agentRateHz / 1000)k"
         Benchmark("echo-frame-graph-media-thread-\(spec.name)\(suffix)") { benchmark in
-            let harness = try EchoHarness(spec: spec, agentRateHz: agentRateHz)
+            let harness = try EchoHarness(spec: spec, agent: .pcm(rateHz: agentRateHz))
             // One frame first, so the new thread's start-up (naming it allocates) is done before measuring.
             blackHole(harness.roundTrip(ulaw))
             benchmark.startMeasurement()

@@ -14,8 +14,8 @@ guard arguments.count >= 3, let frames = Int(arguments[2]) else {
     exit(2)
 }
 do {
-    let graph = try Graph(spec: GraphSpec.named(arguments[1]), providerFormat: .telephonyMuLaw,
-                          agentRateHz: arguments.count > 3 ? Int(arguments[3]) : nil)
+    let agent = arguments.count > 3 ? Int(arguments[3]).map { AgentAudio.pcm(rateHz: $0) } : nil
+    let graph = try Graph(spec: GraphSpec.named(arguments[1]), providerFormat: .telephonyMuLaw, agent: agent ?? .natural)
     let speech = try WAVFile(path: TestSpeech.repositoryRoot.appendingPathComponent("TestAudio/speech-8k-mulaw.wav").path).muLawFrames()
     for i in 0..<frames {
         speech[i % speech.count].withUnsafeBytes { frame in

@@ -9,26 +9,29 @@ public final class EchoHarness {
     public let doorbell: Doorbell
     public let call: CallPipeline
 
-    public init(spec: GraphSpec, callID: UInt64 = 1, agentRateHz: Int? = nil) throws {
+    public init(spec: GraphSpec, callID: UInt64 = 1, agent: AgentAudio = .natural) throws {
         thread = try MediaThread(index: 0, configuration: .init(maxCalls: 1))
         doorbell = try Doorbell(mediaThreads: 1, callsPerThread: 1)
-        var configuration = CallPipeline.Configuration()
-        configuration.agentRateHz = agentRateHz
-        call = try CallPipeline(callID: callID, spec: spec, providerFormat: .telephonyMuLaw, doorbell: doorbell,
-                                configuration: configuration)
+        // Unpaced: a benchmark sends frame after frame far faster than real time.
+        call = try CallPipeline(callID: callID, spec: spec, providerFormat: .telephonyMuLaw, agent: agent, doorbell: doorbell,
+                                configuration: .unpaced)
         try thread.attach(call)
     }
 
-    /// Sends one 20 ms provider frame and spins until its reply is back, as the I/O side would:
-    /// drain the doorbell, re-arm, read. Returns the reply's first byte.
+    /// Sends one 20 ms provider frame and spins until its reply is back, as the I/O side and the
+    /// echo agent would: the frame goes through the uplink, back into agent-in, through the paced
+    /// downlink, and out. Returns the reply's first byte.
     public func roundTrip(_ frame: [UInt8]) -> UInt8 {
-        _ = frame.withUnsafeBytes { call.writeUplink($0, arrivalNanos: MediaClock.nanos()) }
+        _ = frame.withUnsafeBytes { call.writeProviderAudio($0, arrivalNanos: MediaClock.nanos()) }
         thread.requestWake()
         var first: UInt8 = 0
         while true {
             doorbell.drain { _, _ in }
             call.acknowledgeWake()
-            if call.readDownlink(maxFrames: 1, { bytes, _ in first = bytes[0] }) == 1 { return first }
+            if call.readAgentAudio({ bytes, arrival in _ = call.writeAgentAudio(bytes, arrivalNanos: arrival) }) > 0 {
+                thread.requestWake()
+            }
+            if call.readProviderAudio(maxFrames: 1, { bytes, _ in first = bytes[0] }) == 1 { return first }
         }
     }
 

@@ -1,3 +1,4 @@
+@_exported import LoadGen
 import Bridge
 import Foundation
 import Logging
@@ -15,6 +16,11 @@ public final class TestServer: Sendable {
         config.port = 0
         config.mediaThreads = 2
         config.ioThreads = 2
+        // The echo agent through the codec-only graph: what a test sends comes back, byte for byte.
+        config.agent = "echo"
+        config.graph = .passthrough
+        // Tests send audio faster than real time; the echo keeps up only unpaced (pacing has its own tests).
+        config.call = .unpaced
         configure(&config)
         var logger = Logger(label: "voiced-test")
         logger.logLevel = ProcessInfo.processInfo.environment["VOICED_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical

@@ -127,7 +127,7 @@ import VoicedTesting
         let spec = GraphSpec(name: "aec", uplink: ["mulaw-decode", "resample(rate=16000)", "apm"],
                              downlink: ["echo-reference", "resample(rate=8000)", "mulaw-encode"])
         let graph = try Graph(spec: spec, providerFormat: .telephonyMuLaw)
-        #expect(graph.agentFormat == AudioFormat(encoding: .pcm16, sampleRateHz: 16000))
+        #expect(graph.agentHears == AudioFormat(encoding: .pcm16, sampleRateHz: 16000))
         #expect(graph.nodeTimings.map(\.node) == ["uplink.mulaw-decode", "uplink.resample-16k", "uplink.apm",
                                                    "downlink.echo-reference", "downlink.resample-8k", "downlink.mulaw-encode"])
 
@@ -153,22 +153,18 @@ import VoicedTesting
                              downlink: ["echo-reference", "resample(rate=8000)", "mulaw-encode"])
         let thread = try MediaThread(index: 0, configuration: .init(maxCalls: 1))
         let call = try CallPipeline(callID: 1, spec: spec, providerFormat: .telephonyMuLaw,
-                                    doorbell: Doorbell(mediaThreads: 1, callsPerThread: 1))
+                                    doorbell: Doorbell(mediaThreads: 1, callsPerThread: 1), configuration: .unpaced)
         try thread.attach(call)
         let speech = Array(try TestSpeech.frames().prefix(150))
         var back: [UInt8] = []
         for frame in speech {
-            _ = frame.withUnsafeBytes { call.writeUplink($0, arrivalNanos: MediaClock.nanos()) }
+            _ = frame.withUnsafeBytes { call.writeProviderAudio($0, arrivalNanos: MediaClock.nanos()) }
             thread.requestWake()
             try await Task.sleep(for: .milliseconds(1))
-            call.doorbell.drain { _, _ in }
-            call.acknowledgeWake()
-            _ = call.readDownlink { bytes, _ in back += bytes }
+            back += call.echoStep(waking: thread).flatMap { $0 }
         }
-        for _ in 0..<200 where back.count < 150 * 160 {
-            call.doorbell.drain { _, _ in }
-            call.acknowledgeWake()
-            _ = call.readDownlink { bytes, _ in back += bytes }
+        for _ in 0..<2000 where back.count < 150 * 160 {
+            back += call.echoStep(waking: thread).flatMap { $0 }
             try await Task.sleep(for: .milliseconds(2))
         }
         #expect(back.count == 150 * 160)

@@ -25,7 +25,7 @@ import VoicedTesting
                 for i in 0..<frame { pcm[i] = source[at + i] }
                 chain.run()
             }
-            scope.existing(CallEvents.self)!.drain { events.append($0) }
+            scope.existing(EventLane.self)!.drain { events.append($0) }
         }
         return events
     }

@@ -1,5 +1,6 @@
 import MediaGraph
 import Testing
+import VoicedTesting
 
 /// A call on a real media thread, driven from the test thread as its I/O side.
 @Suite struct CallPipelineTests {
@@ -11,19 +12,15 @@ import Testing
         }
     }
 
-    /// Reads downlink frames until `frames` arrived or `timeout` passed. Always reads once more after
-    /// the deadline: on a loaded 2-core machine the task itself may have been starved past it.
-    static func collect(_ call: CallPipeline, frames: Int, timeout: Duration = .seconds(10)) async throws -> [[UInt8]] {
+    /// Echoes uplink frames back and reads downlink frames until `frames` arrived or `timeout`
+    /// passed. Always reads once more after the deadline: on a loaded 2-core machine the task itself
+    /// may have been starved past it.
+    static func collect(_ call: CallPipeline, on thread: MediaThread, frames: Int, timeout: Duration = .seconds(10)) async throws -> [[UInt8]] {
         var out: [[UInt8]] = []
         let deadline = ContinuousClock.now + timeout
         while true {
             let late = ContinuousClock.now >= deadline
-            call.doorbell.drain { id, event in
-                #expect(id == call.callID)
-                #expect(event == .ready)
-            }
-            call.acknowledgeWake()
-            _ = call.readDownlink { bytes, _ in out.append(Array(bytes)) }
+            out += call.echoStep(waking: thread)
             if out.count >= frames || late { return out }
             try await Task.sleep(for: .milliseconds(2))
         }
@@ -40,8 +37,8 @@ import Testing
         #expect(call.isRetired)
     }
 
-    static func makeCall(_ id: UInt64, configuration: CallPipeline.Configuration = .init()) throws -> CallPipeline {
-        try CallPipeline(callID: id, spec: .passthrough, providerFormat: .telephonyMuLaw,
+    static func makeCall(_ id: UInt64, configuration: CallPipeline.Configuration = .unpaced) throws -> CallPipeline {
+        try CallPipeline(callID: id, spec: .passthrough, providerFormat: .telephonyMuLaw, agent: .pcm(rateHz: 8000),
                          doorbell: Doorbell(mediaThreads: 1, callsPerThread: 4), configuration: configuration)
     }
 
@@ -51,13 +48,15 @@ import Testing
         try thread.attach(call)
         let sent = (0..<40).map(Self.frame)
         for f in sent {
-            #expect(f.withUnsafeBytes { call.writeUplink($0, arrivalNanos: MediaClock.nanos()) } == 0)
+            #expect(f.withUnsafeBytes { call.writeProviderAudio($0, arrivalNanos: MediaClock.nanos()) } == 0)
             thread.requestWake()
         }
-        let back = try await Self.collect(call, frames: 40)
+        let back = try await Self.collect(call, on: thread, frames: 40)
         #expect(back == sent)
-        #expect(call.framesProcessed == 40)
-        #expect(call.serverLatency.count == 40)
+        #expect(call.uplinkFrames == 40)
+        #expect(call.downlinkFrames == 40)
+        #expect(call.uplinkLatency.count == 40)
+        #expect(call.downlinkLatency.count == 40)
         try await Self.retire(call, from: thread)
         #expect(thread.attachedCalls == 0)
         thread.stop()
@@ -70,10 +69,10 @@ import Testing
         try thread.attach(call)
         let sent = (0..<10).map(Self.frame)
         for f in sent {
-            _ = f.withUnsafeBytes { call.writeUplink($0, arrivalNanos: MediaClock.nanos()) }
+            _ = f.withUnsafeBytes { call.writeProviderAudio($0, arrivalNanos: MediaClock.nanos()) }
             try await Task.sleep(for: .milliseconds(1))
         }
-        #expect(try await Self.collect(call, frames: 10) == sent)
+        #expect(try await Self.collect(call, on: thread, frames: 10) == sent)
         #expect(thread.wakeups > 0)
         try await Self.retire(call, from: thread)
         thread.stop()
@@ -86,28 +85,28 @@ import Testing
         let stream = (0..<4).flatMap(Self.frame)
         var offset = 0
         for size in [100, 60, 300, 20] {
-            _ = stream[offset..<(offset + size)].withUnsafeBytes { call.writeUplink($0, arrivalNanos: MediaClock.nanos()) }
+            _ = stream[offset..<(offset + size)].withUnsafeBytes { call.writeProviderAudio($0, arrivalNanos: MediaClock.nanos()) }
             offset += size
         }
         thread.requestWake()
-        let back = try await Self.collect(call, frames: 3)
+        let back = try await Self.collect(call, on: thread, frames: 3)
         #expect(back.flatMap { $0 } == Array(stream[0..<480]), "three whole frames; the 0-byte remainder waits")
-        #expect(try await Self.collect(call, frames: 4, timeout: .milliseconds(100)).isEmpty, "the 0 leftover bytes make no frame")
+        #expect(try await Self.collect(call, on: thread, frames: 4, timeout: .milliseconds(100)).isEmpty, "the 0 leftover bytes make no frame")
         try await Self.retire(call, from: thread)
         thread.stop()
     }
 
     @Test func gapsBecomeSilenceCappedAtTheLimit() async throws {
         let thread = try MediaThread(index: 0, configuration: .init(maxCalls: 4))
-        var config = CallPipeline.Configuration()
+        var config = CallPipeline.Configuration.unpaced
         config.maxSilenceGapMs = 200
         let call = try Self.makeCall(3, configuration: config)
         try thread.attach(call)
-        #expect(call.writeUplinkSilence(milliseconds: 60, arrivalNanos: MediaClock.nanos()) == 3)
-        #expect(call.writeUplinkSilence(milliseconds: 5_000, arrivalNanos: MediaClock.nanos()) == 10, "capped at 200 ms")
-        _ = Self.frame(1).withUnsafeBytes { call.writeUplink($0, arrivalNanos: MediaClock.nanos()) }
+        #expect(call.writeProviderSilence(milliseconds: 60, arrivalNanos: MediaClock.nanos()) == 3)
+        #expect(call.writeProviderSilence(milliseconds: 5_000, arrivalNanos: MediaClock.nanos()) == 10, "capped at 200 ms")
+        _ = Self.frame(1).withUnsafeBytes { call.writeProviderAudio($0, arrivalNanos: MediaClock.nanos()) }
         thread.requestWake()
-        let back = try await Self.collect(call, frames: 14)
+        let back = try await Self.collect(call, on: thread, frames: 14)
         #expect(back.count == 14)
         #expect(back.prefix(13).allSatisfy { $0.allSatisfy { $0 == 0xFF } })
         #expect(back.last == Self.frame(1), "audio after the gap keeps its place")
@@ -115,26 +114,25 @@ import Testing
         thread.stop()
     }
 
-    /// A downlink nobody reads fills up; then the graph stops (back-pressure) and the uplink ring
-    /// fills and drops, counted, without blocking anyone. Reading again resumes the flow.
-    @Test func slowReaderCausesCountedDropsNotBlocking() async throws {
+    /// An agent nobody serves: agent-out fills, then the uplink stops (back-pressure) and
+    /// provider-in fills and drops, counted, without blocking anyone. Serving again resumes the flow.
+    @Test func slowAgentSideCausesCountedDropsNotBlocking() async throws {
         let thread = try MediaThread(index: 0, configuration: .init(maxCalls: 4))
-        var config = CallPipeline.Configuration()
-        config.uplinkFrames = 8
-        config.downlinkFrames = 8
+        var config = CallPipeline.Configuration.unpaced
+        config.providerInFrames = 8
+        config.agentOutFrames = 8
         let call = try Self.makeCall(4, configuration: config)
         try thread.attach(call)
         var dropped = 0
         for i in 0..<40 {
-            dropped += Self.frame(i).withUnsafeBytes { call.writeUplink($0, arrivalNanos: MediaClock.nanos()) }
+            dropped += Self.frame(i).withUnsafeBytes { call.writeProviderAudio($0, arrivalNanos: MediaClock.nanos()) }
             thread.requestWake()
             try await Task.sleep(for: .milliseconds(1))
         }
         #expect(dropped > 0)
-        #expect(call.uplinkDrops == UInt64(dropped))
-        #expect(call.downlinkDrops == 0, "the media thread never pushes into a full downlink")
-        let back = try await Self.collect(call, frames: 16)
-        #expect(back.count == 16, "8 waiting in the downlink, 8 more from the uplink after room appeared")
+        #expect(call.providerInDrops == UInt64(dropped))
+        let back = try await Self.collect(call, on: thread, frames: 16)
+        #expect(back.count == 16, "8 waiting in agent-out, 8 more from provider-in after room appeared")
         #expect(back.first == Self.frame(0))
         try await Self.retire(call, from: thread)
         thread.stop()
@@ -158,5 +156,139 @@ import Testing
         try thread.attach(call)
         thread.stop()
         #expect(call.isRetired)
+    }
+
+    // MARK: The agent's direction
+
+    /// A call whose agent speaks 8 kHz PCM through `passthrough`: what the provider gets is μ-law.
+    static func makeAgentCall(_ id: UInt64, configuration: CallPipeline.Configuration = .init()) throws -> CallPipeline {
+        try CallPipeline(callID: id, spec: .passthrough, providerFormat: .telephonyMuLaw, agent: .pcm(rateHz: 8000),
+                         doorbell: Doorbell(mediaThreads: 1, callsPerThread: 4), configuration: configuration)
+    }
+
+    /// `frames` 20 ms frames of 8 kHz PCM, every sample `value`.
+    static func agentSpeech(frames: Int, value: Int16) -> [UInt8] {
+        [Int16](repeating: value, count: 160 * frames).withUnsafeBytes { Array($0) }
+    }
+
+    /// Reads provider frames (no echo) until `frames` arrived or `timeout` passed.
+    static func readProvider(_ call: CallPipeline, frames: Int, timeout: Duration = .seconds(10),
+                             each: ([UInt8]) -> Void = { _ in }) async throws -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let late = ContinuousClock.now >= deadline
+            call.doorbell.drain { _, _ in }
+            call.acknowledgeWake()
+            _ = call.readProviderAudio { bytes, _ in
+                out.append(Array(bytes))
+                each(Array(bytes))
+            }
+            if out.count >= frames || late { return out }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
+    /// A 1 s reply written at once goes to the provider no more than the lead (100 ms) ahead of real
+    /// time, with no caller audio at all, and all of it arrives.
+    @Test func aBurstIsPacedAtTheLeadAndArrivesWhole() async throws {
+        let thread = try MediaThread(index: 0, configuration: .init(maxCalls: 4))
+        let call = try Self.makeAgentCall(10)
+        try thread.attach(call)
+        let burst = Self.agentSpeech(frames: 50, value: 1000)
+        let start = ContinuousClock.now
+        #expect(burst.withUnsafeBytes { call.writeAgentAudio($0, arrivalNanos: MediaClock.nanos()) } == burst.count)
+        thread.requestWake()
+        var count = 0
+        var worstLeadFrames = Int.min
+        let got = try await Self.readProvider(call, frames: 50) { _ in
+            count += 1
+            let elapsedMs = Int((ContinuousClock.now - start) / .milliseconds(1))
+            // Frames released by now may be at most (elapsed + lead) / 20 + the one playing.
+            worstLeadFrames = max(worstLeadFrames, count - (elapsedMs + 100) / 20 - 1)
+        }
+        #expect(got.count == 50)
+        #expect(worstLeadFrames <= 0, "sent \(worstLeadFrames) frames beyond the lead")
+        #expect(ContinuousClock.now - start >= .milliseconds(800), "1 s of speech with a 100 ms lead takes ≥ 0.9 s")
+        #expect(call.downlinkFrames == 50)
+        #expect(call.uplinkFrames == 0, "the downlink ran without any caller audio")
+        try await Self.retire(call, from: thread)
+        thread.stop()
+    }
+
+    /// After a flush, nothing of the old speech reaches the provider — not what was queued, not
+    /// what the media thread had in hand — and the next reply plays whole.
+    @Test func aFlushDropsEveryOldFrameAndTheNextReplyPlays() async throws {
+        let thread = try MediaThread(index: 0, configuration: .init(maxCalls: 4))
+        let call = try Self.makeAgentCall(11)
+        try thread.attach(call)
+        let old = Self.agentSpeech(frames: 100, value: 1000)
+        let fresh = Self.agentSpeech(frames: 10, value: -1000)
+        #expect(old.withUnsafeBytes { call.writeAgentAudio($0, arrivalNanos: MediaClock.nanos()) } == old.count)
+        thread.requestWake()
+        let first = try await Self.readProvider(call, frames: 3)
+        #expect(!first.isEmpty)
+        #expect(call.flushDownlink())
+        #expect(fresh.withUnsafeBytes { call.writeAgentAudio($0, arrivalNanos: MediaClock.nanos()) } == fresh.count)
+        thread.requestWake()
+        let after = try await Self.readProvider(call, frames: 10)
+        let oldByte = first[0][0]
+        #expect(after.count == 10)
+        #expect(after.allSatisfy { !$0.contains(oldByte) }, "no frame of the flushed speech")
+        #expect(call.flushedFrames == UInt64(100 - first.count), "the rest of the old reply was dropped, counted")
+        try await Self.retire(call, from: thread)
+        thread.stop()
+    }
+
+    /// Agent audio in odd pieces is cut into whole frames; the tail of an utterance is padded with
+    /// silence and played, not held back.
+    @Test func agentAudioOfAnySizeIsReframedAndTheTailPlayed() async throws {
+        let thread = try MediaThread(index: 0, configuration: .init(maxCalls: 4))
+        let call = try Self.makeAgentCall(12, configuration: .unpaced)
+        try thread.attach(call)
+        let speech = Self.agentSpeech(frames: 3, value: 1000) + [0x10, 0x00, 0x10, 0x00] // 3 frames + 2 samples
+        var offset = 0
+        for size in Array(repeating: [7, 333, 1, 99, 84], count: 4).joined() where offset < speech.count {
+            let end = min(offset + size, speech.count)
+            #expect(speech[offset..<end].withUnsafeBytes { call.writeAgentAudio($0, arrivalNanos: MediaClock.nanos()) } == end - offset)
+            offset = end
+        }
+        #expect(call.agentFramesWritten == 3, "the 2-sample remainder waits")
+        #expect(call.finishAgentAudio())
+        #expect(call.agentFramesWritten == 4)
+        thread.requestWake()
+        let got = try await Self.readProvider(call, frames: 4)
+        #expect(got.count == 4)
+        #expect(got[3][2...].allSatisfy { $0 == 0xFF }, "the tail is padded with μ-law silence")
+        #expect(got[3][0] == got[0][0] || got[3][0] != 0xFF, "and starts with the agent's last samples")
+        try await Self.retire(call, from: thread)
+        thread.stop()
+    }
+
+    /// A full agent-in takes no more (the connector stops reading its socket) and takes the rest
+    /// once the pacer has made room; nothing is lost.
+    @Test func aFullAgentQueueRefusesMoreUntilThereIsRoom() async throws {
+        let thread = try MediaThread(index: 0, configuration: .init(maxCalls: 4))
+        var config = CallPipeline.Configuration()
+        config.agentInFrames = 8
+        let call = try Self.makeAgentCall(13, configuration: config)
+        try thread.attach(call)
+        let speech = Self.agentSpeech(frames: 30, value: 1000)
+        var offset = speech.withUnsafeBytes { call.writeAgentAudio($0, arrivalNanos: MediaClock.nanos()) }
+        #expect(offset < speech.count, "agent-in holds 8 frames")
+        thread.requestWake()
+        var got: [[UInt8]] = []
+        let deadline = ContinuousClock.now + .seconds(10)
+        while got.count < 30, ContinuousClock.now < deadline {
+            got += try await Self.readProvider(call, frames: 1, timeout: .milliseconds(20))
+            if offset < speech.count {
+                offset += speech[offset...].withUnsafeBytes { call.writeAgentAudio($0, arrivalNanos: MediaClock.nanos()) }
+                thread.requestWake()
+            }
+        }
+        #expect(got.count == 30)
+        #expect(call.flushedFrames == 0)
+        try await Self.retire(call, from: thread)
+        thread.stop()
     }
 }

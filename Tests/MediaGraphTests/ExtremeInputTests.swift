@@ -25,7 +25,7 @@ import VoicedTesting
     @Test(arguments: [("standard", 8000), ("standard", 16000), ("wideband", 8000), ("full", 8000)])
     func presetsSurviveAndRecover(preset: String, agentRateHz: Int) throws {
         let (frames, speechFrom) = try Self.hostileThenSpeech()
-        let graph = try Graph(spec: GraphSpec.named(preset), providerFormat: .telephonyMuLaw, agentRateHz: agentRateHz)
+        let graph = try Graph(spec: GraphSpec.named(preset), providerFormat: .telephonyMuLaw, agent: .pcm(rateHz: agentRateHz))
         var toAgent: [Int16] = []
         var toCaller = 0
         for frame in frames {

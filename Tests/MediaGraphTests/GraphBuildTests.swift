@@ -3,11 +3,27 @@ import MediaGraph
 import Testing
 
 @Suite struct GraphBuildTests {
-    @Test func passthroughNegotiatesFormats() throws {
+    @Test func passthroughBetweenMuLawSidesRunsNoNode() throws {
         let graph = try Graph(spec: .passthrough, providerFormat: .telephonyMuLaw)
         #expect(graph.providerFormat == .telephonyMuLaw)
-        #expect(graph.agentFormat == .pcm8k)
-        #expect(graph.nodeTimings.map(\.node) == ["uplink.mulaw-decode", "downlink.mulaw-encode"])
+        #expect(graph.agentHears == .telephonyMuLaw)
+        #expect(graph.agentSpeaks == .telephonyMuLaw)
+        #expect(graph.nodeTimings.isEmpty)
+    }
+
+    /// The graph converts at its edges to what the agent hears and from what it speaks.
+    @Test func edgesConvertToAndFromTheAgentsFormats() throws {
+        let pcm24 = AudioFormat(encoding: .pcm16, sampleRateHz: 24000)
+        let both = try Graph(spec: .passthrough, providerFormat: .telephonyMuLaw, agent: .pcm(rateHz: 24000))
+        #expect(both.nodeTimings.map(\.node) == ["uplink.mulaw-decode", "uplink.resample-24k", "downlink.resample-8k", "downlink.mulaw-encode"])
+        let mixed = try Graph(spec: .passthrough, providerFormat: .telephonyMuLaw, agent: AgentAudio(hears: .telephonyMuLaw, speaks: pcm24))
+        #expect(mixed.agentHears == .telephonyMuLaw)
+        #expect(mixed.agentSpeaks == pcm24)
+        #expect(mixed.nodeTimings.map(\.node) == ["downlink.resample-8k", "downlink.mulaw-encode"])
+        let standard = try Graph(spec: .standard, providerFormat: .telephonyMuLaw, agent: AgentAudio(hears: .telephonyMuLaw, speaks: .telephonyMuLaw))
+        #expect(standard.nodeTimings.map(\.node) == ["uplink.mulaw-decode", "uplink.apm", "uplink.vad", "uplink.barge-in", "uplink.resample-8k",
+                                                      "uplink.mulaw-encode", "downlink.mulaw-decode", "downlink.resample-8k",
+                                                      "downlink.echo-reference", "downlink.playback-monitor", "downlink.mulaw-encode"])
     }
 
     @Test func everyPresetBuildsForTwilio() throws {
@@ -46,10 +62,11 @@ import Testing
         #expect(message == "node 'mulaw-encode' cannot take mulaw 8000 Hz mono; it expects pcm16 at any rate")
     }
 
-    @Test func downlinkMustEndInTheProviderFormat() {
-        let spec = GraphSpec(name: "half", uplink: ["mulaw-decode"], downlink: [])
-        #expect(throws: GraphBuildError.downlinkMismatch(produces: .pcm8k, providerPlays: .telephonyMuLaw)) {
-            try Graph(spec: spec, providerFormat: .telephonyMuLaw)
+    @Test func downlinkMustEndInSomethingTheProviderCanPlay() {
+        let spec = GraphSpec(name: "opus", uplink: [], downlink: ["opus-encode"])
+        let opus = AudioFormat(encoding: .opus, sampleRateHz: 8000)
+        #expect(throws: GraphBuildError.downlinkMismatch(produces: opus, providerPlays: .telephonyMuLaw)) {
+            try Graph(spec: spec, providerFormat: .telephonyMuLaw, agent: .pcm(rateHz: 8000))
         }
     }
 

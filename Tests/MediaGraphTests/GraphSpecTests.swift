@@ -18,7 +18,7 @@ import Testing
         #expect(spec.downlink == ["mulaw-encode"])
         #expect(try GraphSpec(parsing: spec.text).uplink == spec.uplink)
         let graph = try Graph(spec: spec, providerFormat: .telephonyMuLaw)
-        #expect(graph.agentFormat == .pcm8k)
+        #expect(graph.agentHears == .pcm8k)
         #expect(try GraphSpec.named(GraphSpec.standard.text).uplink == GraphSpec.standard.uplink)
         #expect(try GraphSpec.named("wideband").name == "wideband")
     }
@@ -96,8 +96,8 @@ import Testing
         chain.run()
         #expect(chain.output.pointee.pcm16.elementsEqual(chain.input.pointee.pcm16))
         // The standard preset with an 8 kHz agent runs no resampler at all; with 16 kHz it converts both ways.
-        #expect(try Graph(spec: .standard, providerFormat: .telephonyMuLaw).agentFormat == .pcm8k)
-        #expect(try Graph(spec: .standard, providerFormat: .telephonyMuLaw, agentRateHz: 16000).agentFormat
+        #expect(try Graph(spec: .standard, providerFormat: .telephonyMuLaw).agentHears == .pcm8k)
+        #expect(try Graph(spec: .standard, providerFormat: .telephonyMuLaw, agent: .pcm(rateHz: 16000)).agentHears
             == AudioFormat(encoding: .pcm16, sampleRateHz: 16000))
     }
 }

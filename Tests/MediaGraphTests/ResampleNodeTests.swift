@@ -127,21 +127,19 @@ import VoicedTesting
     @Test func graphResamplesBothWaysOnAMediaThread() async throws {
         let spec = GraphSpec(name: "wideband", uplink: ["mulaw-decode", "resample(rate=16000)"], downlink: ["resample(rate=8000)", "mulaw-encode"])
         let graph = try Graph(spec: spec, providerFormat: .telephonyMuLaw)
-        #expect(graph.agentFormat == AudioFormat(encoding: .pcm16, sampleRateHz: 16000))
+        #expect(graph.agentHears == AudioFormat(encoding: .pcm16, sampleRateHz: 16000))
         let thread = try MediaThread(index: 0, configuration: .init(maxCalls: 1))
         let call = try CallPipeline(callID: 1, spec: spec, providerFormat: .telephonyMuLaw,
-                                    doorbell: Doorbell(mediaThreads: 1, callsPerThread: 1))
+                                    doorbell: Doorbell(mediaThreads: 1, callsPerThread: 1), configuration: .unpaced)
         try thread.attach(call)
         let speech = Array(try TestSpeech.frames().prefix(50))
         for frame in speech {
-            _ = frame.withUnsafeBytes { call.writeUplink($0, arrivalNanos: MediaClock.nanos()) }
+            _ = frame.withUnsafeBytes { call.writeProviderAudio($0, arrivalNanos: MediaClock.nanos()) }
             thread.requestWake()
         }
         var back: [UInt8] = []
-        for _ in 0..<500 where back.count < 50 * 160 {
-            call.doorbell.drain { _, _ in }
-            call.acknowledgeWake()
-            _ = call.readDownlink { bytes, _ in back += bytes }
+        for _ in 0..<2000 where back.count < 50 * 160 {
+            back += call.echoStep(waking: thread).flatMap { $0 }
             try await Task.sleep(for: .milliseconds(2))
         }
         #expect(back.count == 50 * 160, "one 20 ms frame out per frame in")

@@ -29,7 +29,7 @@ import VoicedTesting
             #expect(chain.output.pointee.pcm16.elementsEqual(pcm), "audio passes unchanged")
         }
         var events: [MediaEvent] = []
-        scope.existing(CallEvents.self)!.drain { events.append($0) }
+        scope.existing(EventLane.self)!.drain { events.append($0) }
         return (events, frames.count)
     }
 
@@ -66,7 +66,7 @@ import VoicedTesting
             chain.run()
         }
         var events: [MediaEvent] = []
-        scope.existing(CallEvents.self)!.drain { events.append($0) }
+        scope.existing(EventLane.self)!.drain { events.append($0) }
         #expect(events.isEmpty)
     }
 

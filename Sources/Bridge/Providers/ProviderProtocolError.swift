@@ -26,6 +26,8 @@ public enum ProviderProtocolError: Error, Equatable, CustomStringConvertible {
     /// `start.customParameters.graph` names no preset, or a graph that cannot be built; the call is
     /// refused (closed with 1008).
     case badGraph(String)
+    /// `start.customParameters.agent` names no agent profile; the call is refused (closed with 1008).
+    case badAgent(String)
 
     public var description: String {
         switch self {
@@ -41,6 +43,7 @@ public enum ProviderProtocolError: Error, Equatable, CustomStringConvertible {
         case let .unsupportedMediaFormat(format): "unsupported media format \(format) (expected audio/x-mulaw 8000 Hz mono)"
         case let .afterStop(event): "'\(event)' after 'stop'"
         case let .badGraph(reason): "customParameters.graph: \(reason)"
+        case let .badAgent(reason): "customParameters.agent: \(reason)"
         }
     }
 
@@ -59,6 +62,7 @@ public enum ProviderProtocolError: Error, Equatable, CustomStringConvertible {
         case .unsupportedMediaFormat: "unsupported_media_format"
         case .afterStop: "after_stop"
         case .badGraph: "bad_graph"
+        case .badAgent: "bad_agent"
         }
     }
 }

@@ -25,7 +25,9 @@ public final class BridgeStats: Sendable {
     /// Caller interruptions of audible agent speech the graph's `barge-in` node reported.
     public let bargeIns = ManagedAtomic<UInt64>(0)
     private let rejectionsByReason = NIOLockedValueBox<[String: UInt64]>([:])
-    private let latency = NIOLockedValueBox<(server: LatencyHistogram, nodes: [String: LatencyHistogram])>((LatencyHistogram(), [:]))
+    /// Agents that failed mid-call or could not be reached (the call ended after an apology tone).
+    public let agentFailures = ManagedAtomic<UInt64>(0)
+    private let latency = NIOLockedValueBox<LatencySnapshot>(LatencySnapshot())
 
     public init() {}
 
@@ -40,11 +42,20 @@ public final class BridgeStats: Sendable {
     /// Folds a retired call's histograms into the daemon's.
     func merge(_ call: CallPipeline) {
         latency.withLockedValue { totals in
-            totals.server.add(call.serverLatency)
+            totals.uplink.add(call.uplinkLatency)
+            totals.downlink.add(call.downlinkLatency)
             for (node, histogram) in call.graph.nodeTimings { totals.nodes[node, default: LatencyHistogram()].add(histogram) }
         }
     }
 
-    /// Per-frame in-server latency (arrival → reply queued) and per-node processing time over every ended call.
-    public var latencySnapshot: (server: LatencyHistogram, nodes: [String: LatencyHistogram]) { latency.withLockedValue { $0 } }
+    /// In-server latency per frame both ways and per-node processing time, over every ended call.
+    public struct LatencySnapshot: Sendable {
+        /// Provider frame arrival → the agent's frame queued for its socket.
+        public var uplink = LatencyHistogram()
+        /// Agent audio arrival → the provider's frame queued for its socket (pacing included).
+        public var downlink = LatencyHistogram()
+        public var nodes: [String: LatencyHistogram] = [:]
+    }
+
+    public var latencySnapshot: LatencySnapshot { latency.withLockedValue { $0 } }
 }

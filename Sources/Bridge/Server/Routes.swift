@@ -59,10 +59,13 @@ struct Routes: Sendable {
         var unknownEvents: UInt64
         var speechStarts: UInt64
         var bargeIns: UInt64
+        var agentFailures: UInt64
         var clippedSamples: UInt64
         var mediaThreadWakeups: [UInt64]
-        /// Over ended calls: provider frame arrival → reply queued for the socket.
-        var serverLatency: Latency
+        /// Over ended calls: provider frame arrival → the agent's frame queued for its socket.
+        var uplinkLatency: Latency
+        /// Over ended calls: agent audio arrival → the provider's frame queued (pacing included).
+        var downlinkLatency: Latency
         var nodeLatency: [String: Latency]
     }
 
@@ -83,9 +86,11 @@ struct Routes: Sendable {
             unknownEvents: stats.unknownEvents.load(ordering: .relaxed),
             speechStarts: stats.speechStarts.load(ordering: .relaxed),
             bargeIns: stats.bargeIns.load(ordering: .relaxed),
+            agentFailures: stats.agentFailures.load(ordering: .relaxed),
             clippedSamples: stats.clippedSamples.load(ordering: .relaxed),
             mediaThreadWakeups: pool.threads.map(\.wakeups),
-            serverLatency: .init(latency.server),
+            uplinkLatency: .init(latency.uplink),
+            downlinkLatency: .init(latency.downlink),
             nodeLatency: latency.nodes.mapValues(StatsReport.Latency.init))
     }
 

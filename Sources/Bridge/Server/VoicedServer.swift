@@ -20,10 +20,11 @@ public final class VoicedServer: @unchecked Sendable {
         public var host: String = "0.0.0.0"
         /// TCP port: default 8080; 0 picks a free one (see ``VoicedServer/port``).
         public var port: Int = 8080
-        /// The agent every call talks to: default and, for now, only `echo`.
-        public var agent: String = "echo"
-        /// The graph every call runs: default `passthrough`.
-        public var graph: GraphSpec = .passthrough
+        /// The agent calls talk to unless they name another: default `demo`.
+        public var agent: String = "demo"
+        /// The graph every call runs unless it names another: default `standard` (the demo needs its
+        /// VAD; every agent gains echo cancellation).
+        public var graph: GraphSpec = .standard
         /// Media threads: default one per core.
         public var mediaThreads: Int = System.coreCount
         /// NIO event loops for sockets: default one per core.
@@ -38,8 +39,8 @@ public final class VoicedServer: @unchecked Sendable {
         public init() {}
     }
 
-    /// Agents `--agent` accepts today.
-    public static let agents = ["echo"]
+    /// Agents `--agent` accepts.
+    public static var agents: [String] { AgentDirectory.builtIn.keys.sorted() }
 
     public let configuration: Configuration
     public let registry = CallRegistry()
@@ -48,16 +49,23 @@ public final class VoicedServer: @unchecked Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let loops: EventLoopCallsDirectory
     private let logger: Logger
+    private let agents: AgentDirectory
     private var channel: Channel?
 
     public init(configuration: Configuration, logger: Logger = Logger(label: "voiced")) throws {
-        guard Self.agents.contains(configuration.agent) else {
+        do {
+            agents = try AgentDirectory(profiles: AgentDirectory.builtIn, defaultName: configuration.agent, logger: logger)
+        } catch {
             throw ServerError.unknownAgent(configuration.agent)
         }
-        // Build the graph once now, so one that cannot work stops the server, not every call.
+        // Build the graph once now for every agent, so one that cannot work stops the server, not
+        // every call.
         do {
-            _ = try Graph(spec: configuration.graph, providerFormat: .telephonyMuLaw, agentRateHz: configuration.call.agentRateHz)
-        } catch {
+            for name in agents.profiles.keys.sorted() {
+                let agent = try agents.connector(named: name)
+                _ = try Graph(spec: configuration.graph, providerFormat: .telephonyMuLaw, agent: agent.audio)
+            }
+        } catch let error as GraphBuildError {
             throw ServerError.badGraph(error)
         }
         self.configuration = configuration
@@ -78,9 +86,9 @@ public final class VoicedServer: @unchecked Sendable {
     /// Binds and starts accepting connections.
     public func start() async throws {
         for calls in loops.all { try await calls.start().get() }
-        let environment = TwilioSession.Environment(
+        let environment = CallEnvironment(
             registry: registry, stats: stats, pool: pool, loops: loops, graph: configuration.graph,
-            callConfiguration: configuration.call, logger: logger)
+            callConfiguration: configuration.call, agents: agents, logger: logger)
         let maxMessageBytes = configuration.maxMessageBytes
         let routes = Routes(registry: registry, stats: stats, pool: pool)
         let bootstrap = ServerBootstrap(group: group)
@@ -100,7 +108,7 @@ public final class VoicedServer: @unchecked Sendable {
                                 NIOWebSocketFrameAggregator(
                                     minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 64,
                                     maxAccumulatedFrameSize: maxMessageBytes),
-                                TwilioSession(environment: environment),
+                                ProviderSocket(dialect: TwilioDialect(), environment: environment),
                             ])
                         }
                     })

@@ -4,5 +4,6 @@
 #include "vd_g711.h"
 #include "vd_opus.h"
 #include "vd_resampler.h"
+#include "vd_tts.h"
 #include "vd_ring.h"
 #include "vd_wake.h"

@@ -1,4 +1,13 @@
-/// One call's media graph: the uplink and downlink ``NodeChain``s built from a ``GraphSpec``.
+/// One call's media graph: the uplink and downlink ``NodeChain``s built from a ``GraphSpec``, with
+/// format conversion at the edges.
+///
+/// ```
+///  provider ─► spec uplink ─► [convert to what the agent hears] ─► agent
+///  agent ─► [decode μ-law] ─► spec downlink ─► [convert to what the provider plays] ─► provider
+/// ```
+/// A spec's uplink starts from the provider's format; its downlink starts from 16-bit PCM at the
+/// rate the agent speaks (an empty downlink converts straight to the provider's format). So
+/// `passthrough` (both chains empty) between a μ-law provider and a μ-law agent runs no node at all.
 ///
 /// - Threading: built on the control thread; used only on the media thread that owns the call
 ///   from then on; read on the control thread again only after the call retired.
@@ -12,40 +21,47 @@ public final class Graph {
     public let uplink: NodeChain
     /// Agent → provider. Same rule.
     public let downlink: NodeChain
+    /// The call's event lane (nodes post to it; the call's I/O side drains it).
+    public let events: EventLane
 
-    /// Builds both chains. The uplink starts from `providerFormat`; the downlink starts from what the
-    /// uplink delivers to the agent (the echo agent sends it straight back) and must end in
-    /// `providerFormat` again. `agentRateHz` (default: the provider's rate) is what `rate=agent`
-    /// means to the spec's nodes.
+    /// Builds both chains. `agent` says what the agent hears and speaks (by default what the spec's
+    /// uplink produces, sent straight back); `rate=agent` in the spec means the rate it hears.
     ///
     /// - Realtime: unsafe (allocates); control thread only.
-    public init(spec: GraphSpec, providerFormat: AudioFormat, agentRateHz: Int? = nil) throws(GraphBuildError) {
+    public init(spec: GraphSpec, providerFormat: AudioFormat, agent: AgentAudio = .natural) throws(GraphBuildError) {
         self.spec = spec
         let scope = scope
+        events = try scope.shared(EventLane.self) { () throws(GraphBuildError) in try EventLane() }
+        let agentRateHz = agent.hears?.sampleRateHz ?? providerFormat.sampleRateHz
         func make(_ entries: [String]) throws(GraphBuildError) -> [any MediaNode] {
             var nodes: [any MediaNode] = []
             for entry in entries {
                 nodes.append(try NodeCatalog.make(entry, scope: scope, providerRateHz: providerFormat.sampleRateHz,
-                                                  agentRateHz: agentRateHz ?? providerFormat.sampleRateHz))
+                                                  agentRateHz: agentRateHz))
             }
             return nodes
         }
-        let up = try make(spec.uplink)
-        let down = try make(spec.downlink)
-        uplink = try NodeChain(nodes: up, input: providerFormat)
-        downlink = try NodeChain(nodes: down, input: uplink.outputFormat)
-        guard downlink.outputFormat == providerFormat else {
-            throw .downlinkMismatch(produces: downlink.outputFormat, providerPlays: providerFormat)
+        uplink = try NodeChain(nodes: try make(spec.uplink), input: providerFormat) { (reached) throws(GraphBuildError) in
+            try FormatConversion.nodes(from: reached, to: agent.hears ?? reached)
+        }
+        let speaks = agent.speaks ?? agent.hears ?? uplink.outputFormat
+        let specDownlink = try make(spec.downlink)
+        let decode = specDownlink.isEmpty ? [] : try FormatConversion.nodes(toPCMFrom: speaks)
+        downlink = try NodeChain(nodes: decode + specDownlink, input: speaks) { (reached) throws(GraphBuildError) in
+            do {
+                return try FormatConversion.nodes(from: reached, to: providerFormat)
+            } catch {
+                throw .downlinkMismatch(produces: reached, providerPlays: providerFormat)
+            }
         }
     }
 
-    /// The event lane, when a node of this graph posts events.
-    public var events: CallEvents? { scope.existing(CallEvents.self) }
-
     /// The provider's format (uplink input, downlink output). Any thread.
     public var providerFormat: AudioFormat { uplink.inputFormat }
-    /// The agent's format (uplink output, downlink input). Any thread.
-    public var agentFormat: AudioFormat { uplink.outputFormat }
+    /// What the agent hears (the uplink's output). Any thread.
+    public var agentHears: AudioFormat { uplink.outputFormat }
+    /// What the agent speaks (the downlink's input). Any thread.
+    public var agentSpeaks: AudioFormat { downlink.inputFormat }
 
     /// Runs one 20 ms provider frame through the uplink. `fill` writes the provider bytes into the
     /// input frame; returns the frame for the agent.
@@ -61,25 +77,28 @@ public final class Graph {
         return uplink.output
     }
 
-    /// Runs one agent frame through the downlink. `fill` sets the input frame (already in
-    /// ``agentFormat``): its count, arrival time and audio; returns the frame for the provider.
+    /// Runs one 20 ms agent frame (in ``agentSpeaks``) through the downlink. `fill` writes the
+    /// agent's bytes into the input frame; returns the frame for the provider.
     ///
     /// - Realtime: safe (media-thread only).
     @inline(__always)
-    public func runDownlink(fill: (inout AudioFrame) -> Void) -> UnsafeMutablePointer<AudioFrame> {
-        fill(&downlink.input.pointee)
+    public func runDownlink(arrivalNanos: UInt64, fill: (UnsafeMutableRawBufferPointer) -> Void) -> UnsafeMutablePointer<AudioFrame> {
+        let input = downlink.input
+        input.pointee.sampleCount = input.pointee.format.samplesPerFrame
+        input.pointee.arrivalNanos = arrivalNanos
+        fill(input.pointee.bytes)
         downlink.run()
         return downlink.output
     }
 
     /// Runs one provider frame through the uplink and, as the echo agent, straight back through the
-    /// downlink.
+    /// downlink (offline tools and instruction counts; needs an agent that speaks what it hears).
     ///
     /// - Realtime: safe (media-thread only).
     @inline(__always)
     public func runEcho(arrivalNanos: UInt64, fill: (UnsafeMutableRawBufferPointer) -> Void) -> UnsafeMutablePointer<AudioFrame> {
         let reply = runUplink(arrivalNanos: arrivalNanos, fill: fill)
-        return runDownlink { $0.copyAudio(from: reply.pointee) }
+        return runDownlink(arrivalNanos: arrivalNanos) { $0.copyMemory(from: UnsafeRawBufferPointer(reply.pointee.bytes)) }
     }
 
     /// Every level meter in the graph, uplink first. Read their readings only after the call retired.

@@ -51,8 +51,9 @@ public struct GraphSpec: Sendable {
     /// The spec in the form ``init(name:parsing:)`` reads.
     public var text: String { uplink.joined(separator: ", ") + "; " + downlink.joined(separator: ", ") }
 
-    /// Codec only: μ-law in, 16-bit PCM to the agent, PCM from the agent, μ-law out.
-    public static let passthrough = GraphSpec(name: "passthrough", uplink: ["mulaw-decode"], downlink: ["mulaw-encode"])
+    /// No processing: only the conversions between the provider's and the agent's formats that the
+    /// ``Graph`` adds at its edges — none at all when both speak μ-law at 8 kHz.
+    public static let passthrough = GraphSpec(name: "passthrough", uplink: [], downlink: [])
 
     /// Telephone audio cleaned for the agent, processed at the provider's rate (8 kHz for μ-law:
     /// the band the call carries): μ-law decode, webrtc audio processing (echo cancellation against

@@ -21,10 +21,16 @@ public final class NodeChain {
     private let frames: UnsafeMutableBufferPointer<AudioFrame>
     private let storage: UnsafeMutableRawBufferPointer
 
-    /// Negotiates formats from `input` through every node and allocates one frame per edge.
-    public init(nodes: [any MediaNode], input: AudioFormat) throws(GraphBuildError) {
+    /// Negotiates formats from `input` through every node, then through the nodes `ending` returns
+    /// for the format the chain has reached (a ``Graph`` converts to what its edge needs there), and
+    /// allocates one frame per edge.
+    public init(nodes: [any MediaNode], input: AudioFormat,
+                ending: (AudioFormat) throws(GraphBuildError) -> [any MediaNode] = { _ in [] }) throws(GraphBuildError) {
         var formats = [input]
         for node in nodes { formats.append(try node.prepare(input: formats.last!)) }
+        let tail = try ending(formats.last!)
+        for node in tail { formats.append(try node.prepare(input: formats.last!)) }
+        let nodes = nodes + tail
         // Room for one 20 ms frame of the widest format on the chain, 16-byte aligned.
         let capacity = (formats.map(\.bytesPerFrame).max()! + 15) & ~15
         storage = .allocate(byteCount: capacity * formats.count, alignment: 16)
@@ -58,6 +64,13 @@ public final class NodeChain {
     ///
     /// - Realtime: safe.
     public var output: UnsafeMutablePointer<AudioFrame> { frames.baseAddress! + nodes.count }
+
+    /// Resets every node's state (see ``MediaNode/reset()``).
+    ///
+    /// - Realtime: safe (media-thread only).
+    public func reset() {
+        for node in nodes { node.reset() }
+    }
 
     /// Runs every node once over `input`, timing each.
     ///

@@ -24,4 +24,15 @@ public protocol MediaNode: AnyObject {
     ///
     /// - Realtime: media-thread only; must not allocate.
     func process(_ input: borrowing AudioFrame, into output: inout AudioFrame)
+
+    /// Forgets the audio seen so far (filter history, a partial analysis), as at the start of a call:
+    /// the downlink's nodes hear it when a barge-in flushes the agent's speech, so nothing of the old
+    /// speech bleeds into the next. Default: nothing to forget.
+    ///
+    /// - Realtime: media-thread only; must not allocate.
+    func reset()
+}
+
+extension MediaNode {
+    public func reset() {}
 }

@@ -22,7 +22,7 @@ public final class BargeInNode: MediaNode {
     public let floorRMS: Double
     private let scope: GraphScope
     private var activity: VoiceActivity?
-    private var events: CallEvents?
+    private var events: EventLane?
     private var playback: Playback?
     private var raisedForRunAtMs: UInt64?
     /// The speech run whose loudest frame reached the floor.
@@ -53,7 +53,7 @@ public final class BargeInNode: MediaNode {
     }
 
     public func prepare(input: AudioFormat) throws(GraphBuildError) -> AudioFormat {
-        guard let activity = scope.existing(VoiceActivity.self), let events = scope.existing(CallEvents.self) else {
+        guard let activity = scope.existing(VoiceActivity.self), let events = scope.existing(EventLane.self) else {
             throw .unsupportedFormat(node: name, input: input, expected: "a 'vad' node before it on the uplink")
         }
         self.activity = activity

@@ -60,6 +60,10 @@ public final class ResampleNode: MediaNode {
         return AudioFormat(encoding: .pcm16, sampleRateHz: outputRateHz)
     }
 
+    public func reset() {
+        if let handle { vd_resampler_reset(handle) }
+    }
+
     public func process(_ input: borrowing AudioFrame, into output: inout AudioFrame) {
         guard let handle else { return output.copyAudio(from: input) }
         let samples = input.pcm16

@@ -32,7 +32,7 @@ public final class VoiceActivityNode: MediaNode {
     /// Whether `processor` is ours alone (then this node runs it on a scratch copy).
     private var ownsProcessor = false
     private var scratch: UnsafeMutableBufferPointer<Int16>?
-    private var events: CallEvents?
+    private var events: EventLane?
     private var activity: VoiceActivity?
 
     // Media-thread state.
@@ -75,7 +75,7 @@ public final class VoiceActivityNode: MediaNode {
             ownsProcessor = true
             scratch = .allocate(capacity: input.samplesPerFrame)
         }
-        events = try scope.shared(CallEvents.self) { () throws(GraphBuildError) in try CallEvents() }
+        events = try scope.shared(EventLane.self) { () throws(GraphBuildError) in try EventLane() }
         activity = scope.shared(VoiceActivity.self) { VoiceActivity() }
         return input
     }

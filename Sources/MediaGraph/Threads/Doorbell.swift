@@ -23,16 +23,16 @@ public final class Doorbell: @unchecked Sendable {
     // @unchecked Sendable: each ring has one producer (its media thread) and one consumer (the loop).
 
     /// What an entry says about its call.
-    public enum Event: Sendable {
+    public enum Event: UInt32, Sendable, RingTag {
         /// Downlink audio is waiting in the call's ring.
-        case ready
+        case ready = 1
         /// The media thread has let go of the call; its resources may be freed.
-        case retired
+        case retired = 2
     }
 
     /// The eventfd the event loop watches. Owned here; closed in deinit.
     public let descriptor: Int32
-    private let rings: [FrameRing]
+    private let rings: [FrameRing<Event>]
     /// Per media thread: posted since the last signal. Element `i` is touched only by media thread `i`.
     private let posted: UnsafeMutableBufferPointer<Bool>
 
@@ -40,7 +40,7 @@ public final class Doorbell: @unchecked Sendable {
     public init(mediaThreads: Int, callsPerThread: Int) throws(MediaThreadError) {
         var slots = 2
         while slots < 2 * callsPerThread { slots <<= 1 }
-        var rings: [FrameRing] = []
+        var rings: [FrameRing<Event>] = []
         for _ in 0..<mediaThreads { rings.append(try FrameRing(slots: slots, slotBytes: 0)) }
         let fd = vd_eventfd_create()
         guard fd >= 0 else { throw .system("eventfd") }
@@ -61,7 +61,7 @@ public final class Doorbell: @unchecked Sendable {
     /// - Realtime: safe (media thread `thread` only).
     func post(from thread: Int, callID: UInt64, _ event: Event) -> Bool {
         // Cannot fail: see the capacity argument in the type's documentation.
-        _ = rings[thread].push(event == .ready ? .ready : .retired, value: callID)
+        _ = rings[thread].push(event, value: callID)
         defer { posted[thread] = true }
         return !posted[thread]
     }
@@ -81,7 +81,7 @@ public final class Doorbell: @unchecked Sendable {
         for ring in rings {
             while let slot = ring.peek() {
                 let callID = slot.pointee.value
-                let event: Event = slot.pointee.kind == FrameRing.Kind.ready.rawValue ? .ready : .retired
+                let event = slot.tag(Event.self)
                 ring.release()
                 body(callID, event)
             }

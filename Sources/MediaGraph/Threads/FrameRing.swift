@@ -1,34 +1,20 @@
 import CAudio
 
-/// Swift owner of one `vd_ring` (CAudio's lock-free SPSC ring of fixed-size slots).
+/// The tag space of one kind of ring: what a slot's `kind` word may say. Each lane has its own
+/// (``AudioSlot``, ``MediaThread/Command``, ``Doorbell/Event``, the event and control lanes' tags),
+/// so a slot of one lane can never be read as another's.
+protocol RingTag: RawRepresentable where RawValue == UInt32 {}
+
+/// Swift owner of one `vd_ring` (CAudio's lock-free SPSC ring of fixed-size slots), tagged by `Tag`.
 ///
 /// - Threading: one producer thread and one consumer thread, fixed for the ring's life; which ones
 ///   is stated where each ring is declared. Counters may be read anywhere.
 /// - Ownership: allocates the ring at init (control thread) and destroys it in deinit, which must
 ///   happen when neither side can touch it any more.
 /// - Realtime: `push`, `peek`, `release`, `free`, `count`, `dropped` are safe.
-final class FrameRing: @unchecked Sendable {
+final class FrameRing<Tag: RingTag>: @unchecked Sendable {
     // @unchecked Sendable: the C ring is safe for one producer and one consumer on different threads,
     // which every owner of a FrameRing guarantees (see each declaration).
-
-    /// What a slot holds.
-    enum Kind: UInt32 {
-        /// `length` bytes of audio in the provider's or the graph's format.
-        case audio = 1
-        /// A gap: `value` frames of silence, no payload.
-        case silence = 2
-        /// A command to a media thread: `value` is an unretained `CallPipeline`.
-        case attach = 3
-        case detach = 4
-        case stop = 5
-        /// A doorbell entry: `value` is a call id.
-        case ready = 6
-        case retired = 7
-        /// A call event: `value` is the media time in ms.
-        case speechStarted = 8
-        case speechStopped = 9
-        case bargeIn = 10
-    }
 
     private let ring: OpaquePointer
 
@@ -47,8 +33,8 @@ final class FrameRing: @unchecked Sendable {
     ///
     /// - Realtime: safe (producer only).
     @inline(__always)
-    func push(_ kind: Kind, time: UInt64 = 0, value: UInt64 = 0, payload: UnsafeRawBufferPointer = .init(start: nil, count: 0)) -> Bool {
-        vd_ring_push(ring, kind.rawValue, time, value, payload.baseAddress, UInt32(payload.count)) == VD_OK
+    func push(_ tag: Tag, time: UInt64 = 0, value: UInt64 = 0, payload: UnsafeRawBufferPointer = .init(start: nil, count: 0)) -> Bool {
+        vd_ring_push(ring, tag.rawValue, time, value, payload.baseAddress, UInt32(payload.count)) == VD_OK
     }
 
     /// Free slots. - Realtime: safe (producer only).
@@ -75,4 +61,20 @@ extension UnsafePointer<vd_ring_slot> {
         // Safe: the payload follows the header in the same slot allocation; `length` ≤ slot_bytes.
         UnsafeRawBufferPointer(start: UnsafeRawPointer(self) + MemoryLayout<vd_ring_slot>.size, count: Int(pointee.length))
     }
+
+    /// The slot's tag in `Tag`'s space. A ring only ever holds its own tags, so this cannot fail for
+    /// the ring the slot came from.
+    @inline(__always)
+    func tag<Tag: RingTag>(_: Tag.Type) -> Tag {
+        // Safe: every push goes through FrameRing<Tag>.push, which writes a valid raw value.
+        Tag(rawValue: pointee.kind).unsafelyUnwrapped
+    }
+}
+
+/// What an audio ring's slot holds.
+enum AudioSlot: UInt32, RingTag {
+    /// `length` bytes of one 20 ms frame.
+    case audio = 1
+    /// A gap: `value` frames of silence, no payload.
+    case silence = 2
 }

@@ -8,8 +8,8 @@ import Glibc
 /// A dedicated OS thread that runs the graphs of a fixed set of calls.
 ///
 /// It sleeps in `poll` on an eventfd (woken, coalesced, when any of its calls has input or a command
-/// arrives) and a timerfd (the media clock tick, which also resumes calls that were waiting for
-/// downlink room). With few calls every uplink frame wakes the thread at once, for the lowest
+/// arrives) and a timerfd (the media clock tick: it paces every call's downlink, and resumes calls
+/// that were waiting for ring room). With few calls every uplink frame wakes the thread at once, for the lowest
 /// latency; with more than ``Configuration/immediateWakeMaxCalls`` the I/O side stops waking it and
 /// the tick shortens to ``Configuration/batchInterval``, so one wake-up serves the frames of many
 /// calls (interrupt moderation, as network cards do): at most one `batchInterval` of added latency
@@ -51,7 +51,7 @@ public final class MediaThread: @unchecked Sendable {
     public var maxCalls: Int { configuration.maxCalls }
     private let wakeDescriptor: Int32
     private let timerDescriptor: Int32
-    private let commands: FrameRing
+    private let commands: FrameRing<Command>
     private let commandLock = ProducerLock()
     private let wakeRequested = ManagedAtomic<Bool>(false)
     private let reserved = ManagedAtomic<Int>(0)
@@ -148,7 +148,17 @@ public final class MediaThread: @unchecked Sendable {
         self.thread = nil
     }
 
-    private func send(_ kind: FrameRing.Kind, _ call: Unmanaged<CallPipeline>?) {
+    /// What the command ring carries.
+    enum Command: UInt32, RingTag {
+        /// `value` is an unretained ``CallPipeline`` to serve from now on.
+        case attach = 1
+        /// `value` is an unretained ``CallPipeline`` to retire.
+        case detach = 2
+        /// Retire every call and end the thread.
+        case stop = 3
+    }
+
+    private func send(_ kind: Command, _ call: Unmanaged<CallPipeline>?) {
         let value = call.map { UInt64(UInt(bitPattern: $0.toOpaque())) } ?? 0
         let pushed = commandLock.withLock { commands.push(kind, value: value) }
         // The ring holds 2 × maxCalls + 1 commands and each call sends at most two.
@@ -185,9 +195,10 @@ public final class MediaThread: @unchecked Sendable {
             wakeupCounter.wrappingIncrement(ordering: .relaxed)
             _ = wakeRequested.exchange(false, ordering: .acquiringAndReleasing)
             if !applyCommands() { break }
+            let now = MediaClock.nanos()
             for i in 0..<callCount {
                 calls[i]._withUnsafeGuaranteedRef { call in
-                    if call.service(), call.claimAnnouncement() { announce(.ready, call) }
+                    if call.service(nowNanos: now), call.claimAnnouncement() { announce(.ready, call) }
                 }
             }
             ringDoorbells()
@@ -236,15 +247,15 @@ public final class MediaThread: @unchecked Sendable {
     /// - Realtime: media-thread only.
     private func applyCommands() -> Bool {
         while let slot = commands.peek() {
-            let kind = slot.pointee.kind
+            let kind = slot.tag(Command.self)
             let call = slot.pointee.value == 0 ? nil
                 : Unmanaged<CallPipeline>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(slot.pointee.value))!)
             commands.release()
             switch (kind, call) {
-            case (FrameRing.Kind.attach.rawValue, let call?):
+            case (.attach, let call?):
                 calls[callCount] = call
                 callCount += 1
-            case (FrameRing.Kind.detach.rawValue, let call?):
+            case (.detach, let call?):
                 if let i = (0..<callCount).first(where: { calls[$0].toOpaque() == call.toOpaque() }) {
                     callCount -= 1
                     calls[i] = calls[callCount]

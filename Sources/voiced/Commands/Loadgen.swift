@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import VoicedTesting
+import LoadGen
 
 /// `voiced loadgen`: many concurrent Twilio calls of real speech against a running daemon.
 struct Loadgen: AsyncParsableCommand {

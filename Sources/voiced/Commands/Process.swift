@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import MediaGraph
-import VoicedTesting
+import LoadGen
 
 /// `voiced process`: runs a graph over a WAV file offline, frame by frame on one thread, exactly as
 /// a call's media thread would, and reports each node's cost and the graph's events.
@@ -44,21 +44,25 @@ struct Process: ParsableCommand {
     func run() throws {
         let wav = try WAVFile(path: input)
         let provider = AudioFormat(encoding: wav.formatTag == 7 ? .mulaw : .pcm16, sampleRateHz: wav.sampleRateHz)
+        let farFile = try farEnd.map { path in
+            let file = try WAVFile(path: path)
+            guard file.formatTag == 1, agentRate == nil || file.sampleRateHz == agentRate else {
+                throw ValidationError("--far-end must be 16-bit PCM\(agentRate.map { " at \($0) Hz, the agent's rate" } ?? "")")
+            }
+            return file
+        }
+        // The agent hears and speaks PCM at --agent-rate, or at the far end's rate; without either it
+        // is an echo of whatever the graph's uplink produces.
+        let agent = (agentRate ?? farFile?.sampleRateHz).map { AgentAudio.pcm(rateHz: $0) } ?? .natural
         let spec: GraphSpec
         let media: Graph
         do {
             spec = try GraphSpec.named(graph)
-            media = try Graph(spec: spec, providerFormat: provider, agentRateHz: agentRate)
+            media = try Graph(spec: spec, providerFormat: provider, agent: agent)
         } catch {
             throw ValidationError("--graph: \(error)")
         }
-        let far = try farEnd.map { path in
-            let file = try WAVFile(path: path)
-            guard file.formatTag == 1, file.sampleRateHz == media.agentFormat.sampleRateHz else {
-                throw ValidationError("--far-end must be 16-bit PCM at \(media.agentFormat.sampleRateHz) Hz, the agent's rate")
-            }
-            return file.data
-        }
+        let far = farFile?.data
         let frameBytes = provider.bytesPerFrame
         let frames = wav.data.count / frameBytes
         guard frames > 0, passes >= 1 else { throw ValidationError("the input holds no whole 20 ms frame") }
@@ -72,10 +76,8 @@ struct Process: ParsableCommand {
                 let reply = wav.data.withUnsafeBytes { all in
                     media.runUplink(arrivalNanos: 0) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: all[(index * frameBytes)...].prefix(frameBytes))) }
                 }
-                let heard = media.runDownlink { input in
-                    guard let far else { return input.copyAudio(from: reply.pointee) }
-                    input.sampleCount = input.format.samplesPerFrame
-                    let bytes = input.bytes
+                let heard = media.runDownlink(arrivalNanos: 0) { bytes in
+                    guard let far else { return bytes.copyMemory(from: UnsafeRawBufferPointer(reply.pointee.bytes)) }
                     far.withUnsafeBytes { all in
                         // Past the end of the far-end file the agent is silent.
                         let chunk = UnsafeRawBufferPointer(rebasing: all[min(index * bytes.count, all.count)...].prefix(bytes.count))
@@ -84,14 +86,14 @@ struct Process: ParsableCommand {
                     }
                 }
                 // Drained every frame, as on a call (the lane is bounded); kept from the first pass.
-                media.events?.drain { event in if pass == 0 { events.append(event) } }
+                media.events.drain { event in if pass == 0 { events.append(event) } }
                 guard pass == 0 else { continue }
                 if output != nil { agentAudio += reply.pointee.bytes }
                 if downlinkOutput != nil { callerAudio += heard.pointee.bytes }
             }
         }
         let cpuNanos = Self.threadCPUNanos() - cpuStart
-        try write(output, agentAudio, media.agentFormat)
+        try write(output, agentAudio, media.agentHears)
         try write(downlinkOutput, callerAudio, provider)
         report(spec: spec, graph: media, frames: frames * passes, cpuNanos: cpuNanos, events: events)
     }
@@ -104,7 +106,7 @@ struct Process: ParsableCommand {
 
     private func report(spec: GraphSpec, graph: Graph, frames: Int, cpuNanos: UInt64, events: [MediaEvent]) {
         print("graph \(spec.name): \(spec.text)")
-        print("provider \(graph.providerFormat), agent \(graph.agentFormat); \(frames) frames (\(frames / 50) s of call)")
+        print("provider \(graph.providerFormat), agent hears \(graph.agentHears), speaks \(graph.agentSpeaks); \(frames) frames (\(frames / 50) s of call)")
         print("node                              p50 ns     p99 ns     max ns")
         for (node, histogram) in graph.nodeTimings {
             let cells = [50.0, 99.0].map { String(histogram.nanos(atPercentile: $0)) } + [String(histogram.maxNanos)]

@@ -10,13 +10,14 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the media server.",
         discussion: """
-            Serves provider WebSockets and the control plane on one port:
+            Relays phone calls to a voice agent through a media graph. Serves provider
+            WebSockets and the control plane on one port:
               /twilio    Twilio Media Streams; /twilio/<token> too
               /health    liveness; /ready readiness (plain text "ok")
               /stats     live counters and latency percentiles (JSON)
 
             Every flag can also be set from the environment (the flag wins):
-            VOICED_HOST, VOICED_PORT, VOICED_AGENT, VOICED_AGENT_RATE, VOICED_GRAPH,
+            VOICED_HOST, VOICED_PORT, VOICED_AGENT, VOICED_GRAPH,
             VOICED_MEDIA_THREADS, VOICED_IO_THREADS, VOICED_LOG_LEVEL.
 
             A graph is a preset or a spec 'uplink nodes; downlink nodes', each node
@@ -24,7 +25,8 @@ struct Serve: AsyncParsableCommand {
               --graph 'mulaw-decode, apm(ns=very-high), vad, barge-in; mulaw-encode'
             It is built once at start-up: a bad node, setting or format stops the
             daemon with the reason. A Twilio call can pick its own graph with
-            <Parameter name="graph" value="…"/>. Nodes and settings: docs/nodes.md;
+            <Parameter name="graph" value="…"/>, and its agent with
+            <Parameter name="agent" value="…"/> (among the agents configured here). Nodes and settings: docs/nodes.md;
             presets, their delay and cost: docs/graphs.md.
             """)
 
@@ -34,13 +36,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "TCP port; 0 picks a free one. (env: VOICED_PORT; default: 8080)")
     var port: Int?
 
-    @Option(help: "Agent every call talks to: \(VoicedServer.agents.joined(separator: ", ")). echo returns each caller frame once it has passed through the graph. (env: VOICED_AGENT; default: echo)")
+    @Option(help: "Agent calls talk to unless they name another with <Parameter name=\"agent\">: \(VoicedServer.agents.joined(separator: ", ")). demo greets the caller and plays each thing they say back; echo returns every caller frame (benchmarks). (env: VOICED_AGENT; default: demo)")
     var agent: String?
 
-    @Option(help: "Sample rate the agent takes and speaks (what 'rate=agent' means in a graph): 8000, 16000, 24000 or 48000. (env: VOICED_AGENT_RATE; default: the provider's, 8000)")
-    var agentRate: Int?
-
-    @Option(help: "Graph every call runs: a preset (\(GraphSpec.presets.keys.sorted().joined(separator: ", "))) or a spec 'uplink nodes; downlink nodes'. See docs/graphs.md. (env: VOICED_GRAPH; default: passthrough)")
+    @Option(help: "Graph every call runs unless it names another: a preset (\(GraphSpec.presets.keys.sorted().joined(separator: ", "))) or a spec 'uplink nodes; downlink nodes'. See docs/graphs.md. (env: VOICED_GRAPH; default: standard)")
     var graph: String?
 
     @Option(help: "Dedicated media threads. (env: VOICED_MEDIA_THREADS; default: one per core)")
@@ -58,10 +57,6 @@ struct Serve: AsyncParsableCommand {
         config.host = host ?? env["VOICED_HOST"] ?? config.host
         config.port = try port ?? Self.integer(env, "VOICED_PORT") ?? config.port
         config.agent = agent ?? env["VOICED_AGENT"] ?? config.agent
-        config.call.agentRateHz = try agentRate ?? Self.integer(env, "VOICED_AGENT_RATE")
-        if let rate = config.call.agentRateHz, !AudioFormat.commonRatesHz.contains(rate) {
-            throw ValidationError("--agent-rate must be one of \(AudioFormat.commonRatesHz.map(String.init).joined(separator: ", ")), got \(rate)")
-        }
         do {
             config.graph = try GraphSpec.named(graph ?? env["VOICED_GRAPH"] ?? config.graph.name)
         } catch {

@@ -1,13 +1,21 @@
 /// A call's event lane: nodes on the media thread post ``MediaEvent``s, the call's I/O thread reads
-/// them with the downlink audio (the media thread's doorbell announcement covers both). Made on
-/// first use by the nodes that post, through the graph's ``GraphScope``.
+/// them with the call's audio (the media thread's doorbell announcement covers both). Every graph
+/// has one, in its ``GraphScope``.
 ///
 /// - Threading: `post` on the call's media thread (producer), `drain` on its I/O thread (consumer).
 /// - Ownership: owned by the graph's scope; the ring is allocated at init, 64 events deep.
 /// - Realtime: `post` and `drain` are safe; a full lane drops the event and counts it.
-public final class CallEvents: @unchecked Sendable {
+public final class EventLane: @unchecked Sendable {
     // @unchecked Sendable: an SPSC ring with the producer and consumer stated above.
-    private let ring: FrameRing
+
+    /// What a slot of the lane says; `value` carries the media time in ms.
+    private enum Tag: UInt32, RingTag {
+        case speechStarted = 1
+        case speechStopped = 2
+        case bargeIn = 3
+    }
+
+    private let ring: FrameRing<Tag>
 
     init() throws(GraphBuildError) {
         do {
@@ -35,12 +43,12 @@ public final class CallEvents: @unchecked Sendable {
     public func drain(_ body: (MediaEvent) -> Void) {
         while let slot = ring.peek() {
             let ms = slot.pointee.value
-            let kind = slot.pointee.kind
+            let tag = slot.tag(Tag.self)
             ring.release()
-            switch kind {
-            case FrameRing.Kind.speechStarted.rawValue: body(.speechStarted(mediaMs: ms))
-            case FrameRing.Kind.speechStopped.rawValue: body(.speechStopped(mediaMs: ms))
-            default: body(.bargeIn(mediaMs: ms))
+            switch tag {
+            case .speechStarted: body(.speechStarted(mediaMs: ms))
+            case .speechStopped: body(.speechStopped(mediaMs: ms))
+            case .bargeIn: body(.bargeIn(mediaMs: ms))
             }
         }
     }

@@ -3,7 +3,7 @@ import Bridge
 extension JSONTape {
     /// The `media.payload` token of a message voiced sent (parsed into this tape), or nil when the
     /// message is not `media`. Used by clients playing the provider.
-    func outboundMediaPayload() -> Int? {
+    public func outboundMediaPayload() -> Int? {
         var payload: Int?
         try? forEachMember(of: 0) { key, value throws(ProviderProtocolError) in
             guard equals(key, "media") else { return }

@@ -1,0 +1,18 @@
+import Logging
+import MediaGraph
+
+/// What every call on a server shares: the registry, counters, media threads, the event loops'
+/// doorbells, the default graph, ring settings and the agents calls can talk to.
+///
+/// - Threading: immutable after the server starts; each member is safe where its type says.
+struct CallEnvironment {
+    var registry: CallRegistry
+    var stats: BridgeStats
+    var pool: MediaThreadPool
+    var loops: EventLoopCallsDirectory
+    /// The graph a call runs unless it names its own.
+    var graph: GraphSpec
+    var callConfiguration: CallPipeline.Configuration
+    var agents: AgentDirectory
+    var logger: Logger
+}

@@ -1,0 +1,43 @@
+import Logging
+import MediaGraph
+
+/// The end of a call in numbers: folded into the daemon's ``BridgeStats`` and written as the one
+/// `call ended` log line (reason, frames each way, drops, latency, barge-ins, level meters).
+///
+/// - Threading: made and filed on the call's event loop once the media thread retired the call
+///   (its histograms are then safe to read).
+struct CallReport {
+    let session: CallSession
+    let reason: String
+    let bargeIns: Int
+
+    func file(stats: BridgeStats, logger: Logger) {
+        let pipeline = session.pipeline
+        stats.merge(pipeline)
+        stats.callsEnded.wrappingIncrement(ordering: .relaxed)
+        var metadata: Logger.Metadata = [
+            "reason": "\(reason)",
+            "uplink_frames": "\(pipeline.uplinkFrames)",
+            "downlink_frames": "\(pipeline.downlinkFrames)",
+            "dropped": "\(pipeline.providerInDrops)",
+            "flushed": "\(pipeline.flushedFrames)",
+            "barge_ins": "\(bargeIns)",
+            "seconds": "\(Double(MediaClock.nanos() - session.record.startedNanos) / 1e9)",
+            "uplink_p50_us": "\(Self.micros(pipeline.uplinkLatency, 50))",
+            "uplink_p99_us": "\(Self.micros(pipeline.uplinkLatency, 99))",
+            "downlink_p50_us": "\(Self.micros(pipeline.downlinkLatency, 50))",
+            "downlink_p99_us": "\(Self.micros(pipeline.downlinkLatency, 99))",
+            "events_dropped": "\(pipeline.graph.events.dropped)",
+        ]
+        for meter in pipeline.graph.levelMeters {
+            metadata["\(meter.name)_rms"] = "\(Int(meter.averageRMS))"
+            metadata["\(meter.name)_clipped"] = "\(meter.clippedSamples)"
+            stats.clippedSamples.wrappingIncrement(by: meter.clippedSamples, ordering: .relaxed)
+        }
+        logger.info("call ended", metadata: metadata)
+    }
+
+    private static func micros(_ histogram: LatencyHistogram, _ percentile: Double) -> Double {
+        Double(histogram.nanos(atPercentile: percentile)) / 1000
+    }
+}

@@ -1,0 +1,308 @@
+import Logging
+import MediaGraph
+import NIOCore
+
+/// One call, provider-neutral: its ``CallPipeline`` on a media thread, its ``AgentConnector``, the
+/// ``PlayoutTracker`` and ``BargeInCoordinator`` between them, and the pumping of audio both ways.
+///
+/// ```
+///  provider socket ─ providerMedia ─► pipeline ─► (uplink) ─► pump: agent.callerAudio
+///  agent ─ agentSpeech ─► pipeline ─► (paced downlink) ─► pump: provider media + mark
+///  graph events ─► pump: agent.callerSpeech / barge-in
+/// ```
+/// Lifecycle: made at the provider's `start` (graph built, attached to a media thread, registered,
+/// agent started); `end(reason:)` asks the media thread to let go; when the doorbell says the call
+/// retired, ``CallReport`` files it and every resource is released.
+///
+/// - Threading: every method runs on the call's event loop (the provider socket's).
+/// - Ownership: the loop's ``EventLoopCalls`` holds the session from start until it retired (it may
+///   outlive its socket); the session owns its pipeline and agent, and holds the provider socket
+///   weakly.
+/// - Realtime: not a media-thread type; the per-frame paths do not allocate apart from NIO's
+///   message buffers and one mark name per message.
+final class CallSession: DoorbellListener, AgentSink {
+    let record: CallRecord
+    let pipeline: CallPipeline
+    let agent: AgentConnector
+    private(set) var logger: Logger
+    private let environment: CallEnvironment
+    private let thread: MediaThread
+    private let loopCalls: EventLoopCalls
+    private weak var provider: ProviderOutput?
+    private var tracker = PlayoutTracker()
+    private var bargeIn = BargeInCoordinator()
+    private var timeline: MediaTimeline
+    private var ended = false
+    private var endReason = ""
+    /// The agent offered more than the pipeline took: tell it when there is room.
+    private var agentWaiting = false
+    /// The utterance being written, and whether its tail still needs padding and queueing.
+    private var speakingItem: String?
+    private var tailPending = false
+    /// Frames the pipeline had taken before the current write (to count frames per item).
+    private let decodeScratch: UnsafeMutableRawBufferPointer
+    private let sendScratch: UnsafeMutableRawBufferPointer
+
+    /// Decoded payload bytes are staged in pieces (a multiple of 3 bytes ↔ 4 characters).
+    private static let decodeChunkCharacters = 960
+    /// Frames per outbound `media` message at most (200 ms): one normally, more after a stall.
+    private static let maxFramesPerMessage = 10
+
+    /// Builds the call's graph for `agent`, attaches it to a media thread, registers the call and
+    /// starts the agent. Throws ``GraphBuildError`` (the call's own graph is bad) or a resource error.
+    init(start: ProviderCallStart, providerFormat: AudioFormat, spec: GraphSpec, agent: AgentConnector,
+         provider: ProviderOutput, loopCalls: EventLoopCalls, environment: CallEnvironment) throws {
+        let callID = environment.registry.makeCallID()
+        var logger = environment.logger
+        logger[metadataKey: "call"] = "\(callID)"
+        pipeline = try CallPipeline(callID: callID, spec: spec, providerFormat: providerFormat, agent: agent.audio,
+                                    doorbell: loopCalls.doorbell, configuration: environment.callConfiguration)
+        thread = try environment.pool.attach(pipeline)
+        record = CallRecord(callID: callID, provider: start.provider, callSid: start.callID, streamSid: start.streamID,
+                            accountSid: start.accountID, customParameters: start.customParameters,
+                            mediaThread: thread.index, startedNanos: MediaClock.nanos())
+        self.agent = agent
+        self.logger = logger
+        self.environment = environment
+        self.loopCalls = loopCalls
+        self.provider = provider
+        timeline = MediaTimeline(bytesPerMs: providerFormat.bytesPerFrame / AudioFormat.frameDurationMs)
+        decodeScratch = .allocate(byteCount: Self.decodeChunkCharacters / 4 * 3, alignment: 16)
+        sendScratch = .allocate(byteCount: providerFormat.bytesPerFrame * Self.maxFramesPerMessage, alignment: 16)
+        loopCalls.add(callID, self)
+        environment.registry.add(record)
+        environment.stats.callsStarted.wrappingIncrement(ordering: .relaxed)
+        logger.info("call started", metadata: [
+            "provider": "\(start.provider)", "provider_call": "\(start.callID)", "stream": "\(start.streamID)",
+            "graph": "\(spec.name)", "agent": "\(agent)", "agent_audio": "\(pipeline.graph.agentHears) / \(pipeline.graph.agentSpeaks)",
+            "media_thread": "\(thread.index)", "parameters": "\(start.customParameters)",
+        ])
+        agent.start(AgentCall(callID: callID, provider: start, eventLoop: loopCalls.eventLoop, logger: logger), sink: self)
+    }
+
+    deinit {
+        decodeScratch.deallocate()
+        sendScratch.deallocate()
+    }
+
+    // MARK: From the provider
+
+    /// Caller audio: gaps in the provider's timestamps become silence, the payload goes into the
+    /// pipeline's provider-in ring, and the media thread is woken.
+    func providerMedia(_ media: ProviderMedia, arrivalNanos: UInt64) {
+        guard !ended else { return }
+        let payloadBytes = media.encoding == .base64 ? Base64.decodedCount(media.payload) : media.payload.count
+        if let timestamp = media.timestampMs {
+            let gapMs = timeline.advance(timestampMs: timestamp, payloadBytes: payloadBytes)
+            if gapMs > 0 {
+                let frames = pipeline.writeProviderSilence(milliseconds: gapMs, arrivalNanos: arrivalNanos)
+                environment.stats.silenceFramesInserted.wrappingIncrement(by: UInt64(frames), ordering: .relaxed)
+                logger.debug("timestamp gap filled with silence", metadata: ["gap_ms": "\(gapMs)", "frames": "\(frames)"])
+            }
+        }
+        var dropped = 0
+        switch media.encoding {
+        case .raw:
+            dropped = pipeline.writeProviderAudio(media.payload, arrivalNanos: arrivalNanos)
+        case .base64:
+            var offset = 0
+            let text = media.payload
+            while offset < text.count {
+                let end = min(offset + Self.decodeChunkCharacters, text.count)
+                // Validated as a whole by the dialect, so every chunk decodes.
+                let n = Base64.decode(UnsafeRawBufferPointer(rebasing: text[offset..<end]), into: decodeScratch) ?? 0
+                dropped += pipeline.writeProviderAudio(UnsafeRawBufferPointer(rebasing: decodeScratch[0..<n]), arrivalNanos: arrivalNanos)
+                offset = end
+            }
+        }
+        environment.stats.framesIn.wrappingIncrement(by: UInt64(payloadBytes / pipeline.graph.providerFormat.bytesPerFrame), ordering: .relaxed)
+        if dropped > 0 { environment.stats.framesDropped.wrappingIncrement(by: UInt64(dropped), ordering: .relaxed) }
+        thread.requestWake()
+    }
+
+    /// A mark we sent came back.
+    func markReturned(_ name: String) {
+        switch tracker.markReturned(name) {
+        case .played, .ignored: break
+        case .unknown: logger.debug("unknown mark ignored", metadata: ["name": "\(name)"])
+        }
+    }
+
+    /// The caller pressed a key.
+    func dtmf(_ digit: String) {
+        environment.stats.dtmfDigits.wrappingIncrement(ordering: .relaxed)
+        logger.info("dtmf", metadata: ["digit": "\(digit)"])
+        agent.dtmf(digit)
+    }
+
+    /// The provider's socket can take more: send what waits in provider-out.
+    func providerWritable() { sendProviderAudio() }
+
+    // MARK: From the media thread
+
+    func doorbellRang(_ event: Doorbell.Event) {
+        switch event {
+        case .ready:
+            guard !ended else { return }
+            pipeline.acknowledgeWake()
+            pump()
+        case .retired:
+            finishIfRetired()
+        }
+    }
+
+    /// Moves everything the media thread made: audio for the agent, audio for the provider (with
+    /// marks), and the graph's events; then lets a waiting agent go on.
+    private func pump() {
+        _ = pipeline.readAgentAudio { frame, arrival in agent.callerAudio(frame, arrivalNanos: arrival) }
+        sendProviderAudio()
+        pipeline.graph.events.drain { event in handle(event) }
+        if tailPending { queueTail() }
+        if agentWaiting, !tailPending {
+            agentWaiting = false
+            agent.resumeSpeaking()
+        }
+    }
+
+    /// Sends ready provider frames as `media` messages of up to 200 ms (never across an utterance
+    /// boundary), each followed by a mark for interruptible agents, while the socket is writable: a
+    /// slow provider leaves audio in the rings (back-pressure up to the agent's socket).
+    private func sendProviderAudio() {
+        guard let provider else { return }
+        var sent = 0
+        while provider.isWritable {
+            let limit = agent.interruptible ? min(tracker.framesOfCurrentItem ?? 1, Self.maxFramesPerMessage) : Self.maxFramesPerMessage
+            var used = 0
+            let scratch = sendScratch
+            let frames = pipeline.readProviderAudio(maxFrames: limit) { bytes, _ in
+                UnsafeMutableRawBufferPointer(rebasing: scratch[used..<(used + bytes.count)]).copyMemory(from: bytes)
+                used += bytes.count
+            }
+            guard frames > 0 else { break }
+            provider.send { $0.media(UnsafeRawBufferPointer(rebasing: scratch[0..<used]), allocator: $1) }
+            if agent.interruptible, tracker.framesOfCurrentItem != nil {
+                let mark = tracker.sent(frames: frames)
+                provider.send { $0.mark(mark, allocator: $1) }
+            }
+            sent += frames
+        }
+        if sent > 0 {
+            provider.flush()
+            environment.stats.framesOut.wrappingIncrement(by: UInt64(sent), ordering: .relaxed)
+        }
+    }
+
+    /// What the graph's nodes noticed.
+    private func handle(_ event: MediaEvent) {
+        switch event {
+        case let .speechStarted(ms):
+            environment.stats.speechStarts.wrappingIncrement(ordering: .relaxed)
+            logger.debug("caller speech started", metadata: ["media_ms": "\(ms)"])
+            agent.callerSpeech(event)
+        case let .speechStopped(ms):
+            logger.debug("caller speech stopped", metadata: ["media_ms": "\(ms)"])
+            agent.callerSpeech(event)
+        case let .bargeIn(ms):
+            interrupt(.graph(mediaMs: ms))
+        }
+    }
+
+    private func interrupt(_ trigger: BargeInCoordinator.Trigger) {
+        guard let provider else { return }
+        if bargeIn.interrupt(trigger, tracker: &tracker, pipeline: pipeline, provider: provider, agent: agent, logger: logger) {
+            environment.stats.bargeIns.wrappingIncrement(ordering: .relaxed)
+            provider.flush()
+            speakingItem = nil
+            tailPending = false
+        }
+    }
+
+    // MARK: AgentSink
+
+    func agentSpeech(_ bytes: UnsafeRawBufferPointer, item: String) -> Int {
+        guard !ended else { return bytes.count }
+        if speakingItem != item {
+            // A new utterance: the previous one's tail goes first.
+            if speakingItem != nil { agentFinishedSpeaking(item: speakingItem!) }
+            guard !tailPending else {
+                agentWaiting = true
+                return 0
+            }
+            speakingItem = item
+        }
+        let before = pipeline.agentFramesWritten
+        let taken = pipeline.writeAgentAudio(bytes, arrivalNanos: MediaClock.nanos())
+        if agent.interruptible { tracker.wrote(frames: pipeline.agentFramesWritten - before, item: item) }
+        if taken < bytes.count { agentWaiting = true }
+        thread.requestWake()
+        return taken
+    }
+
+    func agentFinishedSpeaking(item: String) {
+        guard !ended, speakingItem == item else { return }
+        tailPending = true
+        queueTail()
+    }
+
+    /// Pads and queues the current utterance's partial last frame, if agent-in has room.
+    private func queueTail() {
+        guard let item = speakingItem else {
+            tailPending = false
+            return
+        }
+        let before = pipeline.agentFramesWritten
+        guard pipeline.finishAgentAudio() else { return }
+        if agent.interruptible { tracker.wrote(frames: pipeline.agentFramesWritten - before, item: item) }
+        tailPending = false
+        speakingItem = nil
+        thread.requestWake()
+    }
+
+    func agentHeardCaller() {
+        interrupt(.agent)
+    }
+
+    func agentFailed(_ reason: String) {
+        guard !ended else { return }
+        environment.stats.agentFailures.wrappingIncrement(ordering: .relaxed)
+        logger.error("agent failed; ending the call after an apology tone", metadata: ["reason": "\(reason)"])
+        _ = pipeline.flushDownlink()
+        tracker = PlayoutTracker()
+        speakingItem = nil
+        tailPending = false
+        let tone = pipeline.graph.agentSpeaks.apologyTone()
+        _ = tone.withUnsafeBytes { pipeline.writeAgentAudio($0, arrivalNanos: MediaClock.nanos()) }
+        _ = pipeline.finishAgentAudio()
+        thread.requestWake()
+        // Long enough for the tone to leave the pacer and play at the provider.
+        let playMs = Int64(tone.count / pipeline.graph.agentSpeaks.bytesPerFrame * AudioFormat.frameDurationMs) + 300
+        loopCalls.eventLoop.scheduleTask(in: .milliseconds(playMs)) { [weak self] in
+            self?.onAgentGone?("agent failed: \(reason)")
+        }
+    }
+
+    /// Set by the provider socket: ends the call and closes the socket (after an agent failure).
+    var onAgentGone: ((String) -> Void)?
+
+    // MARK: Ending
+
+    /// Ends the call (idempotent): the agent is stopped and the media thread asked to let go; its
+    /// `.retired` announcement completes the call.
+    func end(reason: String) {
+        guard !ended else { return }
+        ended = true
+        endReason = reason
+        onAgentGone = nil
+        agent.stop()
+        thread.detach(pipeline)
+        finishIfRetired()
+    }
+
+    /// Files the report and releases everything once the media thread retired the call.
+    private func finishIfRetired() {
+        guard ended, pipeline.isRetired else { return }
+        loopCalls.remove(record.callID)
+        environment.registry.remove(record.callID)
+        CallReport(session: self, reason: endReason, bargeIns: bargeIn.count).file(stats: environment.stats, logger: logger)
+    }
+}

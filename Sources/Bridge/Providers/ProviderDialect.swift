@@ -1,0 +1,105 @@
+import MediaGraph
+import NIOCore
+
+/// One provider's media-socket protocol: parses what the provider sends into provider-neutral
+/// ``ProviderEvent``s and builds the `media` / `mark` / `clear` messages voiced sends back. A new
+/// provider is a folder under `Providers/` with a dialect and one registration line in
+/// ``VoicedServer``; sockets, calls, agents and barge-in are shared.
+///
+/// - Threading: one instance per socket, used only on that socket's event loop.
+/// - Ownership: the ``ProviderSocket`` owns it.
+/// - Realtime: parsing a media message should not allocate (I/O thread only).
+protocol ProviderDialect: AnyObject {
+    /// The provider's name in logs, metrics and call records (`twilio`).
+    var name: String { get }
+    /// Parses one text message. Throws ``ProviderProtocolError`` for anything malformed; a
+    /// `.media` result borrows `bytes`.
+    func parse(text bytes: UnsafeRawBufferPointer) throws(ProviderProtocolError) -> ProviderEvent
+    /// Parses one binary message (providers that send audio as binary frames).
+    func parse(binary bytes: UnsafeRawBufferPointer) throws(ProviderProtocolError) -> ProviderEvent
+    /// Checks a `start` and remembers what later messages need (the stream id); returns the audio
+    /// format of the call or throws ``ProviderProtocolError/unsupportedMediaFormat(_:)``.
+    func accept(_ start: ProviderCallStart) throws(ProviderProtocolError) -> AudioFormat
+    /// A message that plays `audio` (provider format, whole 20 ms frames).
+    func media(_ audio: UnsafeRawBufferPointer, allocator: ByteBufferAllocator) -> WebSocketMessage
+    /// A playback marker that comes back once everything sent before it has played.
+    func mark(_ name: String, allocator: ByteBufferAllocator) -> WebSocketMessage
+    /// A message that drops all audio queued at the provider (pending marks come back).
+    func clear(allocator: ByteBufferAllocator) -> WebSocketMessage
+}
+
+/// A message and how it goes on the wire.
+struct WebSocketMessage {
+    var isText: Bool
+    var data: ByteBuffer
+}
+
+/// What a provider said, in provider-neutral terms.
+///
+/// - Ownership: `.media` borrows the message bytes (valid until the handler returns); the other
+///   cases own their values.
+enum ProviderEvent {
+    /// The socket's greeting before `start` (Twilio `connected`).
+    case connected
+    /// The call begins.
+    case start(ProviderCallStart)
+    /// Audio from the caller.
+    case media(ProviderMedia)
+    /// A playback marker we sent has come back.
+    case mark(name: String)
+    /// The caller pressed a key.
+    case dtmf(digit: String)
+    /// The provider ends the stream.
+    case stop
+    /// An event we do not know: logged and ignored, never fatal.
+    case unknown(String)
+
+    /// The event's name, for logs.
+    var name: String {
+        switch self {
+        case .connected: "connected"
+        case .start: "start"
+        case .media: "media"
+        case .mark: "mark"
+        case .dtmf: "dtmf"
+        case .stop: "stop"
+        case let .unknown(name): name
+        }
+    }
+}
+
+/// The provider's description of a call, from its `start`.
+struct ProviderCallStart: Sendable, Equatable {
+    /// The provider (`twilio`).
+    var provider: String
+    /// The provider's call id (Twilio `callSid`).
+    var callID: String
+    /// The provider's stream id (Twilio `streamSid`).
+    var streamID: String
+    /// The provider account (Twilio `accountSid`), when given.
+    var accountID: String
+    /// Caller and callee numbers, when the provider gives them.
+    var from: String?
+    var to: String?
+    /// Parameters the call's set-up passed (Twilio `<Parameter>`s).
+    var customParameters: [String: String]
+    /// The audio format as the provider wrote it, for logs and errors.
+    var formatDescription: String
+}
+
+/// Caller audio in a provider message.
+///
+/// - Ownership: `payload` points into the message; valid until the handler returns.
+struct ProviderMedia {
+    /// How the payload is written.
+    enum Encoding {
+        /// Base64 text (already checked to be well formed).
+        case base64
+        /// Raw bytes.
+        case raw
+    }
+    var payload: UnsafeRawBufferPointer
+    var encoding: Encoding
+    /// The provider's media timestamp in ms since the stream started, when it gives one.
+    var timestampMs: UInt64?
+}

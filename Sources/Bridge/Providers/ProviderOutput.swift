@@ -1,0 +1,14 @@
+import NIOCore
+
+/// The provider's socket as a call sees it: where the call's `media`, `mark` and `clear` go, built
+/// by the socket's ``ProviderDialect``.
+///
+/// - Threading: the call's event loop only.
+protocol ProviderOutput: AnyObject {
+    /// Writes the message `build` makes (not flushed: call ``flush()`` after a batch).
+    func send(_ build: (ProviderDialect, ByteBufferAllocator) -> WebSocketMessage)
+    /// Flushes what `send` wrote.
+    func flush()
+    /// False while the socket's send buffer is full: the call leaves audio in its rings.
+    var isWritable: Bool { get }
+}
