@@ -50,6 +50,11 @@ public struct TwilioMessages: Sendable {
         #"{"event":"dtmf","sequenceNumber":"\#(sequence)","streamSid":"\#(streamSid)","dtmf":{"track":"inbound_track","digit":"\#(digit)"}}"#
     }
 
+    /// The echo of a `mark` voiced sent, as Twilio returns it once the audio before it has played.
+    public func mark(sequence: Int, name: String) -> String {
+        #"{"event":"mark","sequenceNumber":"\#(sequence)","streamSid":"\#(streamSid)","mark":{"name":"\#(JSONStringEscaper.escape(name))"}}"#
+    }
+
     public func stop(sequence: Int) -> String {
         #"{"event":"stop","sequenceNumber":"\#(sequence)","streamSid":"\#(streamSid)","stop":{"accountSid":"AC00000000000000000000000000000001","callSid":"\#(callSid)"}}"#
     }

@@ -18,9 +18,10 @@ public final class WebSocketClient: @unchecked Sendable {
     private init(channel: Channel) { self.channel = channel }
 
     /// Connects to `ws://host:port/path` and completes once the upgrade succeeded. `onFrame`
-    /// receives every frame the server sends (unmasked), on the event loop.
+    /// receives every frame the server sends (unmasked), on the event loop. `headers` are added to
+    /// the upgrade request (for example `Authorization: Bearer …` or `api-key: …`).
     public static func connect(
-        host: String, port: Int, path: String, group: EventLoopGroup,
+        host: String, port: Int, path: String, group: EventLoopGroup, headers: [(String, String)] = [],
         onFrame: @escaping @Sendable (WebSocketFrame) -> Void
     ) async throws -> WebSocketClient {
         let upgraded = group.next().makePromise(of: Void.self)
@@ -38,7 +39,7 @@ public final class WebSocketClient: @unchecked Sendable {
                             upgraded.succeed()
                         }
                     })
-                let requester = UpgradeRequester(host: host, port: port, path: path, failed: upgraded)
+                let requester = UpgradeRequester(host: host, port: port, path: path, headers: headers, failed: upgraded)
                 let config: NIOHTTPClientUpgradeConfiguration = (upgraders: [upgrader], completionHandler: { context in
                     context.pipeline.syncOperations.removeHandler(requester, promise: nil)
                 })
@@ -99,12 +100,14 @@ private final class UpgradeRequester: ChannelInboundHandler, RemovableChannelHan
     typealias OutboundOut = HTTPClientRequestPart
 
     let host: String, port: Int, path: String
+    let extraHeaders: [(String, String)]
     let failed: EventLoopPromise<Void>
 
-    init(host: String, port: Int, path: String, failed: EventLoopPromise<Void>) {
+    init(host: String, port: Int, path: String, headers: [(String, String)], failed: EventLoopPromise<Void>) {
         self.host = host
         self.port = port
         self.path = path
+        self.extraHeaders = headers
         self.failed = failed
     }
 
@@ -112,6 +115,7 @@ private final class UpgradeRequester: ChannelInboundHandler, RemovableChannelHan
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: "\(host):\(port)")
         headers.add(name: "Content-Length", value: "0")
+        for (name, value) in extraHeaders { headers.add(name: name, value: value) }
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)

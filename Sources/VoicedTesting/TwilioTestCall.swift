@@ -5,7 +5,9 @@ import NIOPosix
 import NIOWebSocket
 import NIOConcurrencyHelpers
 
-/// One fake Twilio call over a real WebSocket, recording everything the server sends back.
+/// One fake Twilio call over a real WebSocket, recording everything the server sends back and
+/// playing it as Twilio does (``TwilioPlayback``: real-time playout, marks returned when played,
+/// `clear` honoured).
 ///
 /// - Threading: any thread; received data is kept under a mutex.
 public final class TwilioTestCall: Sendable {
@@ -14,8 +16,15 @@ public final class TwilioTestCall: Sendable {
         /// Decoded μ-law of every `media` message, in order.
         public var audio: [UInt8] = []
         public var mediaMessages = 0
-        /// Other text messages, raw.
+        /// Other text messages, raw (marks and clears included).
         public var otherMessages: [String] = []
+        /// `mark` messages received.
+        public var marks = 0
+        /// For each `clear` received: how many audio bytes had arrived before it, and when (monotonic ns).
+        public var clears: [(audioBytes: Int, nanos: UInt64)] = []
+        /// Audio bytes played, and dropped by a `clear` before they played.
+        public var playedBytes = 0
+        public var clearedBytes = 0
         /// The close code the server sent, if any.
         public var closeCode: WebSocketErrorCode?
         public var closed = false
@@ -24,22 +33,28 @@ public final class TwilioTestCall: Sendable {
     public let messages: TwilioMessages
     public let client: WebSocketClient
     private let box: ReceivedBox
-    private let sequence = NIOLockedValueBox(1)
+    private let sequence: NIOLockedValueBox<Int>
 
-    private init(messages: TwilioMessages, client: WebSocketClient, box: ReceivedBox) {
+    private init(messages: TwilioMessages, client: WebSocketClient, box: ReceivedBox, sequence: NIOLockedValueBox<Int>) {
         self.messages = messages
         self.client = client
         self.box = box
+        self.sequence = sequence
     }
 
     /// Connects to `ws://127.0.0.1:port/path`.
     public static func connect(port: Int, path: String = "/twilio", group: EventLoopGroup) async throws -> TwilioTestCall {
         let box = ReceivedBox()
+        let messages = TwilioMessages.random()
+        let sequence = NIOLockedValueBox(1)
         let client = try await WebSocketClient.connect(host: "127.0.0.1", port: port, path: path, group: group) { frame in
             box.handle(frame)
         }
+        box.playback = TwilioPlayback(eventLoop: client.channel.eventLoop, messages: messages,
+                                      nextSequence: { sequence.withLockedValue { $0 += 1; return $0 } },
+                                      send: { [weak client] text in client?.send(text: text) })
         client.channel.closeFuture.whenComplete { _ in box.state.withLockedValue { $0.closed = true } }
-        return TwilioTestCall(messages: .random(), client: client, box: box)
+        return TwilioTestCall(messages: messages, client: client, box: box, sequence: sequence)
     }
 
     public var received: Received { box.state.withLockedValue { $0 } }
@@ -86,30 +101,48 @@ public final class TwilioTestCall: Sendable {
 
 /// What the event loop records and the test reads.
 private final class ReceivedBox: @unchecked Sendable {
-    // @unchecked Sendable: both members are only touched under their locks.
+    // @unchecked Sendable: `state` and `tape` are only touched under their locks; `playback` is set
+    // before the first frame can arrive and then used only on the client's event loop.
     let state = NIOLockedValueBox(TwilioTestCall.Received())
     private let tape = NIOLockedValueBox(JSONTape(maxTokens: 64))
+    var playback: TwilioPlayback?
+
+    /// What one text message from the server was.
+    private enum Message {
+        case media([UInt8])
+        case mark(String)
+        case clear
+        case other
+    }
 
     func handle(_ frame: WebSocketFrame) {
         switch frame.opcode {
         case .text:
             let data = frame.unmaskedData
-            let text = String(buffer: data)
-            var audio: [UInt8]?
-            tape.withLockedValue { tape in
-                data.withUnsafeReadableBytes { bytes in
-                    guard (try? tape.parse(bytes)) != nil, let payload = tape.outboundMediaPayload() else { return }
-                    let raw = tape.raw(payload)
-                    var out = [UInt8](repeating: 0, count: Base64.maxDecodedCount(raw.count))
-                    if let n = out.withUnsafeMutableBytes({ Base64.decode(raw, into: $0) }) { audio = Array(out[0..<n]) }
-                }
+            let message = tape.withLockedValue { tape in data.withUnsafeReadableBytes { Self.read($0, tape) } }
+            switch message {
+            case let .media(audio): playback?.media(bytes: audio.count)
+            case let .mark(name): playback?.mark(name)
+            case .clear: playback?.clear()
+            case .other: break
             }
             state.withLockedValue {
-                if let audio {
+                switch message {
+                case let .media(audio):
                     $0.audio += audio
                     $0.mediaMessages += 1
-                } else {
-                    $0.otherMessages.append(text)
+                case .mark:
+                    $0.marks += 1
+                    $0.otherMessages.append(String(buffer: data))
+                case .clear:
+                    $0.clears.append(($0.audio.count, DispatchTime.now().uptimeNanoseconds))
+                    $0.otherMessages.append(String(buffer: data))
+                case .other:
+                    $0.otherMessages.append(String(buffer: data))
+                }
+                if let playback {
+                    $0.playedBytes = playback.playedBytes
+                    $0.clearedBytes = playback.clearedBytes
                 }
             }
         case .connectionClose:
@@ -119,5 +152,21 @@ private final class ReceivedBox: @unchecked Sendable {
         default:
             break
         }
+    }
+
+    private static func read(_ bytes: UnsafeRawBufferPointer, _ tape: JSONTape) -> Message {
+        guard (try? tape.parse(bytes)) != nil, let event = tape.member("event", of: 0) else { return .other }
+        if let payload = tape.outboundMediaPayload() {
+            let raw = tape.raw(payload)
+            var out = [UInt8](repeating: 0, count: Base64.maxDecodedCount(raw.count))
+            guard let n = out.withUnsafeMutableBytes({ Base64.decode(raw, into: $0) }) else { return .other }
+            return .media(Array(out[0..<n]))
+        }
+        if tape.equals(event, "mark"), let mark = tape.member("mark", of: 0), let name = tape.member("name", of: mark),
+           let text = tape.string(name) {
+            return .mark(text)
+        }
+        if tape.equals(event, "clear") { return .clear }
+        return .other
     }
 }

@@ -6,15 +6,7 @@ import VoicedTesting
 
 /// The VAD node on espeak-ng speech whose sentence times the generator wrote down.
 @Suite struct VoiceActivityNodeTests {
-    /// (start, end) of each sentence in ms, from TestAudio/speech-segments.txt.
-    static func truth() throws -> [(start: Int, end: Int)] {
-        _ = try TestSpeech.frames()
-        let text = try String(contentsOf: TestSpeech.repositoryRoot.appendingPathComponent("TestAudio/speech-segments.txt"), encoding: .utf8)
-        return text.split(separator: "\n").map { line in
-            let parts = line.split(separator: " ").map { Double($0)! }
-            return (Int(parts[0] * 1000), Int(parts[1] * 1000))
-        }
-    }
+    static func truth() throws -> [(start: Int, end: Int)] { try TestSpeech.sentences() }
 
     /// Runs the speech (8 kHz, decoded from μ-law) through a lone `vad` node; returns its events.
     static func run(_ settings: VoiceActivityNode.Settings = .init()) throws -> (events: [MediaEvent], frames: Int) {

@@ -49,6 +49,8 @@ struct AgentCall {
     var eventLoop: EventLoop
     /// The call's logger (metadata `call`).
     var logger: Logger
+    /// The server's counters (agent errors, reconnects, transcripts…).
+    var stats: BridgeStats
 }
 
 /// Where an ``AgentConnector`` delivers what the agent says.

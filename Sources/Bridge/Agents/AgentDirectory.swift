@@ -1,4 +1,5 @@
 import Logging
+import NIOSSL
 
 /// The agents a server's calls can talk to, by name, and how each call's connector is made. A call
 /// takes the server's default agent unless its set-up names another with
@@ -8,14 +9,6 @@ import Logging
 /// - Threading: immutable after init; `connector(for:)` from any event loop.
 /// - Ownership: holds what agents share across calls (the demo's rendered prompts).
 struct AgentDirectory: Sendable {
-    /// A kind of agent and its settings.
-    enum Profile: Sendable {
-        /// Says every caller frame back (benchmarks).
-        case echo
-        /// The built-in demo: greets, then plays each caller turn back.
-        case demo
-    }
-
     /// Why a call's choice of agent was refused.
     struct Refusal: Error, CustomStringConvertible {
         let description: String
@@ -25,24 +18,35 @@ struct AgentDirectory: Sendable {
     static let parameter = "agent"
 
     /// Profiles by name.
-    let profiles: [String: Profile]
+    let profiles: [String: AgentProfile]
     /// The profile calls use unless they name another.
     let defaultName: String
     /// The demo agent's prompts, rendered once (nil when no profile is a demo).
     private let demoVoice: DemoVoice?
+    /// The TLS client context every `wss://` agent connection shares (certificates verified against
+    /// the system's trust store); nil when no agent needs TLS.
+    private let tls: NIOSSLContext?
 
     /// The built-in agents; `defaultName` must be one of `profiles`' names.
-    init(profiles: [String: Profile], defaultName: String, logger: Logger) throws(Refusal) {
+    init(profiles: [String: AgentProfile], defaultName: String, logger: Logger) throws(Refusal) {
         guard profiles[defaultName] != nil else {
             throw Refusal(description: "no agent named '\(defaultName)' (known: \(profiles.keys.sorted().joined(separator: ", ")))")
         }
         self.profiles = profiles
         self.defaultName = defaultName
         demoVoice = profiles.values.contains { if case .demo = $0 { true } else { false } } ? DemoVoice(logger: logger) : nil
+        let needsTLS = profiles.values.contains { profile in
+            if case let .openai(settings) = profile { AgentSocket.Endpoint(url: settings.url)?.tls == true } else { false }
+        }
+        do {
+            tls = needsTLS ? try NIOSSLContext(configuration: .makeClientConfiguration()) : nil
+        } catch {
+            throw Refusal(description: "TLS client set-up failed: \(error)")
+        }
     }
 
     /// The agents every server has: `echo` and `demo`.
-    static let builtIn: [String: Profile] = ["echo": .echo, "demo": .demo]
+    static let builtIn: [String: AgentProfile] = ["echo": .echo, "demo": .demo]
 
     /// A new connector for the call `start` describes. Throws ``Refusal`` when the call names an
     /// agent the server does not have.
@@ -58,6 +62,7 @@ struct AgentDirectory: Sendable {
         switch profile {
         case .echo: return EchoAgent()
         case .demo: return DemoAgent(voice: demoVoice!)
+        case let .openai(settings): return RealtimeAgent(settings: settings, tls: tls)
         }
     }
 }

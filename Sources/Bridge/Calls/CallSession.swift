@@ -77,7 +77,8 @@ final class CallSession: DoorbellListener, AgentSink {
             "graph": "\(spec.name)", "agent": "\(agent)", "agent_audio": "\(pipeline.graph.agentHears) / \(pipeline.graph.agentSpeaks)",
             "media_thread": "\(thread.index)", "parameters": "\(start.customParameters)",
         ])
-        agent.start(AgentCall(callID: callID, provider: start, eventLoop: loopCalls.eventLoop, logger: logger), sink: self)
+        agent.start(AgentCall(callID: callID, provider: start, eventLoop: loopCalls.eventLoop, logger: logger, stats: environment.stats),
+                    sink: self)
     }
 
     deinit {

@@ -35,6 +35,9 @@ struct PlayoutTracker {
     /// How close a truncation may follow playback: marks lag what the caller heard by up to a frame
     /// or two, so up to this much beyond the last played mark counts as heard.
     static let heardSlackMs = 50
+    /// Marks awaited at most: a provider that never returns them cannot grow the list without bound
+    /// (at the 100 ms lead a few are pending; 1,000 is 20 s of unreturned playback). The oldest go first.
+    static let maxPending = 1000
 
     /// `frames` 20 ms frames of utterance `id` were written to the call's agent queue.
     mutating func wrote(frames: Int, item id: String) {
@@ -65,6 +68,7 @@ struct PlayoutTracker {
         items[seq]!.sentMs += frames * AudioFormat.frameDurationMs
         let name = "\(seq):\(items[seq]!.sentMs):\(nextMark)"
         nextMark += 1
+        if pending.count == Self.maxPending { pending.removeFirst() }
         pending.append(name)
         return name
     }

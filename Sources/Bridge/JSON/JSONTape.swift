@@ -62,7 +62,7 @@ public final class JSONTape {
     ///
     /// - Realtime: safe.
     @inline(__always)
-    public func forEachMember(of object: Int, _ body: (Int, Int) throws(ProviderProtocolError) -> Void) throws(ProviderProtocolError) {
+    public func forEachMember<E: Error>(of object: Int, _ body: (Int, Int) throws(E) -> Void) throws(E) {
         guard tokens[object].kind == .object else { return }
         var i = object + 1
         let end = Int(tokens[object].next)
@@ -71,6 +71,17 @@ public final class JSONTape {
             try body(i, value)
             i = Int(tokens[value].next)
         }
+    }
+
+    /// The value of member `key` of the object at `object`, or nil when absent (or `object` is no
+    /// object or out of range).
+    ///
+    /// - Realtime: safe.
+    public func member(_ key: StaticString, of object: Int) -> Int? {
+        guard object >= 0, object < count else { return nil }
+        var found: Int?
+        forEachMember(of: object) { k, v in if found == nil, equals(k, key) { found = v } }
+        return found
     }
 
     /// True when the string token at `index` is exactly `literal` (escaped strings never match).

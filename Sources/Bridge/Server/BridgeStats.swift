@@ -27,6 +27,18 @@ public final class BridgeStats: Sendable {
     private let rejectionsByReason = NIOLockedValueBox<[String: UInt64]>([:])
     /// Agents that failed mid-call or could not be reached (the call ended after an apology tone).
     public let agentFailures = ManagedAtomic<UInt64>(0)
+    /// Agent connections made again after dropping mid-call.
+    public let agentReconnects = ManagedAtomic<UInt64>(0)
+    /// `error` events agents sent (most are recoverable; the session goes on).
+    public let agentErrors = ManagedAtomic<UInt64>(0)
+    /// Agent messages that could not be parsed or were of an unknown type (ignored).
+    public let agentMessagesRejected = ManagedAtomic<UInt64>(0)
+    /// Of those, well-formed events of a type voiced does not know.
+    public let agentUnknownEvents = ManagedAtomic<UInt64>(0)
+    /// Agent audio of a response voiced had already interrupted (dropped, never played).
+    public let agentLateAudioDropped = ManagedAtomic<UInt64>(0)
+    /// Finished transcripts (caller's and agent's) agents sent.
+    public let agentTranscripts = ManagedAtomic<UInt64>(0)
     private let latency = NIOLockedValueBox<LatencySnapshot>(LatencySnapshot())
 
     public init() {}

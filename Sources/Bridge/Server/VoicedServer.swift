@@ -20,8 +20,11 @@ public final class VoicedServer: @unchecked Sendable {
         public var host: String = "0.0.0.0"
         /// TCP port: default 8080; 0 picks a free one (see ``VoicedServer/port``).
         public var port: Int = 8080
-        /// The agent calls talk to unless they name another: default `demo`.
+        /// The agent profile calls talk to unless they name another: default `demo`.
         public var agent: String = "demo"
+        /// Named agent profiles besides the built-in `echo` and `demo` (from the configuration file
+        /// or `--agent` flags); a name here replaces a built-in one.
+        public var agentProfiles: [String: AgentProfile] = [:]
         /// The graph every call runs unless it names another: default `standard` (the demo needs its
         /// VAD; every agent gains echo cancellation).
         public var graph: GraphSpec = .standard
@@ -39,8 +42,6 @@ public final class VoicedServer: @unchecked Sendable {
         public init() {}
     }
 
-    /// Agents `--agent` accepts.
-    public static var agents: [String] { AgentDirectory.builtIn.keys.sorted() }
 
     public let configuration: Configuration
     public let registry = CallRegistry()
@@ -54,9 +55,10 @@ public final class VoicedServer: @unchecked Sendable {
 
     public init(configuration: Configuration, logger: Logger = Logger(label: "voiced")) throws {
         do {
-            agents = try AgentDirectory(profiles: AgentDirectory.builtIn, defaultName: configuration.agent, logger: logger)
+            agents = try AgentDirectory(profiles: AgentDirectory.builtIn.merging(configuration.agentProfiles) { $1 },
+                                        defaultName: configuration.agent, logger: logger)
         } catch {
-            throw ServerError.unknownAgent(configuration.agent)
+            throw ServerError.badAgent(error.description)
         }
         // Build the graph once now for every agent, so one that cannot work stops the server, not
         // every call.
@@ -139,14 +141,14 @@ public final class VoicedServer: @unchecked Sendable {
 
 /// Why the server cannot start.
 public enum ServerError: Error, CustomStringConvertible {
-    /// `--agent` names no built-in agent.
-    case unknownAgent(String)
+    /// The default agent is unknown, or an agent cannot be set up.
+    case badAgent(String)
     /// The configured graph cannot be built.
     case badGraph(GraphBuildError)
 
     public var description: String {
         switch self {
-        case let .unknownAgent(name): "no agent named '\(name)' (known: \(VoicedServer.agents.joined(separator: ", ")))"
+        case let .badAgent(reason): "agent: \(reason)"
         case let .badGraph(error): "graph: \(error)"
         }
     }

@@ -17,7 +17,7 @@ struct Serve: AsyncParsableCommand {
               /stats     live counters and latency percentiles (JSON)
 
             Every flag can also be set from the environment (the flag wins):
-            VOICED_HOST, VOICED_PORT, VOICED_AGENT, VOICED_GRAPH,
+            VOICED_HOST, VOICED_PORT, VOICED_AGENT, VOICED_CONFIG, VOICED_GRAPH,
             VOICED_MEDIA_THREADS, VOICED_IO_THREADS, VOICED_LOG_LEVEL.
 
             A graph is a preset or a spec 'uplink nodes; downlink nodes', each node
@@ -36,8 +36,23 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "TCP port; 0 picks a free one. (env: VOICED_PORT; default: 8080)")
     var port: Int?
 
-    @Option(help: "Agent calls talk to unless they name another with <Parameter name=\"agent\">: \(VoicedServer.agents.joined(separator: ", ")). demo greets the caller and plays each thing they say back; echo returns every caller frame (benchmarks). (env: VOICED_AGENT; default: demo)")
+    @Option(help: "Agent profile calls talk to unless they name another with <Parameter name=\"agent\">: demo (greets the caller and plays each thing they say back), echo (returns every caller frame; benchmarks), openai (the Realtime API, set up by the --agent-* flags and OPENAI_API_KEY), or a profile from --config. (env: VOICED_AGENT; default: the file's default_agent, else demo)")
     var agent: String?
+
+    @Option(help: "TOML file with agent profiles ([agents.NAME]) and default_agent; see docs/configuration.md. Keys come from environment variables the file names. (env: VOICED_CONFIG)")
+    var config: String?
+
+    @Option(help: "--agent openai: the Realtime endpoint, wss:// (or ws:// for a local proxy). (default: wss://api.openai.com/v1/realtime)")
+    var agentUrl: String?
+
+    @Option(help: "--agent openai: the model (added to the URL's query). (default: gpt-realtime)")
+    var agentModel: String?
+
+    @Option(help: "--agent openai: the voice. (default: marin)")
+    var agentVoice: String?
+
+    @Option(help: "--agent openai: the system instructions.")
+    var agentInstructions: String?
 
     @Option(help: "Graph every call runs unless it names another: a preset (\(GraphSpec.presets.keys.sorted().joined(separator: ", "))) or a spec 'uplink nodes; downlink nodes'. See docs/graphs.md. (env: VOICED_GRAPH; default: standard)")
     var graph: String?
@@ -56,7 +71,7 @@ struct Serve: AsyncParsableCommand {
         var config = VoicedServer.Configuration()
         config.host = host ?? env["VOICED_HOST"] ?? config.host
         config.port = try port ?? Self.integer(env, "VOICED_PORT") ?? config.port
-        config.agent = agent ?? env["VOICED_AGENT"] ?? config.agent
+        try configureAgents(&config, env)
         do {
             config.graph = try GraphSpec.named(graph ?? env["VOICED_GRAPH"] ?? config.graph.name)
         } catch {
@@ -84,6 +99,34 @@ struct Serve: AsyncParsableCommand {
         await ShutdownSignal.wait()
         Logger(label: "voiced").info("shutting down", metadata: ["active_calls": "\(server.registry.count)"])
         try await server.stop()
+    }
+
+    /// Agent profiles from --config, the default agent, and an `openai` profile from the --agent-* flags.
+    private func configureAgents(_ server: inout VoicedServer.Configuration, _ env: [String: String]) throws {
+        var file = ConfigFile()
+        if let path = config ?? env["VOICED_CONFIG"] {
+            do {
+                file = try ConfigFile.load(path: path, environment: env)
+            } catch {
+                throw ValidationError("--config \(path): \(error)")
+            }
+        }
+        server.agentProfiles = file.agents
+        server.agent = agent ?? env["VOICED_AGENT"] ?? file.defaultAgent ?? server.agent
+        let flagsGiven = [agentUrl, agentModel, agentVoice, agentInstructions].contains { $0 != nil }
+        guard server.agent == "openai", file.agents["openai"] == nil else {
+            if flagsGiven { throw ValidationError("--agent-url, --agent-model, --agent-voice and --agent-instructions set up --agent openai") }
+            return
+        }
+        guard let key = env["OPENAI_API_KEY"], !key.isEmpty else {
+            throw ValidationError("--agent openai needs the API key in the environment variable OPENAI_API_KEY")
+        }
+        var settings = RealtimeSettings(apiKey: key)
+        if let url = agentUrl { settings.url = url }
+        settings.model = agentModel ?? settings.model
+        settings.voice = agentVoice ?? settings.voice
+        settings.instructions = agentInstructions ?? settings.instructions
+        server.agentProfiles["openai"] = .openai(settings)
     }
 
     private static func integer(_ env: [String: String], _ name: String) throws -> Int? {

@@ -1,0 +1,25 @@
+/// A kind of agent and its settings: what a named profile in the configuration (or `--agent`)
+/// makes each call talk to.
+///
+/// - Threading: a value; safe anywhere. Its description never shows a key.
+public enum AgentProfile: Sendable, CustomStringConvertible {
+    /// Says every caller frame back (benchmarks).
+    case echo
+    /// The built-in demo: greets, then plays each caller turn back.
+    case demo
+    /// An OpenAI Realtime, Azure OpenAI or Azure Voice Live session.
+    case openai(RealtimeSettings)
+
+    /// The connector names `connector = …` and `--agent` accept.
+    public static let connectors = ["demo", "echo", "openai"]
+    /// The profiles every server has without a configuration file.
+    public static let builtInNames = ["demo", "echo"]
+
+    public var description: String {
+        switch self {
+        case .echo: "echo"
+        case .demo: "demo"
+        case let .openai(settings): "openai \(settings)"
+        }
+    }
+}

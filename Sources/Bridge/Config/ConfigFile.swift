@@ -1,0 +1,112 @@
+import Foundation
+import TOMLKit
+
+/// voiced's configuration file (TOML; docs/configuration.md has a complete commented example):
+/// today the agent profiles a call can talk to and the default one. Secrets never sit in the file:
+/// a profile names the environment variable that holds its key.
+///
+/// ```toml
+/// default_agent = "sales"
+///
+/// [agents.sales]
+/// connector = "openai"
+/// url = "wss://api.openai.com/v1/realtime"
+/// model = "gpt-realtime"
+/// voice = "marin"
+/// api_key_env = "OPENAI_API_KEY"
+/// ```
+///
+/// - Threading: a value, made once at start-up.
+public struct ConfigFile: Sendable {
+    /// `default_agent`: the profile calls use unless they name another (nil: the server's default).
+    public var defaultAgent: String?
+    /// `[agents.NAME]` tables.
+    public var agents: [String: AgentProfile] = [:]
+
+    /// No file: no profiles, no default.
+    public init() {}
+
+    /// Reads `path`. Throws ``ConfigError`` naming the file's line or the offending key.
+    public static func load(path: String, environment: [String: String]) throws(ConfigError) -> ConfigFile {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw .unreadable(path: path, reason: "\(error.localizedDescription)")
+        }
+        return try ConfigFile(toml: text, environment: environment)
+    }
+
+    /// Parses and validates `toml`; secrets are looked up in `environment`.
+    public init(toml: String, environment: [String: String]) throws(ConfigError) {
+        let root: TOMLTable
+        do {
+            root = try TOMLTable(string: toml)
+        } catch let error as TOMLParseError {
+            throw .syntax(line: Int(error.source.begin.line), column: Int(error.source.begin.column), message: error.description)
+        } catch {
+            throw .syntax(line: 0, column: 0, message: "\(error)")
+        }
+        var top = ConfigTable(root, path: "")
+        defaultAgent = try top.string("default_agent")
+        if var agents = try top.table("agents") {
+            for name in agents.keys {
+                guard var table = try agents.table(name) else { continue }
+                self.agents[name] = try Self.profile(&table, environment: environment)
+                try table.rejectUnread()
+            }
+            try agents.rejectUnread()
+        }
+        try top.rejectUnread()
+        if let name = defaultAgent, agents[name] == nil, AgentProfile.builtInNames.contains(name) == false {
+            throw .badValue(key: "default_agent", value: "\"\(name)\"",
+                            expected: "a profile defined under [agents] or \(AgentProfile.builtInNames.joined(separator: ", "))")
+        }
+    }
+
+    /// One `[agents.NAME]` table.
+    static func profile(_ table: inout ConfigTable, environment: [String: String]) throws(ConfigError) -> AgentProfile {
+        switch try table.choice("connector", AgentProfile.connectors) {
+        case nil: throw .missing("\(table.path).connector")
+        case "echo": return .echo
+        case "demo": return .demo
+        default: return .openai(try realtime(&table, environment: environment))
+        }
+    }
+
+    /// The settings of a `connector = "openai"` profile.
+    static func realtime(_ table: inout ConfigTable, environment: [String: String]) throws(ConfigError) -> RealtimeSettings {
+        let keyVariable = try table.string("api_key_env") ?? "OPENAI_API_KEY"
+        guard let key = environment[keyVariable], !key.isEmpty else {
+            throw .missingSecret(key: "\(table.path).api_key_env", variable: keyVariable)
+        }
+        let dialect = try table.choice("dialect", RealtimeSettings.Dialect.allCases.map(\.rawValue)).flatMap(RealtimeSettings.Dialect.init) ?? .ga
+        var settings = RealtimeSettings(dialect: dialect, apiKey: key)
+        if let url = try table.string("url") {
+            guard AgentSocket.Endpoint(url: url) != nil else {
+                throw .badValue(key: "\(table.path).url", value: "\"\(url)\"", expected: "a ws:// or wss:// URL")
+            }
+            settings.url = url
+        } else if dialect == .voiceLive {
+            throw .missing("\(table.path).url")
+        }
+        settings.model = try table.string("model") ?? settings.model
+        settings.voice = try table.string("voice") ?? settings.voice
+        settings.instructions = try table.string("instructions") ?? settings.instructions
+        settings.audio = try table.choice("audio", RealtimeSettings.Audio.allCases.map(\.rawValue)).flatMap(RealtimeSettings.Audio.init) ?? .mulaw
+        settings.transcriptionModel = try table.string("transcription_model")
+        settings.useAPIKeyHeader = try table.choice("auth_header", ["authorization", "api-key"]).map { $0 == "api-key" }
+        if let ms = try table.int("connect_timeout_ms", in: 100...60_000) { settings.connectTimeout = .milliseconds(ms) }
+        if var vad = try table.table("turn_detection") {
+            var t = settings.turnDetection
+            t.type = try vad.choice("type", ["server_vad", "semantic_vad", "azure_semantic_vad", "azure_semantic_vad_multilingual"]) ?? t.type
+            t.threshold = try vad.double("threshold", in: 0...1) ?? t.threshold
+            t.prefixPaddingMs = try vad.int("prefix_padding_ms", in: 0...5000) ?? t.prefixPaddingMs
+            t.silenceDurationMs = try vad.int("silence_duration_ms", in: 0...10_000) ?? t.silenceDurationMs
+            t.interruptResponse = try vad.bool("interrupt_response") ?? t.interruptResponse
+            try vad.rejectUnread()
+            settings.turnDetection = t
+        }
+        return settings
+    }
+}

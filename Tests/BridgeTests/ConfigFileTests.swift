@@ -1,0 +1,74 @@
+@testable import Bridge
+import Testing
+
+/// The configuration file: agent profiles read and checked, with errors that name the key.
+@Suite struct ConfigFileTests {
+    static let env = ["OPENAI_API_KEY": "sk-test", "AZURE_KEY": "az-test"]
+
+    @Test func profilesAreRead() throws {
+        let file = try ConfigFile(toml: """
+            default_agent = "sales"
+            [agents.sales]
+            connector = "openai"
+            url = "wss://api.openai.com/v1/realtime"
+            voice = "cedar"
+            audio = "pcm24k"
+            [agents.sales.turn_detection]
+            silence_duration_ms = 700
+            interrupt_response = false
+            [agents.azure]
+            connector = "openai"
+            dialect = "voice-live"
+            url = "wss://r.services.ai.azure.com/voice-live/realtime?api-version=2026-04-10&model=gpt-realtime"
+            api_key_env = "AZURE_KEY"
+            [agents.bench]
+            connector = "echo"
+            """, environment: Self.env)
+        #expect(file.defaultAgent == "sales")
+        guard case let .openai(sales)? = file.agents["sales"], case let .openai(azure)? = file.agents["azure"] else {
+            Issue.record("openai profiles expected")
+            return
+        }
+        #expect(sales.voice == "cedar")
+        #expect(sales.audio == .pcm24)
+        #expect(sales.turnDetection.silenceDurationMs == 700)
+        #expect(!sales.turnDetection.interruptResponse)
+        #expect(sales.resolvedURL == "wss://api.openai.com/v1/realtime?model=gpt-realtime")
+        #expect(sales.authorizationHeader == ("Authorization", "Bearer sk-test"))
+        #expect(azure.dialect == .voiceLive)
+        #expect(azure.authorizationHeader == ("api-key", "az-test"))
+        #expect(!"\(sales)".contains("sk-test"), "a profile's description never shows its key")
+        if case .echo? = file.agents["bench"] {} else { Issue.record("echo profile expected") }
+    }
+
+    @Test(arguments: [
+        ("[agents.a]\nconnector = \"openai\"\nvoise = \"x\"", ConfigError.unknownKey("agents.a.voise")),
+        ("[agents.a]\nconnector = \"openai\"\naudio = \"pcm16\"",
+         ConfigError.badValue(key: "agents.a.audio", value: "\"pcm16\"", expected: "one of mulaw, pcm24k")),
+        ("[agents.a]\nconnector = \"bot\"",
+         ConfigError.badValue(key: "agents.a.connector", value: "\"bot\"", expected: "one of demo, echo, openai")),
+        ("[agents.a]\nvoice = \"x\"", ConfigError.missing("agents.a.connector")),
+        ("[agents.a]\nconnector = \"openai\"\napi_key_env = \"NOPE\"", ConfigError.missingSecret(key: "agents.a.api_key_env", variable: "NOPE")),
+        ("[agents.a]\nconnector = \"openai\"\nurl = \"https//x\"",
+         ConfigError.badValue(key: "agents.a.url", value: "\"https//x\"", expected: "a ws:// or wss:// URL")),
+        ("[agents.a]\nconnector = \"openai\"\nconnect_timeout_ms = 5",
+         ConfigError.badValue(key: "agents.a.connect_timeout_ms", value: "5", expected: "an integer in 100…60000")),
+        ("default_agent = \"nobody\"",
+         ConfigError.badValue(key: "default_agent", value: "\"nobody\"", expected: "a profile defined under [agents] or demo, echo")),
+        ("port = 8080", ConfigError.unknownKey("port")),
+    ])
+    func mistakesNameTheirKey(toml: String, error: ConfigError) {
+        #expect(throws: error) { try ConfigFile(toml: toml, environment: Self.env) }
+    }
+
+    @Test func syntaxErrorsNameTheLine() {
+        do {
+            _ = try ConfigFile(toml: "[agents.a]\nconnector = \n", environment: Self.env)
+            Issue.record("a syntax error was accepted")
+        } catch let ConfigError.syntax(line, _, _) {
+            #expect(line == 2)
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+}
