@@ -43,7 +43,7 @@ public final class WebSocketClient: @unchecked Sendable {
                 let config: NIOHTTPClientUpgradeConfiguration = (upgraders: [upgrader], completionHandler: { context in
                     context.pipeline.syncOperations.removeHandler(requester, promise: nil)
                 })
-                return channel.pipeline.addHTTPClientHandlers(withClientUpgrade: config).flatMapThrowing {
+                return channel.pipeline.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes, withClientUpgrade: config).flatMapThrowing {
                     try channel.pipeline.syncOperations.addHandler(requester)
                 }
             }

@@ -123,7 +123,9 @@ final class AgentSocket {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: endpoint.host))
                     }
                 }.flatMap {
-                    channel.pipeline.addHTTPClientHandlers(withClientUpgrade: config)
+                    // A server may send its first message in the same read as the 101 (Realtime servers
+                    // send `session.created` at once): forward those bytes to the WebSocket decoder.
+                    channel.pipeline.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes, withClientUpgrade: config)
                 }.flatMapThrowing {
                     try channel.pipeline.syncOperations.addHandler(requester)
                 }

@@ -45,7 +45,7 @@ final class CallSession: DoorbellListener, AgentSink {
 
     /// Decoded payload bytes are staged in pieces (a multiple of 3 bytes ↔ 4 characters).
     private static let decodeChunkCharacters = 960
-    /// Frames per outbound `media` message at most (200 ms): one normally, more after a stall.
+    /// Frames per outbound `media` message at most (200 ms) for agents without marks.
     private static let maxFramesPerMessage = 10
 
     /// Builds the call's graph for `agent`, attaches it to a media thread, registers the call and
@@ -165,14 +165,15 @@ final class CallSession: DoorbellListener, AgentSink {
         }
     }
 
-    /// Sends ready provider frames as `media` messages of up to 200 ms (never across an utterance
-    /// boundary), each followed by a mark for interruptible agents, while the socket is writable: a
-    /// slow provider leaves audio in the rings (back-pressure up to the agent's socket).
+    /// Sends ready provider frames while the socket is writable: a slow provider leaves audio in the
+    /// rings (back-pressure up to the agent's socket). For an interruptible agent each 20 ms frame is
+    /// its own `media` followed by a `mark`, so what was played is known to a frame when the caller
+    /// interrupts; otherwise a message carries up to 200 ms (one frame normally, more after a stall).
     private func sendProviderAudio() {
         guard let provider else { return }
         var sent = 0
         while provider.isWritable {
-            let limit = agent.interruptible ? min(tracker.framesOfCurrentItem ?? 1, Self.maxFramesPerMessage) : Self.maxFramesPerMessage
+            let limit = agent.interruptible ? 1 : Self.maxFramesPerMessage
             var used = 0
             let scratch = sendScratch
             let frames = pipeline.readProviderAudio(maxFrames: limit) { bytes, _ in
@@ -181,7 +182,7 @@ final class CallSession: DoorbellListener, AgentSink {
             }
             guard frames > 0 else { break }
             provider.send { $0.media(UnsafeRawBufferPointer(rebasing: scratch[0..<used]), allocator: $1) }
-            if agent.interruptible, tracker.framesOfCurrentItem != nil {
+            if agent.interruptible, tracker.hasQueuedFrames {
                 let mark = tracker.sent(frames: frames)
                 provider.send { $0.mark(mark, allocator: $1) }
             }

@@ -55,9 +55,9 @@ struct PlayoutTracker {
         }
     }
 
-    /// Frames that can go in one message without crossing into the next item; nil when nothing is
-    /// queued (frames the echo agent writes untracked are then sent as they come).
-    var framesOfCurrentItem: Int? { queued.first?.frames }
+    /// Whether written frames wait to be sent (frames written untracked — the apology tone after a
+    /// failure — go without marks).
+    var hasQueuedFrames: Bool { !queued.isEmpty }
 
     /// `frames` frames of the oldest queued item went out in one message; returns the mark to send
     /// after it.
