@@ -23,6 +23,10 @@ import Testing
             api_key_env = "AZURE_KEY"
             [agents.bench]
             connector = "echo"
+            [agents.bot]
+            connector = "ws"
+            url = "ws://127.0.0.1:8765"
+            dialect = "twilio"
             """, environment: Self.env)
         #expect(file.defaultAgent == "sales")
         guard case let .openai(sales)? = file.agents["sales"], case let .openai(azure)? = file.agents["azure"] else {
@@ -39,6 +43,12 @@ import Testing
         #expect(azure.authorizationHeader == ("api-key", "az-test"))
         #expect(!"\(sales)".contains("sk-test"), "a profile's description never shows its key")
         if case .echo? = file.agents["bench"] {} else { Issue.record("echo profile expected") }
+        if case let .ws(bot)? = file.agents["bot"] {
+            #expect(bot.dialect == .twilio)
+            #expect(bot.format == .telephonyMuLaw)
+        } else {
+            Issue.record("ws profile expected")
+        }
     }
 
     @Test(arguments: [
@@ -46,7 +56,7 @@ import Testing
         ("[agents.a]\nconnector = \"openai\"\naudio = \"pcm16\"",
          ConfigError.badValue(key: "agents.a.audio", value: "\"pcm16\"", expected: "one of mulaw, pcm24k")),
         ("[agents.a]\nconnector = \"bot\"",
-         ConfigError.badValue(key: "agents.a.connector", value: "\"bot\"", expected: "one of demo, echo, openai")),
+         ConfigError.badValue(key: "agents.a.connector", value: "\"bot\"", expected: "one of demo, echo, openai, ws")),
         ("[agents.a]\nvoice = \"x\"", ConfigError.missing("agents.a.connector")),
         ("[agents.a]\nconnector = \"openai\"\napi_key_env = \"NOPE\"", ConfigError.missingSecret(key: "agents.a.api_key_env", variable: "NOPE")),
         ("[agents.a]\nconnector = \"openai\"\nurl = \"https//x\"",

@@ -7,41 +7,6 @@ import VoicedTesting
 /// The built-in demo agent on the live daemon (the `standard` graph, real pacing), heard through a
 /// fake Twilio call that plays and returns marks as Twilio does, speaking real speech in real time.
 @Suite struct DemoAgentTests {
-    /// One caller streaming real-time audio: silence, or sentences of the test speech.
-    struct Caller {
-        let call: TwilioTestCall
-        let speech: [[UInt8]]
-        let sentences: [(start: Int, end: Int)]
-        var chunk = 1
-        static let silence = [UInt8](repeating: 0xFF, count: 160)
-
-        mutating func silence(ms: Int) async throws { try await send(Array(repeating: Self.silence, count: ms / 20)) }
-
-        /// Says sentence `index` (with 100 ms around it); returns when its speech began (monotonic ns).
-        mutating func say(_ index: Int) async throws -> UInt64 {
-            let s = sentences[index]
-            let from = (s.start - 100) / 20, to = (s.end + 100) / 20
-            let onset = DispatchTime.now().uptimeNanoseconds + 100_000_000
-            try await send(Array(speech[from..<to]))
-            return onset
-        }
-
-        /// Streams silence until `condition` holds for what came back (at most `timeoutMs`).
-        mutating func silence(until condition: (TwilioTestCall.Received) -> Bool, timeoutMs: Int = 20_000) async throws -> TwilioTestCall.Received {
-            var waited = 0
-            while !condition(call.received), waited < timeoutMs {
-                try await silence(ms: 100)
-                waited += 100
-            }
-            return call.received
-        }
-
-        private mutating func send(_ frames: [[UInt8]]) async throws {
-            try await call.sendAudio(frames, firstChunk: chunk)
-            chunk += frames.count
-        }
-    }
-
     /// A new user's first minute: the greeting, their words said back, and the agent falling silent
     /// the moment they talk over it — then answering the interruption.
     @Test func greetsRepeatsAndStopsWhenInterrupted() async throws {
@@ -50,7 +15,7 @@ import VoicedTesting
             $0.graph = .standard
             $0.call = .init()
         }
-        var caller = Caller(call: try await server.call(), speech: try TestSpeech.frames(), sentences: try TestSpeech.sentences())
+        var caller = try TestCaller(call: try await server.call())
         caller.call.sendConnectedAndStart()
 
         // The greeting plays to the end (the provider has played all it was sent).

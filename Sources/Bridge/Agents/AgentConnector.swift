@@ -35,8 +35,14 @@ protocol AgentConnector: AnyObject {
     func resumeSpeaking()
     /// A DTMF digit the caller pressed.
     func dtmf(_ digit: String)
+    /// The provider has played utterance `item` up to `ms` (from its returned marks). Default: nothing.
+    func played(item: String, ms: Int)
     /// The call ended: close sockets, drop state. No sink call may follow.
     func stop()
+}
+
+extension AgentConnector {
+    func played(item: String, ms: Int) {}
 }
 
 /// What the call tells an agent about itself at `start`.
@@ -68,4 +74,11 @@ protocol AgentSink: AnyObject {
     /// The agent cannot go on; the call ends with `reason` (after a short apology tone where the
     /// caller would otherwise hear nothing).
     func agentFailed(_ reason: String)
+    /// The agent asks to drop its audio not yet played (the provider's flush, the call's agent
+    /// queue); unlike a barge-in, the agent is not told `interrupted`.
+    func agentCleared()
+    /// The agent ends the call.
+    func agentHungUp(_ reason: String)
+    /// Whether any of the agent's speech is still queued or playing at the provider.
+    var agentAudioPending: Bool { get }
 }

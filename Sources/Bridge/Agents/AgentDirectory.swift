@@ -36,7 +36,11 @@ struct AgentDirectory: Sendable {
         self.defaultName = defaultName
         demoVoice = profiles.values.contains { if case .demo = $0 { true } else { false } } ? DemoVoice(logger: logger) : nil
         let needsTLS = profiles.values.contains { profile in
-            if case let .openai(settings) = profile { AgentSocket.Endpoint(url: settings.url)?.tls == true } else { false }
+            switch profile {
+            case let .openai(settings): AgentSocket.Endpoint(url: settings.url)?.tls == true
+            case let .ws(settings): AgentSocket.Endpoint(url: settings.url)?.tls == true
+            case .echo, .demo: false
+            }
         }
         do {
             tls = needsTLS ? try NIOSSLContext(configuration: .makeClientConfiguration()) : nil
@@ -63,6 +67,7 @@ struct AgentDirectory: Sendable {
         case .echo: return EchoAgent()
         case .demo: return DemoAgent(voice: demoVoice!)
         case let .openai(settings): return RealtimeAgent(settings: settings, tls: tls)
+        case let .ws(settings): return BotAgent(settings: settings, tls: tls)
         }
     }
 }

@@ -9,9 +9,11 @@ public enum AgentProfile: Sendable, CustomStringConvertible {
     case demo
     /// An OpenAI Realtime, Azure OpenAI or Azure Voice Live session.
     case openai(RealtimeSettings)
+    /// The user's own bot over `voiced.v1` or Twilio Media Streams.
+    case ws(BotSettings)
 
     /// The connector names `connector = …` and `--agent` accept.
-    public static let connectors = ["demo", "echo", "openai"]
+    public static let connectors = ["demo", "echo", "openai", "ws"]
     /// The profiles every server has without a configuration file.
     public static let builtInNames = ["demo", "echo"]
 
@@ -20,6 +22,7 @@ public enum AgentProfile: Sendable, CustomStringConvertible {
         case .echo: "echo"
         case .demo: "demo"
         case let .openai(settings): "openai \(settings)"
+        case let .ws(settings): "ws \(settings)"
         }
     }
 }

@@ -17,16 +17,20 @@ struct BargeInCoordinator {
         case graph(mediaMs: UInt64)
         /// The agent's own voice detector (OpenAI `input_audio_buffer.speech_started`).
         case agent
+        /// The agent itself asked to drop its queued audio (a bot's `clear`): not an interruption
+        /// to report back to it.
+        case agentClear
 
         var description: String {
             switch self {
             case let .graph(ms): "graph at \(ms) ms"
             case .agent: "agent"
+            case .agentClear: "agent's clear"
             }
         }
     }
 
-    /// Interruptions acted on in this call.
+    /// Flushes acted on in this call (interruptions and agent clears).
     private(set) var count = 0
 
     /// Acts on `trigger` if there is agent audio to stop. Returns whether it did.
@@ -42,7 +46,11 @@ struct BargeInCoordinator {
         logger.info("barge-in", metadata: [
             "trigger": "\(trigger)", "item": "\(cut?.item ?? "-")", "heard_ms": "\(cut?.heardMs ?? 0)",
         ])
-        if let cut { agent.interrupted(item: cut.item, heardMs: cut.heardMs) }
+        if let cut, !trigger.isAgentClear { agent.interrupted(item: cut.item, heardMs: cut.heardMs) }
         return true
     }
+}
+
+extension BargeInCoordinator.Trigger {
+    var isAgentClear: Bool { if case .agentClear = self { true } else { false } }
 }

@@ -124,7 +124,8 @@ final class CallSession: DoorbellListener, AgentSink {
     /// A mark we sent came back.
     func markReturned(_ name: String) {
         switch tracker.markReturned(name) {
-        case .played, .ignored: break
+        case let .played(item, ms): agent.played(item: item, ms: ms)
+        case .ignored: break
         case .unknown: logger.debug("unknown mark ignored", metadata: ["name": "\(name)"])
         }
     }
@@ -212,7 +213,7 @@ final class CallSession: DoorbellListener, AgentSink {
     private func interrupt(_ trigger: BargeInCoordinator.Trigger) {
         guard let provider else { return }
         if bargeIn.interrupt(trigger, tracker: &tracker, pipeline: pipeline, provider: provider, agent: agent, logger: logger) {
-            environment.stats.bargeIns.wrappingIncrement(ordering: .relaxed)
+            if !trigger.isAgentClear { environment.stats.bargeIns.wrappingIncrement(ordering: .relaxed) }
             provider.flush()
             speakingItem = nil
             tailPending = false
@@ -264,6 +265,31 @@ final class CallSession: DoorbellListener, AgentSink {
         interrupt(.agent)
     }
 
+    var agentAudioPending: Bool { tailPending || tracker.isAgentAudible || pipeline.agentAudioQueued > 0 }
+
+    func agentCleared() {
+        interrupt(.agentClear)
+    }
+
+    func agentHungUp(_ reason: String) {
+        guard !ended else { return }
+        logger.info("agent hung up", metadata: ["reason": "\(reason)"])
+        endWhenPlayed(reason: "agent hung up: \(reason)", checksLeft: 100)
+    }
+
+    /// Ends the call once the agent's queued speech has played (checked every 100 ms, at most
+    /// `checksLeft` times), so a goodbye is heard.
+    private func endWhenPlayed(reason: String, checksLeft: Int) {
+        guard !ended else { return }
+        guard checksLeft > 0, agentAudioPending else {
+            endCallFromAgent?(reason)
+            return
+        }
+        loopCalls.eventLoop.scheduleTask(in: .milliseconds(100)) { [weak self] in
+            self?.endWhenPlayed(reason: reason, checksLeft: checksLeft - 1)
+        }
+    }
+
     func agentFailed(_ reason: String) {
         guard !ended else { return }
         environment.stats.agentFailures.wrappingIncrement(ordering: .relaxed)
@@ -279,12 +305,12 @@ final class CallSession: DoorbellListener, AgentSink {
         // Long enough for the tone to leave the pacer and play at the provider.
         let playMs = Int64(tone.count / pipeline.graph.agentSpeaks.bytesPerFrame * AudioFormat.frameDurationMs) + 300
         loopCalls.eventLoop.scheduleTask(in: .milliseconds(playMs)) { [weak self] in
-            self?.onAgentGone?("agent failed: \(reason)")
+            self?.endCallFromAgent?("agent failed: \(reason)")
         }
     }
 
     /// Set by the provider socket: ends the call and closes the socket (after an agent failure).
-    var onAgentGone: ((String) -> Void)?
+    var endCallFromAgent: ((String) -> Void)?
 
     // MARK: Ending
 
@@ -294,7 +320,7 @@ final class CallSession: DoorbellListener, AgentSink {
         guard !ended else { return }
         ended = true
         endReason = reason
-        onAgentGone = nil
+        endCallFromAgent = nil
         agent.stop()
         thread.detach(pipeline)
         finishIfRetired()

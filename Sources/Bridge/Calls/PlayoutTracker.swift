@@ -75,8 +75,8 @@ struct PlayoutTracker {
 
     /// What a returned mark meant.
     enum MarkResult: Equatable {
-        /// Audio up to this mark played.
-        case played
+        /// Utterance `item` has played up to `ms`.
+        case played(item: String, ms: Int)
         /// A mark returned because of a `clear`: nothing played.
         case ignored
         /// Not a mark this call sent (or sent twice): logged and ignored.
@@ -94,7 +94,7 @@ struct PlayoutTracker {
         items[seq]!.playedMs = max(items[seq]!.playedMs, ms)
         // Older items have played in full and will not be truncated any more.
         for old in items.keys where old < seq { items[old] = nil }
-        return .played
+        return .played(item: items[seq]!.id, ms: items[seq]!.playedMs)
     }
 
     /// Whether agent audio is queued or playing at the provider (a barge-in has something to stop).

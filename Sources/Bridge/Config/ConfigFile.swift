@@ -70,8 +70,28 @@ public struct ConfigFile: Sendable {
         case nil: throw .missing("\(table.path).connector")
         case "echo": return .echo
         case "demo": return .demo
+        case "ws": return .ws(try bot(&table, environment: environment))
         default: return .openai(try realtime(&table, environment: environment))
         }
+    }
+
+    /// The settings of a `connector = "ws"` profile.
+    static func bot(_ table: inout ConfigTable, environment: [String: String]) throws(ConfigError) -> BotSettings {
+        let url = try table.requiredString("url")
+        guard AgentSocket.Endpoint(url: url) != nil else {
+            throw .badValue(key: "\(table.path).url", value: "\"\(url)\"", expected: "a ws:// or wss:// URL")
+        }
+        let dialect = try table.choice("dialect", BotSettings.Dialect.allCases.map(\.rawValue)).flatMap(BotSettings.Dialect.init) ?? .voicedV1
+        var settings = BotSettings(url: url, dialect: dialect)
+        settings.audio = try table.choice("audio", BotSettings.Audio.allCases.map(\.rawValue)).flatMap(BotSettings.Audio.init) ?? .mulaw
+        if let variable = try table.string("token_env") {
+            guard let token = environment[variable], !token.isEmpty else {
+                throw .missingSecret(key: "\(table.path).token_env", variable: variable)
+            }
+            settings.bearerToken = token
+        }
+        if let ms = try table.int("connect_timeout_ms", in: 100...60_000) { settings.connectTimeout = .milliseconds(ms) }
+        return settings
     }
 
     /// The settings of a `connector = "openai"` profile.

@@ -163,7 +163,7 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
                                           loopCalls: loopCalls, environment: environment)
             logger = session.logger
             state = .active(session)
-            session.onAgentGone = { [weak self] reason in self?.close(code: .normalClosure, reason: reason) }
+            session.endCallFromAgent = { [weak self] reason in self?.close(code: .normalClosure, reason: reason) }
         } catch let error as GraphBuildError {
             // VoicedServer built its own graph at start-up, so this one came from the call.
             reject(.badGraph(error.description))

@@ -40,24 +40,18 @@ final class RealtimeAgent: AgentConnector, AgentSocket.Delegate, CustomStringCon
     private var serverCancelled = false
     /// Responses voiced interrupted: their late deltas are dropped.
     private var cancelledResponses: [String] = []
-    /// What the call had no room for yet, in order; the socket is paused while it is not empty.
-    private enum Pending {
-        case speech(item: String, bytes: ArraySlice<UInt8>)
-        case finished(item: String)
-    }
-    private var backlog: [Pending] = []
+    /// What the call had no room for yet; the socket is paused while it is not empty.
+    private var backlog = AgentSpeechQueue()
     /// Caller audio from before the session was sent (bounded).
     private var early: [ByteBuffer] = []
     private var sessionSent = false
     private var decoded: [UInt8] = []
-    private var loudLogs = 0
+    private var problems = AgentProblems()
 
     /// Caller audio kept while connecting: 2 s of 20 ms frames.
     private static let earlyFramesMax = 100
     /// Largest message accepted from the agent (a delta is a few KB; the API's own cap is 15 MiB).
     static let maxMessageBytes = 16 << 20
-    /// Problems logged at warning level per call; later ones at debug.
-    private static let loudLogLimit = 5
 
     init(settings: RealtimeSettings, tls: NIOSSLContext?) {
         self.settings = settings
@@ -100,27 +94,14 @@ final class RealtimeAgent: AgentConnector, AgentSocket.Delegate, CustomStringCon
             if cancelledResponses.count > 8 { cancelledResponses.removeFirst() }
             activeResponse = nil
         }
-        backlog = []
+        backlog.removeAll()
         socket.resumeReading()
         socket.send(text: socket.channel.allocator.buffer(string: outbound.truncate(item: item, audioEndMs: heardMs)))
         call?.logger.debug("agent interrupted", metadata: ["item": "\(item)", "audio_end_ms": "\(heardMs)"])
     }
 
     func resumeSpeaking() {
-        guard let sink, !backlog.isEmpty else { return }
-        while let next = backlog.first {
-            switch next {
-            case let .speech(item, bytes):
-                let taken = bytes.withUnsafeBytes { sink.agentSpeech($0, item: item) }
-                guard taken == bytes.count else {
-                    backlog[0] = .speech(item: item, bytes: bytes.dropFirst(taken))
-                    return
-                }
-            case let .finished(item):
-                sink.agentFinishedSpeaking(item: item)
-            }
-            backlog.removeFirst()
-        }
+        guard let sink, !backlog.isEmpty, backlog.resume(sink) else { return }
         socket?.resumeReading()
     }
 
@@ -168,7 +149,7 @@ final class RealtimeAgent: AgentConnector, AgentSocket.Delegate, CustomStringCon
         self.socket = nil
         sessionSent = false
         activeResponse = nil
-        backlog = []
+        backlog.removeAll()
         guard !reconnected else {
             fail("\(reason); it had already been reconnected once")
             return
@@ -189,7 +170,7 @@ final class RealtimeAgent: AgentConnector, AgentSocket.Delegate, CustomStringCon
     // MARK: Agent events
 
     func agentSocket(_ socket: AgentSocket, binary: ByteBuffer) {
-        problem("binary message ignored (the Realtime API speaks text)")
+        problems.report("binary message ignored (the Realtime API speaks text)", call: call)
     }
 
     func agentSocket(_ socket: AgentSocket, text: ByteBuffer) {
@@ -197,7 +178,7 @@ final class RealtimeAgent: AgentConnector, AgentSocket.Delegate, CustomStringCon
             do {
                 handle(try parser.parse(bytes))
             } catch {
-                problem("agent message ignored: \(error)")
+                problems.report("agent message ignored: \(error)", call: call)
             }
         }
     }
@@ -213,7 +194,7 @@ final class RealtimeAgent: AgentConnector, AgentSocket.Delegate, CustomStringCon
             speak(base64, item: itemID, sink: sink)
         case let .audioDone(responseID, itemID):
             guard !cancelledResponses.contains(responseID) else { return }
-            if backlog.isEmpty { sink.agentFinishedSpeaking(item: itemID) } else { backlog.append(.finished(item: itemID)) }
+            backlog.finish(item: itemID, to: sink)
         case .speechStarted:
             if activeResponse != nil, settings.turnDetection.interruptResponse { serverCancelled = true }
             sink.agentHeardCaller()
@@ -232,7 +213,7 @@ final class RealtimeAgent: AgentConnector, AgentSocket.Delegate, CustomStringCon
             if code == "response_cancel_not_active" {
                 call.logger.debug("agent error (expected)", metadata: ["code": "\(code)"])
             } else {
-                problem("agent error \(code): \(message.prefix(300))")
+                problems.report("agent error \(code): \(message.prefix(300))", call: call)
             }
         case .sessionCreated, .speechStopped, .ignored:
             break
@@ -240,36 +221,16 @@ final class RealtimeAgent: AgentConnector, AgentSocket.Delegate, CustomStringCon
             call.logger.debug("agent session updated")
         case let .unknown(type):
             call.stats.agentUnknownEvents.wrappingIncrement(ordering: .relaxed)
-            problem("unknown agent event ignored: \(type.prefix(100))")
+            problems.report("unknown agent event ignored: \(type.prefix(100))", call: call)
         }
     }
 
-    /// Decodes a delta and offers it to the call; what does not fit waits in the backlog, with the
-    /// socket paused.
+    /// Decodes a delta and offers it to the call; what does not fit waits, with the socket paused.
     private func speak(_ base64: UnsafeRawBufferPointer, item: String, sink: AgentSink) {
         let count = Base64.decodedCount(base64)
         if decoded.count < count { decoded = [UInt8](repeating: 0, count: count) }
         let n = decoded.withUnsafeMutableBytes { Base64.decode(base64, into: $0) } ?? 0
-        guard backlog.isEmpty else {
-            // Read before the pause took effect: it waits behind the rest.
-            backlog.append(.speech(item: item, bytes: decoded[0..<n]))
-            return
-        }
-        let taken = decoded.withUnsafeBytes { sink.agentSpeech(UnsafeRawBufferPointer(rebasing: $0[0..<n]), item: item) }
-        guard taken < n else { return }
-        backlog.append(.speech(item: item, bytes: decoded[taken..<n]))
-        socket?.pauseReading()
-    }
-
-    /// Counts and logs an agent-side problem: warning for the first few per call, debug after.
-    private func problem(_ message: String) {
-        guard let call else { return }
-        call.stats.agentMessagesRejected.wrappingIncrement(ordering: .relaxed)
-        loudLogs += 1
-        if loudLogs <= Self.loudLogLimit {
-            call.logger.warning("\(message)")
-        } else {
-            call.logger.debug("\(message)")
-        }
+        let waiting = decoded.withUnsafeBytes { backlog.speak(UnsafeRawBufferPointer(rebasing: $0[0..<n]), item: item, to: sink) }
+        if waiting { socket?.pauseReading() }
     }
 }
