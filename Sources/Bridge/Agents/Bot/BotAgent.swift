@@ -21,22 +21,15 @@ import NIOWebSocket
 ///   (the opening sent again); garbage and unknown messages counted, logged and ignored.
 ///
 /// - Threading: the call's event loop (see ``AgentConnector``).
-final class BotAgent: AgentConnector, AgentSocket.Delegate, CustomStringConvertible {
+/// - Ownership: owns its ``AgentLink``; shares the server's TLS context.
+final class BotAgent: AgentConnector, AgentLink.Owner, CustomStringConvertible {
     let audio: AgentAudio
     let interruptible = true
     private let settings: BotSettings
     private let dialect: BotDialect
-    private let tls: NIOSSLContext?
+    private let link: AgentLink
     private var call: AgentCall?
     private weak var sink: AgentSink?
-    private var socket: AgentSocket?
-    private var stopped = false
-    private var reconnected = false
-    /// The socket may carry audio (connected and, for voiced.v1, accepted).
-    private var ready = false
-    /// Caller frames from before the bot is ready (bounded), encoded when sent: a dialect's
-    /// messages carry ids it learns only when the conversation opens.
-    private var early: [[UInt8]] = []
     private var backlog = AgentSpeechQueue()
     private var decoded: [UInt8] = []
     private var problems = AgentProblems()
@@ -53,13 +46,15 @@ final class BotAgent: AgentConnector, AgentSocket.Delegate, CustomStringConverti
     private var playedOrder = -1
     private var playedMs = 0
 
-    private static let earlyFramesMax = 100
     private static let maxMessageBytes = 4 << 20
 
     init(settings: BotSettings, tls: NIOSSLContext?) {
         self.settings = settings
-        self.tls = tls
         dialect = settings.dialect == .twilio ? TwilioBotDialect() : VoicedBotDialect()
+        link = AgentLink(target: .init(url: settings.url, headers: settings.bearerToken.map { [("Authorization", "Bearer \($0)")] } ?? [],
+                                       subprotocol: dialect.subprotocol, timeout: settings.connectTimeout,
+                                       maxMessageBytes: Self.maxMessageBytes, noun: "bot"),
+                         tls: tls)
         audio = AgentAudio(hears: settings.format, speaks: settings.format)
         newUtterance(id: nil)
     }
@@ -71,17 +66,12 @@ final class BotAgent: AgentConnector, AgentSocket.Delegate, CustomStringConverti
     func start(_ call: AgentCall, sink: AgentSink) {
         self.call = call
         self.sink = sink
-        connect()
+        link.open(call, sink: sink, owner: self)
     }
 
     func callerAudio(_ frames: UnsafeRawBufferPointer, arrivalNanos: UInt64) {
-        guard let socket, ready else {
-            guard !stopped else { return }
-            if early.count == Self.earlyFramesMax { early.removeFirst() }
-            early.append(Array(frames))
-            return
-        }
-        send(dialect.callerAudio(frames, allocator: socket.channel.allocator))
+        guard !link.hold(frames), let socket = link.socket else { return }
+        send(dialect.callerAudio(frames, allocator: socket.channel.allocator), on: socket)
     }
 
     func callerSpeech(_ event: MediaEvent) {
@@ -106,79 +96,38 @@ final class BotAgent: AgentConnector, AgentSocket.Delegate, CustomStringConverti
 
     func resumeSpeaking() {
         guard let sink, !backlog.isEmpty, backlog.resume(sink) else { return }
-        socket?.resumeReading()
+        link.socket?.resumeReading()
     }
 
     func dtmf(_ digit: String) { notify(.dtmf(digit: digit)) }
 
     func stop() {
-        stopped = true
         sink = nil
-        if let socket, let closing = dialect.closing() { socket.send(text: socket.channel.allocator.buffer(string: closing)) }
-        socket?.close()
-        socket = nil
+        link.close(sending: dialect.closing())
     }
 
-    // MARK: Connection
+    // MARK: AgentLink.Owner
 
-    private func connect() {
-        guard let call else { return }
-        guard let endpoint = AgentSocket.Endpoint(url: settings.url) else { return fail("bot URL is not ws:// or wss://") }
-        var headers: [(String, String)] = []
-        if let token = settings.bearerToken { headers.append(("Authorization", "Bearer \(token)")) }
-        AgentSocket.connect(to: endpoint, headers: headers, subprotocol: dialect.subprotocol, on: call.eventLoop, tls: tls,
-                            timeout: settings.connectTimeout, maxMessageBytes: Self.maxMessageBytes, delegate: self)
-            .whenComplete { [self] result in
-                switch result {
-                case let .success(socket):
-                    guard !stopped else { return socket.close() }
-                    self.socket = socket
-                    for text in dialect.opening(call, format: settings.format) { socket.send(text: socket.channel.allocator.buffer(string: text)) }
-                    call.logger.info("bot connected", metadata: ["agent": "\(settings)"])
-                    if dialect.needsAccept {
-                        call.eventLoop.scheduleTask(in: TimeAmount(settings.connectTimeout)) { [weak self] in
-                            guard let self, !self.ready, self.socket === socket else { return }
-                            self.fail("the bot sent no 'accept' within \(settings.connectTimeout)")
-                        }
-                    } else {
-                        becomeReady()
-                    }
-                case let .failure(error):
-                    guard !stopped else { return }
-                    fail("cannot reach the bot at \(endpoint): \(error)")
-                }
-            }
+    func agentLinkOpened(_ socket: AgentSocket) -> Bool {
+        guard let call else { return false }
+        for text in dialect.opening(call, format: settings.format) { socket.send(text: socket.channel.allocator.buffer(string: text)) }
+        guard dialect.needsAccept else { return true }
+        call.eventLoop.scheduleTask(in: TimeAmount(settings.connectTimeout)) { [weak self] in
+            guard let self, !self.link.isReady, self.link.socket === socket else { return }
+            self.link.fail("the bot sent no 'accept' within \(self.settings.connectTimeout)")
+        }
+        return false
     }
 
-    private func becomeReady() {
-        ready = true
-        guard let socket else { return }
-        for frames in early { frames.withUnsafeBytes { send(dialect.callerAudio($0, allocator: socket.channel.allocator)) } }
-        early = []
+    func agentLinkSendEarly(_ frames: UnsafeRawBufferPointer, on socket: AgentSocket) {
+        send(dialect.callerAudio(frames, allocator: socket.channel.allocator), on: socket)
     }
 
-    func agentSocketClosed(_ socket: AgentSocket, code: WebSocketErrorCode?, reason: String) {
-        guard !stopped, socket === self.socket else { return }
-        self.socket = nil
-        ready = false
-        backlog.removeAll()
-        guard !reconnected else { return fail("\(reason); it had already been reconnected once") }
-        reconnected = true
-        call?.stats.agentReconnects.wrappingIncrement(ordering: .relaxed)
-        call?.logger.warning("bot connection lost; reconnecting once", metadata: ["reason": "\(reason)"])
-        connect()
-    }
-
-    private func fail(_ reason: String) {
-        stopped = true
-        socket?.close()
-        socket = nil
-        sink?.agentFailed(reason)
-    }
+    func agentLinkLost() { backlog.removeAll() }
 
     // MARK: Bot messages
 
-    func agentSocket(_ socket: AgentSocket, text: ByteBuffer) {
+    func agentLink(text: ByteBuffer) {
         text.withUnsafeReadableBytes { bytes in
             do {
                 handle(try dialect.parse(text: bytes))
@@ -188,7 +137,7 @@ final class BotAgent: AgentConnector, AgentSocket.Delegate, CustomStringConverti
         }
     }
 
-    func agentSocket(_ socket: AgentSocket, binary: ByteBuffer) {
+    func agentLink(binary: ByteBuffer) {
         binary.withUnsafeReadableBytes { bytes in
             do {
                 handle(try dialect.parse(binary: bytes))
@@ -203,12 +152,12 @@ final class BotAgent: AgentConnector, AgentSocket.Delegate, CustomStringConverti
         switch message {
         case let .accept(input, output, jsonAudio):
             guard input == settings.format, output == settings.format else {
-                return fail("the bot chose \(input) / \(output); voiced offered \(settings.format)")
+                return link.fail("the bot chose \(input) / \(output); voiced offered \(settings.format)")
             }
             dialect.accepted(jsonAudio: jsonAudio)
-            becomeReady()
+            link.ready()
         case let .audio(bytes, base64, id):
-            guard ready else { return problems.report("bot audio before 'accept' ignored", call: call) }
+            guard link.isReady else { return problems.report("bot audio before 'accept' ignored", call: call) }
             if let id, id != utterance { newUtterance(id: id) }
             speak(bytes, base64: base64, sink: sink)
         case let .utterance(id):
@@ -252,7 +201,7 @@ final class BotAgent: AgentConnector, AgentSocket.Delegate, CustomStringConverti
             waiting = backlog.speak(bytes, item: utterance, to: sink)
             utteranceBytes += bytes.count
         }
-        if waiting { socket?.pauseReading() }
+        if waiting { link.socket?.pauseReading() }
     }
 
     private func finishUtterance(_ sink: AgentSink) {
@@ -291,7 +240,7 @@ final class BotAgent: AgentConnector, AgentSocket.Delegate, CustomStringConverti
     /// The bot's audio not yet played was dropped: its pending marks come back cleared.
     private func dropUnplayed() {
         backlog.removeAll()
-        socket?.resumeReading()
+        link.socket?.resumeReading()
         for mark in marks { notify(.mark(name: mark.name, played: false)) }
         marks = []
         newUtterance(id: nil)
@@ -300,12 +249,11 @@ final class BotAgent: AgentConnector, AgentSocket.Delegate, CustomStringConverti
     // MARK: Sending
 
     private func notify(_ notice: BotNotice) {
-        guard let socket, ready, let text = dialect.notice(notice) else { return }
-        socket.send(text: socket.channel.allocator.buffer(string: text))
+        guard link.isReady, let text = dialect.notice(notice) else { return }
+        link.send(text: text)
     }
 
-    private func send(_ message: WebSocketMessage) {
-        guard let socket else { return }
+    private func send(_ message: WebSocketMessage, on socket: AgentSocket) {
         if message.isText { socket.send(text: message.data) } else { socket.send(binary: message.data) }
     }
 }

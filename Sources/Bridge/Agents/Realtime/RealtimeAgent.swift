@@ -21,19 +21,16 @@ import NIOWebSocket
 ///   `error` events are counted and logged (the first few), and the session goes on.
 ///
 /// - Threading: the call's event loop (see ``AgentConnector``).
-/// - Ownership: owns its ``AgentSocket``; shares the server's TLS context.
-final class RealtimeAgent: AgentConnector, AgentSocket.Delegate, CustomStringConvertible {
+/// - Ownership: owns its ``AgentLink``; shares the server's TLS context.
+final class RealtimeAgent: AgentConnector, AgentLink.Owner, CustomStringConvertible {
     let audio: AgentAudio
     let interruptible = true
     private let settings: RealtimeSettings
     private let outbound: RealtimeOutbound
     private let parser: RealtimeMessageParser
-    private let tls: NIOSSLContext?
+    private let link: AgentLink
     private var call: AgentCall?
     private weak var sink: AgentSink?
-    private var socket: AgentSocket?
-    private var stopped = false
-    private var reconnected = false
 
     /// The response streaming now, and whether the server cancelled it itself (its VAD heard the caller).
     private var activeResponse: String?
@@ -42,20 +39,17 @@ final class RealtimeAgent: AgentConnector, AgentSocket.Delegate, CustomStringCon
     private var cancelledResponses: [String] = []
     /// What the call had no room for yet; the socket is paused while it is not empty.
     private var backlog = AgentSpeechQueue()
-    /// Caller audio from before the session was sent (bounded).
-    private var early: [ByteBuffer] = []
-    private var sessionSent = false
     private var decoded: [UInt8] = []
     private var problems = AgentProblems()
 
-    /// Caller audio kept while connecting: 2 s of 20 ms frames.
-    private static let earlyFramesMax = 100
     /// Largest message accepted from the agent (a delta is a few KB; the API's own cap is 15 MiB).
     static let maxMessageBytes = 16 << 20
 
     init(settings: RealtimeSettings, tls: NIOSSLContext?) {
         self.settings = settings
-        self.tls = tls
+        link = AgentLink(target: .init(url: settings.resolvedURL, headers: [settings.authorizationHeader], subprotocol: nil,
+                                       timeout: settings.connectTimeout, maxMessageBytes: Self.maxMessageBytes, noun: "agent"),
+                         tls: tls)
         outbound = RealtimeOutbound(settings: settings)
         parser = RealtimeMessageParser(dialect: settings.dialect)
         switch settings.audio {
@@ -71,23 +65,18 @@ final class RealtimeAgent: AgentConnector, AgentSocket.Delegate, CustomStringCon
     func start(_ call: AgentCall, sink: AgentSink) {
         self.call = call
         self.sink = sink
-        connect()
+        link.open(call, sink: sink, owner: self)
     }
 
     func callerAudio(_ frames: UnsafeRawBufferPointer, arrivalNanos: UInt64) {
-        guard let socket, sessionSent else {
-            guard !stopped else { return }
-            if early.count == Self.earlyFramesMax { early.removeFirst() }
-            early.append(outbound.append(frames, allocator: ByteBufferAllocator()))
-            return
-        }
+        guard !link.hold(frames), let socket = link.socket else { return }
         socket.send(text: outbound.append(frames, allocator: socket.channel.allocator))
     }
 
     func callerSpeech(_ event: MediaEvent) {}
 
     func interrupted(item: String, heardMs: Int) {
-        guard let socket else { return }
+        guard let socket = link.socket else { return }
         if let response = activeResponse {
             if !serverCancelled { socket.send(text: socket.channel.allocator.buffer(string: outbound.cancel(response))) }
             cancelledResponses.append(response)
@@ -102,78 +91,39 @@ final class RealtimeAgent: AgentConnector, AgentSocket.Delegate, CustomStringCon
 
     func resumeSpeaking() {
         guard let sink, !backlog.isEmpty, backlog.resume(sink) else { return }
-        socket?.resumeReading()
+        link.socket?.resumeReading()
     }
 
     func dtmf(_ digit: String) {}
 
     func stop() {
-        stopped = true
         sink = nil
-        socket?.close()
-        socket = nil
+        link.close()
     }
 
-    // MARK: Connection
+    // MARK: AgentLink.Owner
 
-    private func connect() {
-        guard let call else { return }
-        guard let endpoint = AgentSocket.Endpoint(url: settings.resolvedURL) else {
-            fail("agent URL is not ws:// or wss://")
-            return
-        }
-        let started = MediaClock.nanos()
-        AgentSocket.connect(to: endpoint, headers: [settings.authorizationHeader], on: call.eventLoop, tls: tls,
-                            timeout: settings.connectTimeout, maxMessageBytes: Self.maxMessageBytes, delegate: self)
-            .whenComplete { [self] result in
-                switch result {
-                case let .success(socket):
-                    guard !stopped else { return socket.close() }
-                    self.socket = socket
-                    socket.send(text: socket.channel.allocator.buffer(string: outbound.sessionUpdate()))
-                    sessionSent = true
-                    for message in early { socket.send(text: message) }
-                    early = []
-                    call.logger.info("agent connected", metadata: [
-                        "agent": "\(settings)", "connect_ms": "\((MediaClock.nanos() - started) / 1_000_000)",
-                    ])
-                case let .failure(error):
-                    guard !stopped else { return }
-                    fail("cannot reach the agent at \(endpoint): \(error)")
-                }
-            }
+    func agentLinkOpened(_ socket: AgentSocket) -> Bool {
+        socket.send(text: socket.channel.allocator.buffer(string: outbound.sessionUpdate()))
+        return true
     }
 
-    func agentSocketClosed(_ socket: AgentSocket, code: WebSocketErrorCode?, reason: String) {
-        guard !stopped, socket === self.socket else { return }
-        self.socket = nil
-        sessionSent = false
+    func agentLinkSendEarly(_ frames: UnsafeRawBufferPointer, on socket: AgentSocket) {
+        socket.send(text: outbound.append(frames, allocator: socket.channel.allocator))
+    }
+
+    func agentLinkLost() {
         activeResponse = nil
         backlog.removeAll()
-        guard !reconnected else {
-            fail("\(reason); it had already been reconnected once")
-            return
-        }
-        reconnected = true
-        call?.stats.agentReconnects.wrappingIncrement(ordering: .relaxed)
-        call?.logger.warning("agent connection lost; reconnecting once", metadata: ["reason": "\(reason)"])
-        connect()
-    }
-
-    private func fail(_ reason: String) {
-        stopped = true
-        socket?.close()
-        socket = nil
-        sink?.agentFailed(reason)
     }
 
     // MARK: Agent events
 
-    func agentSocket(_ socket: AgentSocket, binary: ByteBuffer) {
+    func agentLink(binary: ByteBuffer) {
         problems.report("binary message ignored (the Realtime API speaks text)", call: call)
     }
 
-    func agentSocket(_ socket: AgentSocket, text: ByteBuffer) {
+    func agentLink(text: ByteBuffer) {
         text.withUnsafeReadableBytes { bytes in
             do {
                 handle(try parser.parse(bytes))
@@ -231,6 +181,6 @@ final class RealtimeAgent: AgentConnector, AgentSocket.Delegate, CustomStringCon
         if decoded.count < count { decoded = [UInt8](repeating: 0, count: count) }
         let n = decoded.withUnsafeMutableBytes { Base64.decode(base64, into: $0) } ?? 0
         let waiting = decoded.withUnsafeBytes { backlog.speak(UnsafeRawBufferPointer(rebasing: $0[0..<n]), item: item, to: sink) }
-        if waiting { socket?.pauseReading() }
+        if waiting { link.socket?.pauseReading() }
     }
 }

@@ -1,0 +1,146 @@
+import Logging
+import MediaGraph
+import NIOCore
+import NIOSSL
+import NIOWebSocket
+
+/// An agent connection with voiced's policy, for connectors that dial a WebSocket (openai, ws):
+/// connect within the timeout; if it drops mid-call, connect once more (the owner opens the
+/// conversation again); a connection that cannot be made, or a second loss, fails the call (the
+/// sink plays an apology tone and ends it). Caller audio from before the conversation is open waits,
+/// up to 2 s, and is handed back to the owner to encode when it is.
+///
+/// - Threading: the call's event loop only.
+/// - Ownership: owned by its connector; owns the ``AgentSocket``; holds the owner weakly.
+final class AgentLink: AgentSocket.Delegate {
+    /// The connector behind the link.
+    protocol Owner: AnyObject {
+        /// A connection is up: open the conversation (session, opening messages). Return whether
+        /// audio may flow now (false: call ``ready()`` later, e.g. after the bot's `accept`).
+        func agentLinkOpened(_ socket: AgentSocket) -> Bool
+        /// Caller frames held while connecting, to encode and send now.
+        func agentLinkSendEarly(_ frames: UnsafeRawBufferPointer, on socket: AgentSocket)
+        /// The connection dropped: forget per-connection state (a reconnect follows).
+        func agentLinkLost()
+        func agentLink(text: ByteBuffer)
+        func agentLink(binary: ByteBuffer)
+    }
+
+    struct Target {
+        var url: String
+        var headers: [(String, String)]
+        var subprotocol: String?
+        var timeout: Duration
+        var maxMessageBytes: Int
+        /// What the far end is called in logs and errors ("agent", "bot").
+        var noun: String
+    }
+
+    private let target: Target
+    private let tls: NIOSSLContext?
+    private weak var owner: Owner?
+    private var call: AgentCall?
+    private weak var sink: AgentSink?
+    /// The connection, once up.
+    private(set) var socket: AgentSocket?
+    /// Whether the conversation is open (audio may flow).
+    private(set) var isReady = false
+    private var stopped = false
+    private var reconnected = false
+    private var early: [[UInt8]] = []
+
+    /// Caller audio kept while connecting: 2 s of 20 ms frames.
+    private static let earlyFramesMax = 100
+
+    init(target: Target, tls: NIOSSLContext?) {
+        self.target = target
+        self.tls = tls
+    }
+
+    /// Dials the far end for `call`.
+    func open(_ call: AgentCall, sink: AgentSink, owner: Owner) {
+        self.call = call
+        self.sink = sink
+        self.owner = owner
+        connect()
+    }
+
+    /// Holds caller frames while the conversation is not open. Returns false when it is (send them).
+    func hold(_ frames: UnsafeRawBufferPointer) -> Bool {
+        guard !isReady else { return false }
+        guard !stopped else { return true }
+        if early.count == Self.earlyFramesMax { early.removeFirst() }
+        early.append(Array(frames))
+        return true
+    }
+
+    /// The conversation is open: held caller audio goes out.
+    func ready() {
+        guard let socket, let owner else { return }
+        isReady = true
+        for frames in early { frames.withUnsafeBytes { owner.agentLinkSendEarly($0, on: socket) } }
+        early = []
+    }
+
+    /// Sends `text` when connected.
+    func send(text: String) {
+        guard let socket else { return }
+        socket.send(text: socket.channel.allocator.buffer(string: text))
+    }
+
+    /// The far end cannot go on: the call fails with `reason`.
+    func fail(_ reason: String) {
+        stopped = true
+        socket?.close()
+        socket = nil
+        sink?.agentFailed(reason)
+    }
+
+    /// The call ended: `closing` (if any) is sent, then the connection closes.
+    func close(sending closing: String? = nil) {
+        stopped = true
+        if let closing { send(text: closing) }
+        socket?.close()
+        socket = nil
+    }
+
+    private func connect() {
+        guard let call else { return }
+        guard let endpoint = AgentSocket.Endpoint(url: target.url) else { return fail("\(target.noun) URL is not ws:// or wss://") }
+        let started = MediaClock.nanos()
+        AgentSocket.connect(to: endpoint, headers: target.headers, subprotocol: target.subprotocol, on: call.eventLoop, tls: tls,
+                            timeout: target.timeout, maxMessageBytes: target.maxMessageBytes, delegate: self)
+            .whenComplete { [self] result in
+                switch result {
+                case let .success(socket):
+                    guard !stopped, let owner else { return socket.close() }
+                    self.socket = socket
+                    call.logger.info("\(target.noun) connected", metadata: [
+                        "url": "\(endpoint)", "connect_ms": "\((MediaClock.nanos() - started) / 1_000_000)",
+                    ])
+                    if owner.agentLinkOpened(socket) { ready() }
+                case let .failure(error):
+                    guard !stopped else { return }
+                    fail("cannot reach the \(target.noun) at \(endpoint): \(error)")
+                }
+            }
+    }
+
+    // MARK: AgentSocket.Delegate
+
+    func agentSocket(_ socket: AgentSocket, text: ByteBuffer) { owner?.agentLink(text: text) }
+
+    func agentSocket(_ socket: AgentSocket, binary: ByteBuffer) { owner?.agentLink(binary: binary) }
+
+    func agentSocketClosed(_ socket: AgentSocket, code: WebSocketErrorCode?, reason: String) {
+        guard !stopped, socket === self.socket else { return }
+        self.socket = nil
+        isReady = false
+        owner?.agentLinkLost()
+        guard !reconnected else { return fail("\(reason); it had already been reconnected once") }
+        reconnected = true
+        call?.stats.agentReconnects.wrappingIncrement(ordering: .relaxed)
+        call?.logger.warning("\(target.noun) connection lost; reconnecting once", metadata: ["reason": "\(reason)"])
+        connect()
+    }
+}
