@@ -39,7 +39,7 @@ final class CallSession: DoorbellListener, AgentSink {
     /// The utterance being written, and whether its tail still needs padding and queueing.
     private var speakingItem: String?
     private var tailPending = false
-    /// Frames the pipeline had taken before the current write (to count frames per item).
+    /// Provider payloads are base64-decoded here in pieces; outbound frames are gathered here.
     private let decodeScratch: UnsafeMutableRawBufferPointer
     private let sendScratch: UnsafeMutableRawBufferPointer
 
@@ -309,7 +309,8 @@ final class CallSession: DoorbellListener, AgentSink {
         }
     }
 
-    /// Set by the provider socket: ends the call and closes the socket (after an agent failure).
+    /// Set by the provider socket: ends the call with a reason and closes the socket (the agent
+    /// failed or hung up).
     var endCallFromAgent: ((String) -> Void)?
 
     // MARK: Ending
