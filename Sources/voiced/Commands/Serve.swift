@@ -18,7 +18,8 @@ struct Serve: AsyncParsableCommand {
 
             Every flag can also be set from the environment (the flag wins):
             VOICED_HOST, VOICED_PORT, VOICED_AGENT, VOICED_CONFIG, VOICED_GRAPH,
-            VOICED_MEDIA_THREADS, VOICED_IO_THREADS, VOICED_LOG_LEVEL.
+            VOICED_DOWNLINK_LEAD_MS, VOICED_MEDIA_THREADS, VOICED_IO_THREADS,
+            VOICED_LOG_LEVEL.
 
             A graph is a preset or a spec 'uplink nodes; downlink nodes', each node
             with optional settings, e.g.
@@ -26,8 +27,9 @@ struct Serve: AsyncParsableCommand {
             It is built once at start-up: a bad node, setting or format stops the
             daemon with the reason. A Twilio call can pick its own graph with
             <Parameter name="graph" value="…"/>, and its agent with
-            <Parameter name="agent" value="…"/> (among the agents configured here). Nodes and settings: docs/nodes.md;
-            presets, their delay and cost: docs/graphs.md.
+            <Parameter name="agent" value="…"/> (among the agents configured here).
+            Nodes and settings: docs/nodes.md; presets, their delay and cost:
+            docs/graphs.md; agents: docs/agents.md, docs/configuration.md.
             """)
 
     @Option(help: "Address to bind. (env: VOICED_HOST; default: 0.0.0.0)")
@@ -57,6 +59,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Graph every call runs unless it names another: a preset (\(GraphSpec.presets.keys.sorted().joined(separator: ", "))) or a spec 'uplink nodes; downlink nodes'. See docs/graphs.md. (env: VOICED_GRAPH; default: standard)")
     var graph: String?
 
+    @Option(help: "Most agent audio sent to the provider ahead of real time, in ms: more absorbs network jitter, less makes barge-in cut the agent sooner at the provider. (env: VOICED_DOWNLINK_LEAD_MS; default: 100)")
+    var downlinkLeadMs: Int?
+
     @Option(help: "Dedicated media threads. (env: VOICED_MEDIA_THREADS; default: one per core)")
     var mediaThreads: Int?
 
@@ -76,6 +81,10 @@ struct Serve: AsyncParsableCommand {
             config.graph = try GraphSpec.named(graph ?? env["VOICED_GRAPH"] ?? config.graph.name)
         } catch {
             throw ValidationError("--graph: \(error)")
+        }
+        config.call.downlinkLeadMs = try downlinkLeadMs ?? Self.integer(env, "VOICED_DOWNLINK_LEAD_MS") ?? config.call.downlinkLeadMs
+        guard (0...2000).contains(config.call.downlinkLeadMs) else {
+            throw ValidationError("--downlink-lead-ms must be 0…2000, got \(config.call.downlinkLeadMs)")
         }
         config.mediaThreads = try mediaThreads ?? Self.integer(env, "VOICED_MEDIA_THREADS") ?? config.mediaThreads
         config.ioThreads = try ioThreads ?? Self.integer(env, "VOICED_IO_THREADS") ?? config.ioThreads
