@@ -7,14 +7,29 @@ import NIOWebSocket
 
 /// Plays Twilio for many concurrent calls against a voiced daemon and measures what comes back.
 ///
-/// Each call connects at its slot in a linear ramp (plus a random 0–20 ms offset), sends `connected`
-/// and `start`, then one 20 ms μ-law frame of real speech at a time on an absolute schedule
-/// (frame k is due at t0 + 20k ms, however late the previous one was), then `stop`.
-/// Frame i counts as returned when 160·(i+1) payload bytes have come back on that call; its
-/// round-trip time is then minus the moment frame i was sent.
+/// **Echo mode** (the default, against `voiced serve --agent echo`): each call connects at its slot
+/// in a linear ramp (plus a random 0–20 ms offset), sends `connected` and `start`, then one 20 ms
+/// μ-law frame of real speech at a time on an absolute schedule (frame k is due at t0 + 20k ms,
+/// however late the previous one was), then `stop`. Frame i counts as returned when 160·(i+1)
+/// payload bytes have come back on that call; its round-trip time is then minus the moment frame
+/// i was sent.
+///
+/// **Fake-agent mode** (``Configuration/fakeAgent`` set, against `voiced serve --agent openai`
+/// pointed at the fake): the generator also runs a ``FakeRealtimeServer`` that answers every caller
+/// turn with a TTS-like burst, and each call plays what it hears at real time and returns marks
+/// as Twilio does (``TwilioPlayback``). Calls start one after another, so the fake's connection i
+/// is call i (voiced dials the agent when a call's `start` arrives), and the run joins what the
+/// calls sent and heard with the fake's ``FakeRealtimeServer/Trace``s: uplink latency (frame sent →
+/// its `input_audio_buffer.append` at the fake), downlink first audio (a response's first delta →
+/// the call's next `media`), and barge-in reaction (the first frame of a sentence spoken over the
+/// agent → the call's next `clear`). See ``Report/AgentFigures``.
 ///
 /// - Threading: `run()` from any task. Calls are spread over `clientThreads` event loops; each
-///   loop's calls, histograms and ticker live on that loop only (``Shard``).
+///   loop's calls, histograms and ticker live on that loop only (``LoadShard``).
+/// - Ownership: owns its client event loops and, unless one is handed to `run`, the fake agent;
+///   both are shut down before `run` returns.
+/// - Realtime: unsafe (allocates, awaits); never on a media thread. Per frame it allocates only the
+///   message buffers NIO writes.
 public final class LoadGenerator: Sendable {
     public struct Configuration: Sendable {
         public var host = "127.0.0.1"
@@ -30,83 +45,141 @@ public final class LoadGenerator: Sendable {
         public var serverPID: Int32?
         /// Client event loops: default 1 (the load generator must keep up on one core).
         public var clientThreads = 1
+        /// Fake-agent mode: default nil (echo mode).
+        public var fakeAgent: FakeAgent?
         public init() {}
     }
 
-    /// What a run measured. Times in milliseconds.
-    public struct Report: Codable, Sendable {
-        public var calls: Int
-        public var callsConnected: Int
-        public var seconds: Double
-        public var framesSent: UInt64
-        public var framesReturned: UInt64
-        public var framesLost: UInt64
-        public var rttP50Ms: Double
-        public var rttP90Ms: Double
-        public var rttP99Ms: Double
-        public var rttMaxMs: Double
-        public var sendLatenessP99Ms: Double
-        public var loadgenCPUPercent: Double
-        public var serverCPUMsPerCallSecond: Double?
-        public var serverRSSMB: Double?
-        public var serverRSSPerCallKB: Double?
+    /// The fake agent the generator runs, and what its calls measure against it.
+    public struct FakeAgent: Sendable {
+        /// Port the fake Realtime server binds on 127.0.0.1 (GA dialect, key `test-key`): required;
+        /// 0 takes a free one (only useful with a fake handed to ``LoadGenerator/run(fakeAgent:)``).
+        public var port: Int
+        /// Audio in each answer, in ms: default 2000.
+        public var responseAudioMs: Int
+        /// Audio per `response.output_audio.delta`, in ms: default 100.
+        public var chunkMs: Int
+        /// Frames (indices into ``Configuration/frames``) where a sentence starts: the frames whose
+        /// send time starts a barge-in measurement when the call hears the agent. Default empty
+        /// (no barge-in figures).
+        public var sentenceStartFrames: [Int]
+        /// Time between two calls' starts, in ms: default max(5, ramp ÷ calls) with the ramp of
+        /// ``Configuration/rampSeconds``. Calls start one after another so the fake's connections
+        /// come in call order; keep it above the jitter of voiced's agent dial-out.
+        public var callSpacingMs: Double?
+        /// Quiet after a response's last audio before the run stops its calls, so the answer to a
+        /// final turn still arrives: default 300 ms.
+        public var settleMs: Int
 
-        /// The human table `voiced loadgen` prints.
-        public var table: String {
-            func f(_ v: Double?, _ digits: Int = 2) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "n/a" }
-            let rows: [(String, String)] = [
-                ("calls (connected)", "\(calls) (\(callsConnected))"),
-                ("seconds", f(seconds, 1)),
-                ("frames sent / returned / lost", "\(framesSent) / \(framesReturned) / \(framesLost)"),
-                ("RTT p50 / p90 / p99 / max (ms)", "\(f(rttP50Ms, 3)) / \(f(rttP90Ms, 3)) / \(f(rttP99Ms, 3)) / \(f(rttMaxMs, 3))"),
-                ("send lateness p99 (ms)", f(sendLatenessP99Ms, 3)),
-                ("loadgen CPU (% of one core)", f(loadgenCPUPercent, 1)),
-                ("server CPU-ms per call-second", f(serverCPUMsPerCallSecond, 3)),
-                ("server RSS (MB)", f(serverRSSMB, 1)),
-                ("server RSS per call (KB)", f(serverRSSPerCallKB, 1)),
-            ]
-            let width = rows.map(\.0.count).max()!
-            return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n")
+        public init(port: Int, responseAudioMs: Int = 2000, chunkMs: Int = 100, sentenceStartFrames: [Int] = [],
+                    callSpacingMs: Double? = nil, settleMs: Int = 300) {
+            self.port = port
+            self.responseAudioMs = responseAudioMs
+            self.chunkMs = chunkMs
+            self.sentenceStartFrames = sentenceStartFrames
+            self.callSpacingMs = callSpacingMs
+            self.settleMs = settleMs
         }
     }
 
     public let configuration: Configuration
     public init(configuration: Configuration) { self.configuration = configuration }
 
-    public func run() async throws -> Report {
+    /// Frames each call sends.
+    var framesPerCall: Int { Int(configuration.seconds * 1000) / 20 }
+    /// Seconds over which calls start.
+    var rampSeconds: Double { configuration.rampSeconds ?? min(10, Double(configuration.calls) / 100) }
+
+    /// The fake agent's behaviour in fake-agent mode: GA auto-responder, answers of
+    /// `responseAudioMs` sent as a burst (`realtimeFactor` 0) in `chunkMs` deltas, on one event
+    /// loop, appends counted rather than stored, and traces sized for this run.
+    public func fakeAgentBehaviour() -> FakeRealtimeServer.Behaviour {
+        let agent = configuration.fakeAgent ?? FakeAgent(port: 0)
+        return FakeRealtimeServer.Behaviour(
+            autoRespond: true, responseAudioMs: agent.responseAudioMs, chunkMs: agent.chunkMs, realtimeFactor: 0,
+            eventLoopThreads: 1, storesAppends: false,
+            tracing: .init(appendsPerConnection: framesPerCall + 64, responsesPerConnection: framesPerCall / 25 + 16))
+    }
+
+    /// Starts the fake agent this configuration asks for (``fakeAgentBehaviour()`` on
+    /// ``FakeAgent/port``). Throws when the port cannot be bound.
+    public func startFakeAgent() async throws -> FakeRealtimeServer {
+        try await FakeRealtimeServer(dialect: .ga, behaviour: fakeAgentBehaviour(), port: configuration.fakeAgent?.port ?? 0)
+    }
+
+    /// Runs the calls and returns what they measured. In fake-agent mode it uses `fakeAgent` when
+    /// given (made with ``fakeAgentBehaviour()``; the caller stops it), else starts its own on
+    /// ``FakeAgent/port`` and stops it before returning.
+    public func run(fakeAgent: FakeRealtimeServer? = nil) async throws -> Report {
         let config = configuration
         precondition(!config.frames.isEmpty, "no audio frames to play")
+        guard config.fakeAgent != nil else { return try await runCalls(fake: nil) }
+        if let fakeAgent { return try await runCalls(fake: fakeAgent) }
+        let fake = try await startFakeAgent()
+        do {
+            let report = try await runCalls(fake: fake)
+            try await fake.stop()
+            return report
+        } catch {
+            try? await fake.stop()
+            throw error
+        }
+    }
+
+    private func runCalls(fake: FakeRealtimeServer?) async throws -> Report {
+        let config = configuration
         let encoded = config.frames.map { Array(TwilioMessages.base64($0).utf8) }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, config.clientThreads))
         defer { group.shutdownGracefully { _ in } }
-        let framesPerCall = Int(config.seconds * 1000) / 20
-        let ramp = config.rampSeconds ?? min(10, Double(config.calls) / 100)
+        let framesPerCall = framesPerCall
+        let ramp = rampSeconds
         let loops = Array(group.makeIterator())
-        let shards = loops.map { Shard(loop: $0, frames: encoded, framesPerCall: framesPerCall) }
+        let playback: LoadShard.Playback? = config.fakeAgent.map { agent in
+            var starts = [Bool](repeating: false, count: config.frames.count)
+            for k in agent.sentenceStartFrames where starts.indices.contains(k) { starts[k] = true }
+            return LoadShard.Playback(sentenceStarts: starts)
+        }
+        let shards = loops.map { LoadShard(loop: $0, frames: encoded, framesPerCall: framesPerCall, playback: playback) }
         let rssBefore = config.serverPID.flatMap(ProcessSampler.rssBytes)
         let usageBefore = ProcessSampler.selfCPUSeconds()
         let started = Date()
 
-        // Connect every call at its slot in the ramp.
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            for i in 0..<config.calls {
-                let shard = shards[i % shards.count]
-                let delay = ramp * Double(i) / Double(max(1, config.calls)) + Double.random(in: 0..<0.02)
-                tasks.addTask {
-                    try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
-                    await shard.startCall(host: config.host, port: config.port, path: config.path)
-                }
-            }
+        if let agent = config.fakeAgent {
+            // One after another, so the fake's connection i belongs to call i.
             for shard in shards { try await shard.startTicker() }
-            try await tasks.waitForAll()
+            let spacingMs = agent.callSpacingMs ?? max(5, 1000 * ramp / Double(max(1, config.calls)))
+            let spacingNanos = UInt64(max(0, spacingMs) * 1e6)
+            let begin = MonotonicClock.nanos()
+            for i in 0..<config.calls {
+                let slot = begin + UInt64(i) * spacingNanos
+                let now = MonotonicClock.nanos()
+                if slot > now { try await Task.sleep(nanoseconds: slot - now) }
+                await shards[i % shards.count].startCall(index: i, host: config.host, port: config.port, path: config.path)
+            }
+        } else {
+            // Connect every call at its slot in the ramp.
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                for i in 0..<config.calls {
+                    let shard = shards[i % shards.count]
+                    let delay = ramp * Double(i) / Double(max(1, config.calls)) + Double.random(in: 0..<0.02)
+                    tasks.addTask {
+                        try? await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+                        await shard.startCall(index: i, host: config.host, port: config.port, path: config.path)
+                    }
+                }
+                for shard in shards { try await shard.startTicker() }
+                try await tasks.waitForAll()
+            }
         }
 
         // Steady state: every call is on. Sample the server over the middle of the run.
         let steadyStart = Date()
         let cpuBefore = config.serverPID.flatMap(ProcessSampler.cpuSeconds)
+        let threadsBefore = fake == nil ? [:] : config.serverPID.map(ProcessSampler.threadCPUSeconds) ?? [:]
         let window = max(0.5, config.seconds - 1.0)
         try await Task.sleep(nanoseconds: UInt64(window * 1e9))
         let cpuAfter = config.serverPID.flatMap(ProcessSampler.cpuSeconds)
+        let threadsAfter = fake == nil ? [:] : config.serverPID.map(ProcessSampler.threadCPUSeconds) ?? [:]
         let steadySeconds = Date().timeIntervalSince(steadyStart)
         let rssPeak = config.serverPID.flatMap(ProcessSampler.rssBytes)
 
@@ -118,18 +191,30 @@ public final class LoadGenerator: Sendable {
             if done { break }
             try await Task.sleep(nanoseconds: 50_000_000)
         }
+        if let fake, let agent = config.fakeAgent {
+            // Every frame sent should reach the fake; then let the answer to a last turn arrive.
+            var sent = 0
+            for shard in shards { sent += try await shard.framesSent() }
+            let drainDeadline = Date().addingTimeInterval(5)
+            while fake.appendsReceived < sent, Date() < drainDeadline { try await Task.sleep(nanoseconds: 10_000_000) }
+            try await Task.sleep(nanoseconds: UInt64(max(0, agent.settleMs)) * 1_000_000)
+        }
         for shard in shards { try await shard.stopAll() }
 
         var rtt = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
         var lateness = rtt
         var sent: UInt64 = 0, returned: UInt64 = 0, connected = 0
+        var calls: [LoadShard.CallRecord] = []
+        var bargeIn = rtt
         for shard in shards {
             let s = try await shard.totals()
             rtt.add(s.rtt)
             lateness.add(s.lateness)
+            bargeIn.add(s.bargeIn)
             sent += s.sent
             returned += s.returned
             connected += s.connected
+            if fake != nil { calls += try await shard.records() }
         }
         let elapsed = Date().timeIntervalSince(started)
         let usage = ProcessSampler.selfCPUSeconds() - usageBefore
@@ -148,161 +233,19 @@ public final class LoadGenerator: Sendable {
             report.serverRSSMB = Double(rssPeak) / 1_048_576
             if let rssBefore, connected > 0 { report.serverRSSPerCallKB = Double(rssPeak - rssBefore) / 1024 / Double(connected) }
         }
+        if let fake, let agent = config.fakeAgent {
+            let traces = await fake.traces()
+            var figures = Report.AgentFigures.join(calls: calls.sorted { $0.index < $1.index }, traces: traces, frames: config.frames,
+                                                   bargeIn: bargeIn)
+            figures.fakeAgentPort = fake.port
+            figures.agentConnections = fake.connectionCount
+            figures.responseAudioMs = agent.responseAudioMs
+            figures.serverThreads = Report.ThreadCPU.between(threadsBefore, threadsAfter, calls: connected, seconds: steadySeconds)
+            report.agent = figures
+            // The frames that count as lost in this mode are those the agent never received.
+            report.framesReturned = figures.framesAppended
+            report.framesLost = figures.appendsLost
+        }
         return report
     }
 }
-
-/// The calls of one client event loop, with their ticker and histograms.
-///
-/// - Threading: every stored property is touched only on `loop` (async members hop there).
-private final class Shard: @unchecked Sendable {
-    // @unchecked Sendable: confined to `loop`; every entry point hops onto it.
-
-    final class Call {
-        let messages = TwilioMessages.random()
-        var client: WebSocketClient?
-        var t0: UInt64 = 0
-        var next = 0
-        var sequence = 3
-        var sendTimes: [UInt64]
-        var bytesReturned = 0
-        var framesReturned = 0
-        var stopped = false
-        init(frames: Int) { sendTimes = Array(repeating: 0, count: frames) }
-    }
-
-    let loop: EventLoop
-    let frames: [[UInt8]]
-    let framesPerCall: Int
-    var calls: [Call] = []
-    var rtt = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
-    var lateness = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
-    let tape = JSONTape(maxTokens: 64)
-    var ticker: RepeatedTask?
-    /// Masking keys for client frames: any value satisfies RFC 6455 for a load generator, and the
-    /// system generator costs a syscall per frame.
-    var maskKeys = SplitMix64(seed: UInt64.random(in: 1...UInt64.max))
-
-    init(loop: EventLoop, frames: [[UInt8]], framesPerCall: Int) {
-        self.loop = loop
-        self.frames = frames
-        self.framesPerCall = framesPerCall
-    }
-
-    static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
-
-    func startCall(host: String, port: Int, path: String) async {
-        let call = Call(frames: framesPerCall)
-        do {
-            let client = try await WebSocketClient.connect(host: host, port: port, path: path, group: loop) { [self] frame in
-                received(frame, call: call)
-            }
-            try await loop.submit { [self] in
-                call.client = client
-                client.send(text: call.messages.connected)
-                client.send(text: call.messages.start(sequence: 1, parameters: ["loadgen": "1"]))
-                call.t0 = Self.now()
-                calls.append(call)
-            }.get()
-        } catch {
-            // Counted as not connected.
-        }
-    }
-
-    func startTicker() async throws {
-        try await loop.submit { [self] in
-            ticker = loop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(1)) { [self] _ in tick() }
-        }.get()
-    }
-
-    /// Sends every frame that is due, on the absolute schedule.
-    private func tick() {
-        let now = Self.now()
-        for call in calls where !call.stopped {
-            guard let client = call.client else { continue }
-            var wrote = false
-            while call.next < framesPerCall {
-                let due = call.t0 + UInt64(call.next) * 20_000_000
-                guard due <= now else { break }
-                var buffer = client.channel.allocator.buffer(capacity: 400)
-                let k = call.next
-                call.messages.writeMedia(into: &buffer, sequence: call.sequence, chunk: k + 1, timestampMs: k * 20,
-                                         base64Payload: frames[k % frames.count])
-                client.channel.write(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(using: &maskKeys), data: buffer), promise: nil)
-                call.sendTimes[k] = Self.now()
-                lateness.record((now - due) / 1000)
-                call.next += 1
-                call.sequence += 1
-                wrote = true
-            }
-            if wrote { client.channel.flush() }
-        }
-    }
-
-    private func received(_ frame: WebSocketFrame, call: Call) {
-        guard frame.opcode == .text else { return }
-        let now = Self.now()
-        frame.unmaskedData.withUnsafeReadableBytes { bytes in
-            guard (try? tape.parse(bytes)) != nil, let payload = tape.outboundMediaPayload() else { return }
-            let n = Base64.decodedCount(tape.raw(payload))
-            call.bytesReturned += n
-            while (call.framesReturned + 1) * 160 <= call.bytesReturned, call.framesReturned < call.next {
-                rtt.record((now - call.sendTimes[call.framesReturned]) / 1000)
-                call.framesReturned += 1
-            }
-        }
-    }
-
-    func allFinished() async throws -> Bool {
-        try await loop.submit { [self] in
-            calls.allSatisfy { $0.next >= framesPerCall && $0.framesReturned >= $0.next }
-        }.get()
-    }
-
-    func stopAll() async throws {
-        let clients: [WebSocketClient] = try await loop.submit { [self] in
-            ticker?.cancel()
-            for call in calls where !call.stopped {
-                call.stopped = true
-                call.client?.send(text: call.messages.stop(sequence: call.sequence))
-            }
-            return calls.compactMap(\.client)
-        }.get()
-        for client in clients { await client.close() }
-    }
-
-    func totals() async throws -> (rtt: Histogram<UInt64>, lateness: Histogram<UInt64>, sent: UInt64, returned: UInt64, connected: Int) {
-        try await loop.submit { [self] in
-            (rtt, lateness, UInt64(calls.reduce(0) { $0 + $1.next }), UInt64(calls.reduce(0) { $0 + $1.framesReturned }), calls.count)
-        }.get()
-    }
-}
-
-/// Reads a process's CPU time and resident memory from `/proc`.
-enum ProcessSampler {
-    /// utime + stime of `pid`, in seconds.
-    static func cpuSeconds(_ pid: Int32) -> Double? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // After the command: state is field 3, so utime (14) and stime (15) are at 11 and 12.
-        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-    }
-
-    /// VmRSS of `pid`, in bytes.
-    static func rssBytes(_ pid: Int32) -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
-        return kb * 1024
-    }
-
-    /// This process's user + system CPU seconds.
-    static func selfCPUSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-    }
-}
-

@@ -55,6 +55,21 @@ public struct TwilioMessages: Sendable {
         #"{"event":"mark","sequenceNumber":"\#(sequence)","streamSid":"\#(streamSid)","mark":{"name":"\#(JSONStringEscaper.escape(name))"}}"#
     }
 
+    /// The same `mark` echo written straight into `buffer` (no message String), for the load generator.
+    public func writeMark(into buffer: inout ByteBuffer, sequence: Int, name: String) {
+        buffer.writeStaticString(#"{"event":"mark","sequenceNumber":""#)
+        buffer.writeString(String(sequence))
+        buffer.writeStaticString(#"","streamSid":""#)
+        buffer.writeString(streamSid)
+        buffer.writeStaticString(#"","mark":{"name":""#)
+        if name.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            buffer.writeString(name)
+        } else {
+            buffer.writeString(JSONStringEscaper.escape(name))
+        }
+        buffer.writeStaticString(#""}}"#)
+    }
+
     public func stop(sequence: Int) -> String {
         #"{"event":"stop","sequenceNumber":"\#(sequence)","streamSid":"\#(streamSid)","stop":{"accountSid":"AC00000000000000000000000000000001","callSid":"\#(callSid)"}}"#
     }

@@ -1,4 +1,3 @@
-import Dispatch
 import NIOCore
 
 /// Plays what a server sends on a Twilio stream the way Twilio does (shared/protocols.md §1.3):
@@ -6,8 +5,18 @@ import NIOCore
 /// everything queued before it has played (at once when nothing is queued); `clear` drops every
 /// queued byte and returns every pending mark at once.
 ///
+/// Two ways to run the clock:
+/// - ``init(eventLoop:messages:nextSequence:send:)`` schedules its own 10 ms ticks on `eventLoop`
+///   while audio is queued, and sends each returned mark as a whole Twilio `mark` message (tests).
+/// - ``init(externallyTickedOn:returnMark:)`` never schedules anything: the owner calls
+///   ``advance(nowNanos:)`` (the load generator does, from one ticker for all its calls), and gets
+///   each returned mark's name to write back itself.
+///
 /// - Threading: every method runs on `eventLoop` (the client connection's).
-/// - Ownership: holds the queue; `send` delivers the returned marks.
+/// - Ownership: holds the queue (its storage is kept and reused once it has grown); the callback
+///   delivers the returned marks.
+/// - Realtime: not for media threads. Per message: no allocation once the queue has grown, except
+///   what the mark callback does.
 public final class TwilioPlayback {
     private enum Entry {
         case audio(bytes: Int)
@@ -15,13 +24,13 @@ public final class TwilioPlayback {
     }
 
     private let eventLoop: EventLoop
-    private let send: (String) -> Void
-    private let messages: TwilioMessages
-    private var nextSequence: () -> Int
+    private let selfTicking: Bool
+    private let returnMark: (String) -> Void
     private var queue: [Entry] = []
     private var head = 0
     private var lastTickNanos: UInt64 = 0
-    private var ticking = false
+    /// Audio is queued and the clock runs (a tick is scheduled, or the owner advances it).
+    private var playing = false
 
     /// μ-law bytes played so far.
     public private(set) var playedBytes = 0
@@ -29,24 +38,37 @@ public final class TwilioPlayback {
     public private(set) var clearedBytes = 0
     /// Marks returned so far (played or cleared).
     public private(set) var marksReturned = 0
+    /// μ-law bytes received and not yet played: > 0 while the caller hears the server.
+    public private(set) var queuedBytes = 0
 
+    /// A playback that ticks itself every 10 ms and sends each returned mark as a Twilio `mark`
+    /// message (`messages.mark`, numbered by `nextSequence`) through `send`.
     public init(eventLoop: EventLoop, messages: TwilioMessages, nextSequence: @escaping () -> Int, send: @escaping (String) -> Void) {
         self.eventLoop = eventLoop
-        self.messages = messages
-        self.nextSequence = nextSequence
-        self.send = send
+        selfTicking = true
+        returnMark = { name in send(messages.mark(sequence: nextSequence(), name: name)) }
+    }
+
+    /// A playback whose clock the owner runs with ``advance(nowNanos:)``; `returnMark` gets the name
+    /// of each mark that comes back (in order), for the owner to answer.
+    public init(externallyTickedOn eventLoop: EventLoop, returnMark: @escaping (String) -> Void) {
+        self.eventLoop = eventLoop
+        selfTicking = false
+        self.returnMark = returnMark
     }
 
     /// `bytes` of μ-law arrived in a `media` message.
     public func media(bytes: Int) {
         queue.append(.audio(bytes: bytes))
-        startTicking()
+        queuedBytes += bytes
+        startPlaying()
     }
 
     /// A `mark` arrived.
     public func mark(_ name: String) {
         queue.append(.mark(name))
         play(budget: 0)
+        if !playing { resetQueue() }
     }
 
     /// A `clear` arrived: drop the audio, return the marks.
@@ -54,31 +76,47 @@ public final class TwilioPlayback {
         for entry in queue[head...] {
             switch entry {
             case let .audio(bytes): clearedBytes += bytes
-            case let .mark(name): returnMark(name)
+            case let .mark(name): send(mark: name)
             }
         }
-        queue = []
+        queuedBytes = 0
+        queue.removeAll(keepingCapacity: true)
         head = 0
+        // A self-scheduled tick is still pending and stops the clock itself (a new one now would
+        // run a second chain of ticks); an external clock stops here, so the next audio starts it afresh.
+        if !selfTicking { playing = false }
     }
 
-    private func startTicking() {
-        guard !ticking else { return }
-        ticking = true
-        lastTickNanos = Self.now()
-        eventLoop.scheduleTask(in: .milliseconds(10)) { [self] in tick() }
+    /// Plays what real time allows since the last call (external clock only; ignored otherwise).
+    /// `nowNanos` is ``MonotonicClock/nanos()``; call it every few ms while calls run.
+    public func advance(nowNanos: UInt64) {
+        guard !selfTicking, playing else { return }
+        playElapsed(until: nowNanos)
+    }
+
+    private func startPlaying() {
+        guard !playing else { return }
+        playing = true
+        lastTickNanos = MonotonicClock.nanos()
+        if selfTicking { eventLoop.scheduleTask(in: .milliseconds(10)) { [self] in tick() } }
     }
 
     private func tick() {
-        let now = Self.now()
-        let budget = Int((now - lastTickNanos) / 125_000) // 8 bytes per ms
-        lastTickNanos = now
+        playElapsed(until: MonotonicClock.nanos())
+        if playing { eventLoop.scheduleTask(in: .milliseconds(10)) { [self] in tick() } }
+    }
+
+    /// Plays the bytes due between the last tick and `now` (8 per ms); stops the clock once the
+    /// queue is empty.
+    private func playElapsed(until now: UInt64) {
+        guard now > lastTickNanos else { return }
+        let budget = Int((now - lastTickNanos) / 125_000)
+        // Keep the remainder: ticks a fraction of 125 µs apart still add up to real time.
+        lastTickNanos += UInt64(budget) * 125_000
         play(budget: budget)
-        if head < queue.count {
-            eventLoop.scheduleTask(in: .milliseconds(10)) { [self] in tick() }
-        } else {
-            ticking = false
-            queue = []
-            head = 0
+        if head >= queue.count {
+            playing = false
+            resetQueue()
         }
     }
 
@@ -88,25 +126,33 @@ public final class TwilioPlayback {
         while head < queue.count {
             switch queue[head] {
             case let .mark(name):
-                returnMark(name)
-            case let .audio(bytes):
+                send(mark: name)
+            case let .audio(bytes) where bytes > 0:
                 guard budget > 0 else { return }
                 let played = min(bytes, budget)
                 budget -= played
                 playedBytes += played
+                queuedBytes -= played
                 guard played == bytes else {
                     queue[head] = .audio(bytes: bytes - played)
                     return
                 }
+            case .audio:
+                break
             }
             head += 1
         }
     }
 
-    private func returnMark(_ name: String) {
-        marksReturned += 1
-        send(messages.mark(sequence: nextSequence(), name: name))
+    /// Empties the queue's storage (keeping its capacity) once everything in it was played.
+    private func resetQueue() {
+        guard head >= queue.count else { return }
+        queue.removeAll(keepingCapacity: true)
+        head = 0
     }
 
-    private static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+    private func send(mark name: String) {
+        marksReturned += 1
+        returnMark(name)
+    }
 }

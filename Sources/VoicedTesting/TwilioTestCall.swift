@@ -87,7 +87,7 @@ public final class TwilioTestCall: Sendable {
 
     /// Waits until `condition` holds for what was received, or `timeout` passes. Returns the last state.
     @discardableResult
-    public func wait(timeout: Duration = .seconds(10), until condition: (Received) -> Bool) async throws -> Received {
+    public func wait(timeout: Duration = .seconds(30), until condition: (Received) -> Bool) async throws -> Received {
         let deadline = ContinuousClock.now + timeout
         while true {
             // The deadline is read before the state, so a task starved past it still looks once more.

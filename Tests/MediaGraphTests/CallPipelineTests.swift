@@ -14,8 +14,9 @@ import VoicedTesting
 
     /// Echoes uplink frames back and reads downlink frames until `frames` arrived or `timeout`
     /// passed. Always reads once more after the deadline: on a loaded 2-core machine the task itself
-    /// may have been starved past it.
-    static func collect(_ call: CallPipeline, on thread: MediaThread, frames: Int, timeout: Duration = .seconds(10)) async throws -> [[UInt8]] {
+    /// may have been starved past it (synchronous DSP tests can hold both of Swift's cooperative
+    /// threads for seconds), hence the long default; a passing run returns as soon as all arrived.
+    static func collect(_ call: CallPipeline, on thread: MediaThread, frames: Int, timeout: Duration = .seconds(60)) async throws -> [[UInt8]] {
         var out: [[UInt8]] = []
         let deadline = ContinuousClock.now + timeout
         while true {
@@ -172,7 +173,7 @@ import VoicedTesting
     }
 
     /// Reads provider frames (no echo) until `frames` arrived or `timeout` passed.
-    static func readProvider(_ call: CallPipeline, frames: Int, timeout: Duration = .seconds(10),
+    static func readProvider(_ call: CallPipeline, frames: Int, timeout: Duration = .seconds(60),
                              each: ([UInt8]) -> Void = { _ in }) async throws -> [[UInt8]] {
         var out: [[UInt8]] = []
         let deadline = ContinuousClock.now + timeout
@@ -278,7 +279,7 @@ import VoicedTesting
         #expect(offset < speech.count, "agent-in holds 8 frames")
         thread.requestWake()
         var got: [[UInt8]] = []
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(60)
         while got.count < 30, ContinuousClock.now < deadline {
             got += try await Self.readProvider(call, frames: 1, timeout: .milliseconds(20))
             if offset < speech.count {

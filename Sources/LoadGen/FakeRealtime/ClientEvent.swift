@@ -1,11 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// One client event as ``FakeRealtimeServer`` received it: which connection, its `type`, the raw
 /// JSON text and when it arrived.
 ///
@@ -47,9 +41,5 @@ public struct ClientEvent: Sendable {
     }
 
     /// `CLOCK_MONOTONIC` now, in ns.
-    static func monotonicNanos() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
+    static func monotonicNanos() -> UInt64 { MonotonicClock.nanos() }
 }

@@ -53,7 +53,7 @@ struct FakeAudioFormat: Equatable, Sendable {
 
     /// Decodes wire bytes to samples, calling `body` once per sample in order. A trailing odd byte
     /// of PCM16 is ignored.
-    func forEachSample(in bytes: [UInt8], _ body: (Int16) -> Void) {
+    func forEachSample(in bytes: UnsafeRawBufferPointer, _ body: (Int16) -> Void) {
         switch encoding {
         case .pcmu: for b in bytes { body(Self.muLawTable[Int(b)]) }
         case .pcma: for b in bytes { body(Self.aLawTable[Int(b)]) }

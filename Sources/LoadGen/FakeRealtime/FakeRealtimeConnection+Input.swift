@@ -4,29 +4,31 @@ import Foundation
 ///
 /// - Threading: all methods are called on the connection's event loop.
 extension FakeRealtimeConnection {
-    /// Counts `bytes` of input audio into the clock and the buffer and, with `autoRespond` and turn
-    /// detection on, runs the VAD over them and acts on the turns it finds.
-    func append(audio bytes: [UInt8]) {
-        session.inputAudioStarted = true
+    /// Counts `bytes` of input audio (arrived at `arrivalNanos`) into the clock, the buffer and the
+    /// load trace and, with `autoRespond` and turn detection on, runs the VAD over them and acts on
+    /// the turns it finds.
+    func append(audio bytes: UnsafeRawBufferPointer, arrivalNanos: UInt64) {
+        trace?.appended(bytes, arrivalNanos: arrivalNanos)
+        if !session.inputAudioStarted { session.inputAudioStarted = true }
         let format = session.inputFormat
         let ms = Double(bytes.count / format.bytesPerSample) * 1000 / Double(format.sampleRateHz)
         var events: [EnergyVAD.Event] = []
-        if behaviour.autoRespond, let turns = session.turns {
-            if vad == nil {
-                vad = EnergyVAD(
-                    sampleRateHz: format.sampleRateHz, originMs: Int(audioClockMs.rounded()),
-                    configuration: .init(silenceMs: turns.silenceMs))
-            }
+        if behaviour.autoRespond, let turns {
+            // A local copy: no exclusivity check per sample on the class's stored property.
+            var detector = vad ?? EnergyVAD(
+                sampleRateHz: format.sampleRateHz, originMs: Int(audioClockMs.rounded()),
+                configuration: .init(silenceMs: turns.silenceMs))
             format.forEachSample(in: bytes) { sample in
-                if let event = vad?.feed(sample) { events.append(event) }
+                if let event = detector.feed(sample) { events.append(event) }
             }
+            vad = detector
         }
         audioClockMs += ms
         bufferMs += ms
         for event in events {
             switch event {
             case let .started(onsetMs):
-                startSpeech(audioStartMs: max(0, onsetMs - (session.turns?.prefixPaddingMs ?? 0)))
+                startSpeech(audioStartMs: max(0, onsetMs - (turns?.prefixPaddingMs ?? 0)))
             case let .stopped(endMs):
                 stopSpeech(audioEndMs: endMs, respond: true)
             }
@@ -42,7 +44,7 @@ extension FakeRealtimeConnection {
         let item = FakeIDs.make("item_")
         speechItemID = item
         send("input_audio_buffer.speech_started", ["audio_start_ms": .int(audioStartMs), "item_id": .string(item)])
-        if behaviour.interruptResponse, session.turns?.interruptResponse == true, response != nil {
+        if behaviour.interruptResponse, turns?.interruptResponse == true, response != nil {
             cancelResponse(reason: "turn_detected")
         }
     }
@@ -55,7 +57,7 @@ extension FakeRealtimeConnection {
         speechItemID = nil
         send("input_audio_buffer.speech_stopped", ["audio_end_ms": .int(audioEndMs), "item_id": .string(item)])
         committed(itemID: item)
-        if respond, session.turns?.createResponse == true, response == nil {
+        if respond, turns?.createResponse == true, response == nil {
             _ = startResponse(audioMs: behaviour.responseAudioMs, audio: session.audioOut, metadata: .null)
         }
     }

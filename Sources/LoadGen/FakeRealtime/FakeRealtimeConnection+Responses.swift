@@ -16,7 +16,9 @@ final class ResponseStream {
     let audio: Bool
     let format: FakeAudioFormat
     let metadata: FakeJSON
-    var voice: FakeVoice
+    /// The audio of each delta, base64: the fake voice from its start (shared by every response of
+    /// this shape, see `FakeRealtimeHub.responseDeltas`). Empty for a text-only response.
+    let audioDeltas: [String]
     /// Audio sent so far, in ms.
     var sentMs = 0
     var deltas = 0
@@ -33,14 +35,17 @@ final class ResponseStream {
 
     static let words = "Sure, I can help with that. Let me check the details for you.".split(separator: " ").map(String.init)
 
-    init(totalMs: Int, chunkMs: Int, audio: Bool, format: FakeAudioFormat, metadata: FakeJSON, promise: EventLoopPromise<FakeRealtimeServer.ResponseSummary>) {
+    init(
+        totalMs: Int, chunkMs: Int, audio: Bool, format: FakeAudioFormat, metadata: FakeJSON, audioDeltas: [String],
+        promise: EventLoopPromise<FakeRealtimeServer.ResponseSummary>
+    ) {
         self.totalMs = max(0, totalMs)
         self.chunkMs = max(1, chunkMs)
         self.audio = audio
         self.format = format
         self.metadata = metadata
+        self.audioDeltas = audioDeltas
         self.promise = promise
-        voice = FakeVoice(sampleRateHz: format.sampleRateHz)
     }
 
     /// Deltas a full response sends.
@@ -80,9 +85,11 @@ extension FakeRealtimeConnection {
     /// Starts a response of `audioMs` of audio (or text only) and streams it. Nil when one already runs.
     func startResponse(audioMs: Int, audio: Bool, metadata: FakeJSON) -> ResponseStream? {
         guard response == nil, let channel, channel.isActive, !closing else { return nil }
+        let chunkMs = max(1, behaviour.chunkMs)
+        let deltas = audio ? hub.responseDeltas(format: session.outputFormat, chunkMs: chunkMs, totalMs: max(0, audioMs)) : []
         let r = ResponseStream(
-            totalMs: audioMs, chunkMs: behaviour.chunkMs, audio: audio, format: session.outputFormat, metadata: metadata,
-            promise: channel.eventLoop.makePromise())
+            totalMs: audioMs, chunkMs: chunkMs, audio: audio, format: session.outputFormat, metadata: metadata,
+            audioDeltas: deltas, promise: channel.eventLoop.makePromise())
         response = r
         send("response.created", ["response": responseJSON(r, status: "in_progress", details: .null, output: [])])
         send("rate_limits.updated", ["rate_limits": [
@@ -126,16 +133,20 @@ extension FakeRealtimeConnection {
     }
 
     /// One `chunkMs` audio delta (shorter at the end), and a transcript delta on the first and the
-    /// middle one.
+    /// middle one. The delta is written as text directly (its fields need no escaping), in the
+    /// order `send(_:_:)` writes: type, event_id, the ids, delta.
     private func sendDelta(_ r: ResponseStream) {
         let ms = min(r.chunkMs, r.totalMs - r.sentMs)
-        let bytes = r.format.encode(r.voice.next(samples: r.format.samples(ms: ms)))
-        if r.firstDeltaAt == nil { r.firstDeltaAt = .now() }
-        send(dialect == .ga ? "response.output_audio.delta" : "response.audio.delta",
-             ids(r) + [("delta", .string(Data(bytes).base64EncodedString()))])
+        let type = dialect == .ga ? "response.output_audio.delta" : "response.audio.delta"
+        let text = #"{"type":"\#(type)","event_id":"\#(FakeIDs.make("event_"))","response_id":"\#(r.id)","item_id":"\#(r.itemID)","output_index":0,"content_index":0,"delta":"\#(r.audioDeltas[r.deltas])"}"#
+        if r.firstDeltaAt == nil {
+            r.firstDeltaAt = .now()
+            trace?.responseStarted(firstDeltaNanos: MonotonicClock.nanos())
+        }
+        send(raw: text)
         r.sentMs += ms
         itemAudioMs[r.itemID, default: 0] += ms
-        session.outputAudioStarted = true
+        if !session.outputAudioStarted { session.outputAudioStarted = true }
         let half = ResponseStream.words.count / 2
         let middle = max(1, r.plannedDeltas / 2)
         var words: ArraySlice<String>?
@@ -176,7 +187,7 @@ extension FakeRealtimeConnection {
             late -= 1
         }
         finish(r, status: "cancelled")
-        if dialect == .voiceLive, reason == "turn_detected", session.turns?.autoTruncate == true, let first = r.firstDeltaAt {
+        if dialect == .voiceLive, reason == "turn_detected", turns?.autoTruncate == true, let first = r.firstDeltaAt {
             let playedMs = Int((NIODeadline.now() - first).nanoseconds / 1_000_000)
             let endMs = min(r.sentMs, playedMs)
             itemAudioMs[r.itemID] = endMs

@@ -1,3 +1,4 @@
+import Bridge
 import Foundation
 import NIOCore
 import NIOWebSocket
@@ -33,7 +34,19 @@ final class FakeRealtimeConnection: ChannelInboundHandler, RemovableChannelHandl
     /// Set in `handlerAdded`.
     var channel: Channel?
 
-    var session: FakeSession
+    var session: FakeSession {
+        didSet { turnsValid = false }
+    }
+    private var turnsCache: FakeSession.Turns?
+    private var turnsValid = false
+    /// `session.turns`, computed again only after the session changed (it reads the JSON).
+    var turns: FakeSession.Turns? {
+        if !turnsValid {
+            turnsCache = session.turns
+            turnsValid = true
+        }
+        return turnsCache
+    }
     /// Ms of all audio appended this session: the clock of `audio_start_ms` / `audio_end_ms`.
     var audioClockMs = 0.0
     /// Ms of audio appended since the last commit or clear.
@@ -54,6 +67,16 @@ final class FakeRealtimeConnection: ChannelInboundHandler, RemovableChannelHandl
     /// A close frame went out; nothing more is sent.
     var closing = false
     private var closeTimeout: Scheduled<Void>?
+    /// The load trace (``FakeRealtimeServer/Behaviour/tracing``), made in `handlerAdded`.
+    var trace: ConnectionTrace?
+    /// The allocation-free append path (``FakeRealtimeServer/Behaviour/storesAppends`` false): a
+    /// tape, and scratch for the unmasked message and the decoded audio. Larger messages take the
+    /// full path.
+    private let appendTape: JSONTape?
+    private var unmaskScratch: [UInt8] = []
+    private var decodeScratch: [UInt8] = []
+    /// Largest message the allocation-free path reads: 16 KiB (a 20 ms frame of PCM at 24 kHz is 1.3 KiB of base64).
+    private static let fastPathMaxBytes = 16 * 1024
 
     init(number: Int, dialect: Dialect, behaviour: FakeRealtimeServer.Behaviour, setup: FakeRealtimeUpgrade.Setup, hub: FakeRealtimeHub) {
         self.number = number
@@ -62,6 +85,13 @@ final class FakeRealtimeConnection: ChannelInboundHandler, RemovableChannelHandl
         self.setup = setup
         self.hub = hub
         session = FakeSession(dialect: dialect, model: setup.model, apiVersion: setup.apiVersion, behaviour: behaviour)
+        if behaviour.storesAppends {
+            appendTape = nil
+        } else {
+            appendTape = JSONTape(maxTokens: 16)
+            unmaskScratch = Array(repeating: 0, count: Self.fastPathMaxBytes)
+            decodeScratch = Array(repeating: 0, count: Self.fastPathMaxBytes)
+        }
     }
 
     // MARK: Channel events
@@ -69,6 +99,11 @@ final class FakeRealtimeConnection: ChannelInboundHandler, RemovableChannelHandl
     func handlerAdded(context: ChannelHandlerContext) {
         channel = context.channel
         hub.register(number, NIOLoopBound(self, eventLoop: context.eventLoop))
+        if let tracing = behaviour.tracing {
+            let trace = ConnectionTrace(connection: number, tracing: tracing)
+            self.trace = trace
+            hub.register(trace: NIOLoopBound(trace, eventLoop: context.eventLoop), number: number)
+        }
         if setup.betaHeader {
             sendError(FakeRealtimeError(
                 code: "beta_api_shape_disabled",
@@ -99,8 +134,10 @@ final class FakeRealtimeConnection: ChannelInboundHandler, RemovableChannelHandl
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
         case .text:
+            let arrival = MonotonicClock.nanos()
+            if appendTape != nil, appendFast(frame, arrivalNanos: arrival) { return }
             var bytes = frame.unmaskedData
-            handle(text: bytes.readString(length: bytes.readableBytes) ?? "")
+            handle(text: bytes.readString(length: bytes.readableBytes) ?? "", arrivalNanos: arrival)
         case .binary:
             hub.record(ClientEvent(connection: number, type: "", text: "", arrivalNanos: ClientEvent.monotonicNanos()))
             sendError(FakeRealtimeError(code: "invalid_value", message: "Binary frames are not supported; send JSON text.", param: nil), eventID: nil)
@@ -129,8 +166,50 @@ final class FakeRealtimeConnection: ChannelInboundHandler, RemovableChannelHandl
 
     // MARK: Client events
 
-    private func handle(text: String) {
-        let arrival = ClientEvent.monotonicNanos()
+    /// Reads `frame` as a well-formed `input_audio_buffer.append` with no allocation (unmasked into
+    /// scratch, parsed on a tape, decoded into scratch) and appends its audio. Returns false, having
+    /// done nothing, for anything else (another event, extra keys, an escaped or invalid `audio`, a
+    /// message over ``fastPathMaxBytes``): the full path then handles it, errors included.
+    ///
+    /// - Realtime: unsafe (a turn the VAD finds sends events, which allocates); no allocation per append otherwise.
+    private func appendFast(_ frame: WebSocketFrame, arrivalNanos: UInt64) -> Bool {
+        guard let tape = appendTape else { return false }
+        let length = frame.data.readableBytes
+        guard length <= unmaskScratch.count else { return false }
+        let maskKey = frame.maskKey
+        return unmaskScratch.withUnsafeMutableBytes { scratch in
+            frame.data.withUnsafeReadableBytes { source in
+                if let maskKey {
+                    for i in 0..<length { scratch[i] = source[i] ^ maskKey[i & 3] }
+                } else {
+                    scratch.copyMemory(from: source)
+                }
+            }
+            guard (try? tape.parse(UnsafeRawBufferPointer(rebasing: scratch[0..<length]))) != nil else { return false }
+            var type: Int?
+            var audio: Int?
+            var other = false
+            tape.forEachMember(of: 0) { key, value in
+                if tape.equals(key, "type") {
+                    type = value
+                } else if tape.equals(key, "audio") {
+                    audio = value
+                } else if !tape.equals(key, "event_id") {
+                    other = true
+                }
+            }
+            guard !other, let type, tape.equals(type, "input_audio_buffer.append"), let audio,
+                  tape[audio].kind == .string, !tape[audio].escaped else { return false }
+            let text = tape.raw(audio)
+            guard Base64.maxDecodedCount(text.count) <= decodeScratch.count,
+                  let n = decodeScratch.withUnsafeMutableBytes({ Base64.decode(text, into: $0) }) else { return false }
+            hub.countAppend()
+            decodeScratch.withUnsafeBytes { append(audio: UnsafeRawBufferPointer(rebasing: $0[0..<n]), arrivalNanos: arrivalNanos) }
+            return true
+        }
+    }
+
+    private func handle(text: String, arrivalNanos arrival: UInt64) {
         let json = FakeJSON.parse(text)
         let type = json?["type"]?.string ?? ""
         hub.record(ClientEvent(connection: number, type: type, text: text, arrivalNanos: arrival))
@@ -144,7 +223,7 @@ final class FakeRealtimeConnection: ChannelInboundHandler, RemovableChannelHandl
         do {
             guard let typeValue = json["type"] else { throw FakeRealtimeError.missing("type") }
             guard typeValue.string != nil else { throw FakeRealtimeError.invalidType("type", expected: "a string", got: typeValue) }
-            try dispatch(type, json)
+            try dispatch(type, json, arrivalNanos: arrival)
         } catch let error as FakeRealtimeError {
             sendError(error, eventID: eventID)
         } catch {
@@ -158,7 +237,7 @@ final class FakeRealtimeConnection: ChannelInboundHandler, RemovableChannelHandl
         "response.create", "response.cancel", "output_audio_buffer.clear",
     ]
 
-    private func dispatch(_ type: String, _ json: FakeJSON) throws(FakeRealtimeError) {
+    private func dispatch(_ type: String, _ json: FakeJSON, arrivalNanos: UInt64) throws(FakeRealtimeError) {
         switch type {
         case "session.update":
             try Self.checkEventKeys(json, ["session"])
@@ -180,7 +259,7 @@ final class FakeRealtimeConnection: ChannelInboundHandler, RemovableChannelHandl
             guard let bytes = Data(base64Encoded: text) else {
                 throw FakeRealtimeError(code: "invalid_value", message: "Invalid 'audio'. Expected base64-encoded audio bytes.", param: "audio")
             }
-            append(audio: [UInt8](bytes))
+            bytes.withUnsafeBytes { append(audio: $0, arrivalNanos: arrivalNanos) }
         case "input_audio_buffer.commit":
             try Self.checkEventKeys(json, [])
             try commit()

@@ -1,8 +1,10 @@
+import Foundation
 import NIOCore
 import Synchronization
 
 /// What every connection of one ``FakeRealtimeServer`` shares: the client events received, the
-/// tasks waiting for them, the open connections and the upgrade counts.
+/// tasks waiting for them, the open connections, the upgrade counts, the load traces and the
+/// response audio already encoded.
 ///
 /// Stored events are capped at ``maxEvents``; past that the oldest tenth is dropped (and counted in
 /// `eventsDropped`), so a long load run stays bounded.
@@ -33,12 +35,30 @@ final class FakeRealtimeHub: Sendable {
         var open: [Int: NIOLoopBound<FakeRealtimeConnection>] = [:]
         var rejectedStatuses: [Int] = []
         var stopped = false
+        /// Load traces by connection number (``FakeRealtimeServer/Behaviour/tracing``), kept after close.
+        var traces: [Int: NIOLoopBound<ConnectionTrace>] = [:]
+        /// Response audio as base64 deltas, by format and length (see ``responseDeltas(format:chunkMs:totalMs:)``).
+        var deltaCache: [DeltaKey: [String]] = [:]
     }
 
+    /// What a cached response's audio depends on.
+    struct DeltaKey: Hashable {
+        var encoding: FakeAudioFormat.Encoding
+        var sampleRateHz: Int
+        var chunkMs: Int
+        var totalMs: Int
+    }
+
+    /// Distinct response shapes whose audio is cached; past this the cache starts again.
+    static let maxCachedResponses = 32
+
     let state = Mutex(State())
+    /// `input_audio_buffer.append` events received, on every connection.
+    let appendsReceived = Atomic<Int>(0)
 
     /// Stores `event` and wakes the waiters it satisfies.
     func record(_ event: ClientEvent) {
+        if event.type == "input_audio_buffer.append" { countAppend() }
         let ready: [(Waiter, [ClientEvent])] = state.withLock { s in
             s.events.append(event)
             s.typeCounts[event.type, default: 0] += 1
@@ -58,6 +78,11 @@ final class FakeRealtimeHub: Sendable {
             return ready
         }
         for (waiter, events) in ready { waiter.continuation.resume(returning: events) }
+    }
+
+    /// Counts an append that is not stored (``FakeRealtimeServer/Behaviour/storesAppends`` false).
+    func countAppend() {
+        appendsReceived.wrappingAdd(1, ordering: .relaxed)
     }
 
     /// Every stored event, oldest first.
@@ -99,6 +124,36 @@ final class FakeRealtimeHub: Sendable {
 
     func register(_ number: Int, _ connection: NIOLoopBound<FakeRealtimeConnection>) {
         state.withLock { $0.open[number] = connection }
+    }
+
+    func register(trace: NIOLoopBound<ConnectionTrace>, number: Int) {
+        state.withLock { $0.traces[number] = trace }
+    }
+
+    /// Every trace, by connection number.
+    var traces: [NIOLoopBound<ConnectionTrace>] {
+        state.withLock { s in s.traces.sorted { $0.key < $1.key }.map(\.value) }
+    }
+
+    /// The audio deltas (base64) of a response of `totalMs` in `format`, `chunkMs` each (the last
+    /// one shorter): the fake voice from its start, encoded once and shared by every response of
+    /// that shape, since each response starts the voice afresh.
+    func responseDeltas(format: FakeAudioFormat, chunkMs: Int, totalMs: Int) -> [String] {
+        let key = DeltaKey(encoding: format.encoding, sampleRateHz: format.sampleRateHz, chunkMs: chunkMs, totalMs: totalMs)
+        if let cached = state.withLock({ $0.deltaCache[key] }) { return cached }
+        var voice = FakeVoice(sampleRateHz: format.sampleRateHz)
+        var deltas: [String] = []
+        var sentMs = 0
+        while sentMs < totalMs {
+            let ms = min(chunkMs, totalMs - sentMs)
+            deltas.append(Data(format.encode(voice.next(samples: format.samples(ms: ms)))).base64EncodedString())
+            sentMs += ms
+        }
+        state.withLock { s in
+            if s.deltaCache.count >= Self.maxCachedResponses { s.deltaCache = [:] }
+            s.deltaCache[key] = deltas
+        }
+        return deltas
     }
 
     func unregister(_ number: Int) {

@@ -10,8 +10,10 @@ import Synchronization
 /// format, `response.cancel`, `conversation.item.truncate`, the recoverable `error` events with the
 /// real codes, and the GA beta-header refusal (close 4000).
 ///
-/// Tests drive voiced's `openai` connector against it over real sockets; `voiced loadgen` uses it
-/// as a fake agent that answers each caller turn (``Behaviour/autoRespond``). Server-side actions
+/// Tests drive voiced's `openai` connector against it over real sockets; `voiced loadgen
+/// --fake-agent-port` uses it as a fake agent that answers each caller turn (``Behaviour/autoRespond``),
+/// with appends counted rather than stored (``Behaviour/storesAppends``) and per-connection timing
+/// traces (``Behaviour/tracing``, ``traces()``). Server-side actions
 /// (``speechStarted(audioStartMs:)``, ``respond(audioMs:)``, ``close(code:)``, …) act on the newest
 /// open connection; when none is open they do nothing.
 ///
@@ -72,11 +74,18 @@ public final class FakeRealtimeServer: Sendable {
         /// Event loops serving connections: default 1 (one is plenty for tests; a load run with
         /// hundreds of callers may want more).
         public var eventLoopThreads: Int
+        /// Keep every `input_audio_buffer.append` in ``FakeRealtimeServer/events()`` (so waits for
+        /// appends work): default true. False, for load runs, only counts them
+        /// (``FakeRealtimeServer/appendsReceived``) and reads a well-formed append without
+        /// allocating; anything else still takes the full path, errors included.
+        public var storesAppends: Bool
+        /// Record per-connection load traces (``FakeRealtimeServer/traces()``): default nil (off).
+        public var tracing: Tracing?
 
         public init(
             apiKey: String = "test-key", refuseUpgrade: Bool = false, autoRespond: Bool = false, silenceMs: Int = 500,
             interruptResponse: Bool = true, responseAudioMs: Int = 2000, chunkMs: Int = 100, realtimeFactor: Double = 0,
-            lateDeltasAfterCancel: Int = 0, eventLoopThreads: Int = 1
+            lateDeltasAfterCancel: Int = 0, eventLoopThreads: Int = 1, storesAppends: Bool = true, tracing: Tracing? = nil
         ) {
             self.apiKey = apiKey
             self.refuseUpgrade = refuseUpgrade
@@ -88,6 +97,8 @@ public final class FakeRealtimeServer: Sendable {
             self.realtimeFactor = realtimeFactor
             self.lateDeltasAfterCancel = lateDeltasAfterCancel
             self.eventLoopThreads = eventLoopThreads
+            self.storesAppends = storesAppends
+            self.tracing = tracing
         }
     }
 
@@ -131,8 +142,9 @@ public final class FakeRealtimeServer: Sendable {
     /// Largest WebSocket message accepted: 16 MiB (an append may carry 15 MiB of base64).
     public static let maxMessageBytes = 16 << 20
 
-    /// Binds `127.0.0.1` on a free port and starts accepting.
-    public init(dialect: Dialect, behaviour: Behaviour = .init()) async throws {
+    /// Binds `127.0.0.1` on `port` (default 0: a free one, see ``port``) and starts accepting.
+    /// Throws when the port cannot be bound.
+    public init(dialect: Dialect, behaviour: Behaviour = .init(), port: Int = 0) async throws {
         self.dialect = dialect
         self.behaviour = behaviour
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, behaviour.eventLoopThreads))
@@ -176,13 +188,13 @@ public final class FakeRealtimeServer: Sendable {
                 }
             }
         do {
-            channel = try await bootstrap.bind(host: "127.0.0.1", port: 0).get()
+            channel = try await bootstrap.bind(host: "127.0.0.1", port: port).get()
         } catch {
             try? await group.shutdownGracefully()
             throw error
         }
         self.group = group
-        port = channel.localAddress?.port ?? 0
+        self.port = channel.localAddress?.port ?? 0
     }
 
     /// The endpoint a connector uses. GA: `ws://127.0.0.1:<port>/v1/realtime?model=gpt-realtime`;
@@ -256,7 +268,7 @@ public final class FakeRealtimeServer: Sendable {
     /// `turn_detected`) when the session's `interrupt_response` and ``Behaviour/interruptResponse`` allow.
     public func speechStarted(audioStartMs: Int? = nil) {
         onNewest { c in
-            c.startSpeech(audioStartMs: audioStartMs ?? max(0, c.audioClock - (c.session.turns?.prefixPaddingMs ?? 0)))
+            c.startSpeech(audioStartMs: audioStartMs ?? max(0, c.audioClock - (c.turns?.prefixPaddingMs ?? 0)))
         }
     }
 

@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import LoadGen
 
-/// `voiced loadgen`: many concurrent Twilio calls of real speech against a running daemon.
+/// `voiced loadgen`: many concurrent Twilio calls of real speech against a running daemon, with
+/// the echo agent or a built-in fake Realtime agent.
 struct Loadgen: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Play Twilio for many concurrent calls and measure round-trip time, loss, server CPU and RSS.",
@@ -11,6 +12,25 @@ struct Loadgen: AsyncParsableCommand {
             schedule after a ramped, randomly offset start. Frame i is back when 160·(i+1) payload \
             bytes have returned on its call. Pin server and generator to different cores for honest \
             figures, e.g. taskset -c 0 voiced serve & taskset -c 1 voiced loadgen --server-pid $!
+
+            With --fake-agent-port P the generator first starts a fake OpenAI Realtime agent (GA) on \
+            127.0.0.1:P that answers each caller turn with --fake-agent-response-ms of speech sent as \
+            a burst, and each call plays what it hears at real time, returns marks and honours clear, \
+            as Twilio does. Calls start --ramp-ms apart, in order, so the fake's connection i is call \
+            i. The server must talk to that agent:
+
+              OPENAI_API_KEY=test-key taskset -c 0 voiced serve \\
+                --host 127.0.0.1 --port 8080 --media-threads 1 --io-threads 1 \\
+                --agent openai --agent-url ws://127.0.0.1:P/v1/realtime \\
+                --graph passthrough     (or standard)
+              taskset -c 1 voiced loadgen --url ws://127.0.0.1:8080/twilio \\
+                --calls 100 --seconds 20 --fake-agent-port P --server-pid PID
+
+            It reports uplink latency (a frame sent → its input_audio_buffer.append at the fake), \
+            downlink first audio (a response's first delta → the call's next media), barge-in \
+            reaction (the first frame of a sentence spoken over the agent → the call's next clear; \
+            sentence starts from --segments), appends lost, and the server's CPU per thread. \
+            docs/benchmarks.md ("Load with an agent") explains each figure.
             """)
 
     @Option(help: "WebSocket URL of the daemon's Twilio endpoint.")
@@ -40,6 +60,18 @@ struct Loadgen: AsyncParsableCommand {
     @Flag(help: "Exit 1 when any frame is lost (for CI).")
     var failOnLoss = false
 
+    @Option(help: "Run a fake OpenAI Realtime agent on 127.0.0.1:PORT (see above) and measure uplink, downlink and barge-in.")
+    var fakeAgentPort: Int?
+
+    @Option(help: "--fake-agent-port: ms of speech in each answer.")
+    var fakeAgentResponseMs = 2000
+
+    @Option(help: "--fake-agent-port: ms between call starts (default: max(5, ramp ÷ calls)).")
+    var rampMs: Double?
+
+    @Option(help: "--fake-agent-port: sentence times of --audio, one 'START END' line (seconds) each (default: found from the audio's energy when the file is missing).")
+    var segments = "TestAudio/speech-segments.txt"
+
     func run() async throws {
         guard let parsed = URL(string: url), parsed.scheme == "ws", let host = parsed.host, parsed.port != nil || !url.contains("://\(host):") else {
             throw ValidationError("--url must look like ws://HOST:PORT/PATH (got \(url))")
@@ -62,7 +94,38 @@ struct Loadgen: AsyncParsableCommand {
         config.frames = frames
         config.serverPID = serverPid
         config.clientThreads = clientThreads
-        let report = try await LoadGenerator(configuration: config).run()
+        if let fakeAgentPort {
+            guard (1...65535).contains(fakeAgentPort) else { throw ValidationError("--fake-agent-port must be 1…65535") }
+            guard fakeAgentResponseMs > 0 else { throw ValidationError("--fake-agent-response-ms must be positive") }
+            let starts: [Int]
+            if let text = try? String(contentsOfFile: segments, encoding: .utf8) {
+                starts = SpeechSegments.startFrames(segmentsText: text)
+            } else {
+                starts = SpeechSegments.startFrames(muLawFrames: frames)
+                print("note: no \(segments); \(starts.count) sentence starts found in the audio")
+            }
+            config.fakeAgent = LoadGenerator.FakeAgent(
+                port: fakeAgentPort, responseAudioMs: fakeAgentResponseMs, sentenceStartFrames: starts, callSpacingMs: rampMs)
+        }
+        let generator = LoadGenerator(configuration: config)
+        let report: LoadGenerator.Report
+        if let fakeAgentPort {
+            let fake: FakeRealtimeServer
+            do {
+                fake = try await generator.startFakeAgent()
+            } catch {
+                throw ValidationError("cannot run the fake agent on 127.0.0.1:\(fakeAgentPort): \(error)")
+            }
+            do {
+                report = try await generator.run(fakeAgent: fake)
+            } catch {
+                try? await fake.stop()
+                throw error
+            }
+            try await fake.stop()
+        } else {
+            report = try await generator.run()
+        }
         print(report.table)
         if let json {
             let encoder = JSONEncoder()
