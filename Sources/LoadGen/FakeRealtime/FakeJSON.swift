@@ -1,3 +1,4 @@
+import Bridge
 import Foundation
 
 /// A JSON value for the fake Realtime server: parsed from client events, and written in key order
@@ -106,20 +107,7 @@ enum FakeJSON {
     }
 
     private static func writeString(_ s: String, into out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
+        out += "\"" + JSONStringEscaper.escape(s) + "\""
     }
 }
 
