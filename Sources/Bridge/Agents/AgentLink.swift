@@ -8,7 +8,9 @@ import NIOWebSocket
 /// connect within the timeout; if it drops mid-call, connect once more (the owner opens the
 /// conversation again); a connection that cannot be made, or a second loss, fails the call (the
 /// sink plays an apology tone and ends it). Caller audio from before the conversation is open waits,
-/// up to 2 s, and is handed back to the owner to encode when it is.
+/// up to 2 s, and is handed back to the owner to encode when it is. Agent speech goes to the call
+/// through ``speak(_:item:)``: what the call has no room for waits in an ``AgentSpeechQueue`` with
+/// the socket paused (back-pressure) until ``resumeSpeaking()``.
 ///
 /// - Threading: the call's event loop only.
 /// - Ownership: owned by its connector; owns the ``AgentSocket``; holds the owner weakly.
@@ -20,7 +22,7 @@ final class AgentLink: AgentSocket.Delegate {
         func agentLinkOpened(_ socket: AgentSocket) -> Bool
         /// Caller frames held while connecting, to encode and send now.
         func agentLinkSendEarly(_ frames: UnsafeRawBufferPointer, on socket: AgentSocket)
-        /// The connection dropped: forget per-connection state (a reconnect follows).
+        /// The connection dropped: forget per-connection state (a reconnect follows). Default: nothing.
         func agentLinkLost()
         func agentLink(text: ByteBuffer)
         func agentLink(binary: ByteBuffer)
@@ -48,6 +50,10 @@ final class AgentLink: AgentSocket.Delegate {
     private var stopped = false
     private var reconnected = false
     private var early: [[UInt8]] = []
+    /// Agent speech read but not yet taken by the call; the socket is paused while it is not empty.
+    private var backlog = AgentSpeechQueue()
+    /// Base64 agent speech is decoded here (grown to the largest message, bounded by the message cap).
+    private var decoded: [UInt8] = []
 
     /// Caller audio kept while connecting: 2 s of 20 ms frames.
     private static let earlyFramesMax = 100
@@ -86,6 +92,39 @@ final class AgentLink: AgentSocket.Delegate {
     func send(text: String) {
         guard let socket else { return }
         socket.send(text: socket.channel.allocator.buffer(string: text))
+    }
+
+    /// Offers agent speech of utterance `item` to the call; what does not fit waits, with the
+    /// socket paused.
+    func speak(_ bytes: UnsafeRawBufferPointer, item: String) {
+        guard let sink, backlog.speak(bytes, item: item, to: sink) else { return }
+        socket?.pauseReading()
+    }
+
+    /// The same for base64 text (already checked to be well formed).
+    func speak(base64: UnsafeRawBufferPointer, item: String) {
+        let count = Base64.decodedCount(base64)
+        if decoded.count < count { decoded = [UInt8](repeating: 0, count: count) }
+        let n = decoded.withUnsafeMutableBytes { Base64.decode(base64, into: $0) } ?? 0
+        decoded.withUnsafeBytes { speak(UnsafeRawBufferPointer(rebasing: $0[0..<n]), item: item) }
+    }
+
+    /// Utterance `item` is complete: the call hears so after what waits of it.
+    func finishSpeaking(item: String) {
+        guard let sink else { return }
+        backlog.finish(item: item, to: sink)
+    }
+
+    /// The call has room again: offer what waits, and read the socket again once it is all taken.
+    func resumeSpeaking() {
+        guard let sink, !backlog.isEmpty, backlog.resume(sink) else { return }
+        socket?.resumeReading()
+    }
+
+    /// The call flushed the agent's audio: forget what waits and read the socket again.
+    func dropSpeech() {
+        backlog.removeAll()
+        socket?.resumeReading()
     }
 
     /// The far end cannot go on: the call fails with `reason`.
@@ -136,6 +175,7 @@ final class AgentLink: AgentSocket.Delegate {
         guard !stopped, socket === self.socket else { return }
         self.socket = nil
         isReady = false
+        backlog.removeAll()
         owner?.agentLinkLost()
         guard !reconnected else { return fail("\(reason); it had already been reconnected once") }
         reconnected = true
@@ -143,4 +183,8 @@ final class AgentLink: AgentSocket.Delegate {
         call?.logger.warning("\(target.noun) connection lost; reconnecting once", metadata: ["reason": "\(reason)"])
         connect()
     }
+}
+
+extension AgentLink.Owner {
+    func agentLinkLost() {}
 }

@@ -15,7 +15,7 @@ public enum AgentProfile: Sendable, CustomStringConvertible {
     /// The connector names `connector = …` and `--agent` accept.
     public static let connectors = ["demo", "echo", "openai", "ws"]
     /// The profiles every server has without a configuration file.
-    public static let builtInNames = ["demo", "echo"]
+    public static var builtInNames: [String] { AgentDirectory.builtIn.keys.sorted() }
 
     public var description: String {
         switch self {

@@ -30,8 +30,6 @@ final class BotAgent: AgentConnector, AgentLink.Owner, CustomStringConvertible {
     private let link: AgentLink
     private var call: AgentCall?
     private weak var sink: AgentSink?
-    private var backlog = AgentSpeechQueue()
-    private var decoded: [UInt8] = []
     private var problems = AgentProblems()
 
     /// The utterance bot audio belongs to now, and how many bytes of it the call has taken.
@@ -95,8 +93,7 @@ final class BotAgent: AgentConnector, AgentLink.Owner, CustomStringConvertible {
     }
 
     func resumeSpeaking() {
-        guard let sink, !backlog.isEmpty, backlog.resume(sink) else { return }
-        link.socket?.resumeReading()
+        link.resumeSpeaking()
     }
 
     func dtmf(_ digit: String) { notify(.dtmf(digit: digit)) }
@@ -122,8 +119,6 @@ final class BotAgent: AgentConnector, AgentLink.Owner, CustomStringConvertible {
     func agentLinkSendEarly(_ frames: UnsafeRawBufferPointer, on socket: AgentSocket) {
         send(dialect.callerAudio(frames, allocator: socket.channel.allocator), on: socket)
     }
-
-    func agentLinkLost() { backlog.removeAll() }
 
     // MARK: Bot messages
 
@@ -159,15 +154,15 @@ final class BotAgent: AgentConnector, AgentLink.Owner, CustomStringConvertible {
         case let .audio(bytes, base64, id):
             guard link.isReady else { return problems.report("bot audio before 'accept' ignored", call: call) }
             if let id, id != utterance { newUtterance(id: id) }
-            speak(bytes, base64: base64, sink: sink)
+            speak(bytes, base64: base64)
         case let .utterance(id):
             if id != utterance { newUtterance(id: id) }
         case let .utteranceDone(id):
             guard id == utterance else { return }
-            finishUtterance(sink)
+            finishUtterance()
         case let .mark(name):
             // A Twilio bot's mark also closes what it said before (its tail is padded and played).
-            if settings.dialect == .twilio, utteranceBytes > 0 { finishUtterance(sink) }
+            if settings.dialect == .twilio, utteranceBytes > 0 { finishUtterance() }
             mark(name)
         case .clear:
             sink.agentCleared()
@@ -188,24 +183,19 @@ final class BotAgent: AgentConnector, AgentLink.Owner, CustomStringConvertible {
         }
     }
 
-    /// Offers bot audio to the call; what does not fit waits, with the socket paused.
-    private func speak(_ bytes: UnsafeRawBufferPointer, base64: Bool, sink: AgentSink) {
-        var waiting = false
+    /// Offers bot audio to the call (the link holds what does not fit, with the socket paused).
+    private func speak(_ bytes: UnsafeRawBufferPointer, base64: Bool) {
         if base64 {
-            let count = Base64.decodedCount(bytes)
-            if decoded.count < count { decoded = [UInt8](repeating: 0, count: count) }
-            let n = decoded.withUnsafeMutableBytes { Base64.decode(bytes, into: $0) } ?? 0
-            waiting = decoded.withUnsafeBytes { backlog.speak(UnsafeRawBufferPointer(rebasing: $0[0..<n]), item: utterance, to: sink) }
-            utteranceBytes += n
+            utteranceBytes += Base64.decodedCount(bytes)
+            link.speak(base64: bytes, item: utterance)
         } else {
-            waiting = backlog.speak(bytes, item: utterance, to: sink)
             utteranceBytes += bytes.count
+            link.speak(bytes, item: utterance)
         }
-        if waiting { link.socket?.pauseReading() }
     }
 
-    private func finishUtterance(_ sink: AgentSink) {
-        backlog.finish(item: utterance, to: sink)
+    private func finishUtterance() {
+        link.finishSpeaking(item: utterance)
         newUtterance(id: nil)
     }
 
@@ -239,8 +229,7 @@ final class BotAgent: AgentConnector, AgentLink.Owner, CustomStringConvertible {
 
     /// The bot's audio not yet played was dropped: its pending marks come back cleared.
     private func dropUnplayed() {
-        backlog.removeAll()
-        link.socket?.resumeReading()
+        link.dropSpeech()
         for mark in marks { notify(.mark(name: mark.name, played: false)) }
         marks = []
         newUtterance(id: nil)

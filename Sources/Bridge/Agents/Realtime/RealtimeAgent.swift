@@ -37,9 +37,6 @@ final class RealtimeAgent: AgentConnector, AgentLink.Owner, CustomStringConverti
     private var serverCancelled = false
     /// Responses voiced interrupted: their late deltas are dropped.
     private var cancelledResponses: [String] = []
-    /// What the call had no room for yet; the socket is paused while it is not empty.
-    private var backlog = AgentSpeechQueue()
-    private var decoded: [UInt8] = []
     private var problems = AgentProblems()
 
     /// Largest message accepted from the agent (a delta is a few KB; the API's own cap is 15 MiB).
@@ -83,15 +80,13 @@ final class RealtimeAgent: AgentConnector, AgentLink.Owner, CustomStringConverti
             if cancelledResponses.count > 8 { cancelledResponses.removeFirst() }
             activeResponse = nil
         }
-        backlog.removeAll()
-        socket.resumeReading()
+        link.dropSpeech()
         socket.send(text: socket.channel.allocator.buffer(string: outbound.truncate(item: item, audioEndMs: heardMs)))
         call?.logger.debug("agent interrupted", metadata: ["item": "\(item)", "audio_end_ms": "\(heardMs)"])
     }
 
     func resumeSpeaking() {
-        guard let sink, !backlog.isEmpty, backlog.resume(sink) else { return }
-        link.socket?.resumeReading()
+        link.resumeSpeaking()
     }
 
     func dtmf(_ digit: String) {}
@@ -114,7 +109,6 @@ final class RealtimeAgent: AgentConnector, AgentLink.Owner, CustomStringConverti
 
     func agentLinkLost() {
         activeResponse = nil
-        backlog.removeAll()
     }
 
     // MARK: Agent events
@@ -141,10 +135,10 @@ final class RealtimeAgent: AgentConnector, AgentLink.Owner, CustomStringConverti
                 call.stats.agentLateAudioDropped.wrappingIncrement(ordering: .relaxed)
                 return
             }
-            speak(base64, item: itemID, sink: sink)
+            link.speak(base64: base64, item: itemID)
         case let .audioDone(responseID, itemID):
             guard !cancelledResponses.contains(responseID) else { return }
-            backlog.finish(item: itemID, to: sink)
+            link.finishSpeaking(item: itemID)
         case .speechStarted:
             if activeResponse != nil, settings.turnDetection.interruptResponse { serverCancelled = true }
             sink.agentHeardCaller()
@@ -173,14 +167,5 @@ final class RealtimeAgent: AgentConnector, AgentLink.Owner, CustomStringConverti
             call.stats.agentUnknownEvents.wrappingIncrement(ordering: .relaxed)
             problems.report("unknown agent event ignored: \(type.prefix(100))", call: call)
         }
-    }
-
-    /// Decodes a delta and offers it to the call; what does not fit waits, with the socket paused.
-    private func speak(_ base64: UnsafeRawBufferPointer, item: String, sink: AgentSink) {
-        let count = Base64.decodedCount(base64)
-        if decoded.count < count { decoded = [UInt8](repeating: 0, count: count) }
-        let n = decoded.withUnsafeMutableBytes { Base64.decode(base64, into: $0) } ?? 0
-        let waiting = decoded.withUnsafeBytes { backlog.speak(UnsafeRawBufferPointer(rebasing: $0[0..<n]), item: item, to: sink) }
-        if waiting { link.socket?.pauseReading() }
     }
 }
