@@ -21,6 +21,8 @@ public final class TestServer: Sendable {
         config.graph = .passthrough
         // Tests send audio faster than real time; the echo keeps up only unpaced (pacing has its own tests).
         config.call = .unpaced
+        // …so the real-time guard lets an hour through at once (its own tests set the default back).
+        config.limits.mediaBurstMs = 3_600_000
         configure(&config)
         var logger = Logger(label: "voiced-test")
         logger.logLevel = ProcessInfo.processInfo.environment["VOICED_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical

@@ -24,6 +24,8 @@ import Testing
             (#"{"a":01x}"#, .unexpectedByte(at: 7)),
             ("{\"a\":\"\u{01}\"}", .unexpectedByte(at: 6)),
             ("", .unexpectedEnd),
+            (#"{"a":1,"b":{"a":2},"a":3}"#, .duplicateKey(at: 19)),
+            (#"{"a":1,"\u0061":2}"#, .duplicateKey(at: 7)),
         ]
         for (text, error) in cases {
             #expect(throws: error, "\(text)") { _ = try parse(text) }

@@ -69,6 +69,13 @@ import VoicedTesting
             (#"{"event":"start","start":{"streamSid":"MZ1"}}"#, .missingField("start.mediaFormat")),
             (#"{"event":"mark","mark":{}}"#, .missingField("mark.name")),
             (#"{"event":"dtmf"}"#, .missingField("dtmf.digit")),
+            (#"{"event":"dtmf","dtmf":{"digit":"1\n2"}}"#, .badDTMF),
+            (#"{"event":"dtmf","dtmf":{"digit":"12"}}"#, .badDTMF),
+            (#"{"event":"dtmf","dtmf":{"digit":"E"}}"#, .badDTMF),
+            (#"{"event":"dtmf","dtmf":{"digit":"\u0000"}}"#, .badDTMF),
+            // "Last wins" would let a media message end the call.
+            (#"{"event":"media","streamSid":"MZ1","media":{"chunk":"1","timestamp":"0","payload":"AAAA"},"event":"stop"}"#,
+             .malformedJSON(.duplicateKey(at: 90))),
         ]
         for (text, error) in cases { #expect(parse(text) == .failure(error), "\(text)") }
     }

@@ -180,7 +180,7 @@ final class AgentLink: AgentSocket.Delegate {
         guard !reconnected else { return fail("\(reason); it had already been reconnected once") }
         reconnected = true
         call?.stats.agentReconnects.wrappingIncrement(ordering: .relaxed)
-        call?.logger.warning("\(target.noun) connection lost; reconnecting once", metadata: ["reason": "\(reason)"])
+        call?.logger.warning("\(target.noun) connection lost; reconnecting once", metadata: ["reason": .wire(reason, limit: 300)])
         connect()
     }
 }

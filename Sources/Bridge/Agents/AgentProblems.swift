@@ -12,6 +12,7 @@ struct AgentProblems {
         guard let call else { return }
         call.stats.agentMessagesRejected.wrappingIncrement(ordering: .relaxed)
         count += 1
-        if count <= Self.loudLimit { call.logger.warning("\(message)") } else { call.logger.debug("\(message)") }
+        let line = WireText(message, limit: 300)
+        if count <= Self.loudLimit { call.logger.warning("\(line)") } else { call.logger.debug("\(line)") }
     }
 }

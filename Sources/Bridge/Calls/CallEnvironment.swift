@@ -13,6 +13,7 @@ struct CallEnvironment {
     /// The graph a call runs unless it names its own.
     var graph: GraphSpec
     var callConfiguration: CallPipeline.Configuration
+    var limits: ConnectionLimits
     var agents: AgentDirectory
     var logger: Logger
 }

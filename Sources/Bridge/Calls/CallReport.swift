@@ -16,7 +16,7 @@ struct CallReport {
         stats.merge(pipeline)
         stats.callsEnded.wrappingIncrement(ordering: .relaxed)
         var metadata: Logger.Metadata = [
-            "reason": "\(reason)",
+            "reason": .wire(reason, limit: 300),
             "uplink_frames": "\(pipeline.uplinkFrames)",
             "downlink_frames": "\(pipeline.downlinkFrames)",
             "dropped": "\(pipeline.providerInDrops)",

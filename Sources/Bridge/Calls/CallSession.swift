@@ -32,6 +32,8 @@ final class CallSession: DoorbellListener, AgentSink {
     private var tracker = PlayoutTracker()
     private var bargeIn = BargeInCoordinator()
     private var timeline: MediaTimeline
+    private var realTime: RealTimeGuard
+    private var warnedOverRealTime = false
     private var ended = false
     private var endReason = ""
     /// The agent offered more than the pipeline took: tell it when there is room.
@@ -67,15 +69,16 @@ final class CallSession: DoorbellListener, AgentSink {
         self.loopCalls = loopCalls
         self.provider = provider
         timeline = MediaTimeline(bytesPerMs: providerFormat.bytesPerFrame / AudioFormat.frameDurationMs)
+        realTime = RealTimeGuard(burstMs: environment.limits.mediaBurstMs)
         decodeScratch = .allocate(byteCount: Self.decodeChunkCharacters / 4 * 3, alignment: 16)
         sendScratch = .allocate(byteCount: providerFormat.bytesPerFrame * Self.maxFramesPerMessage, alignment: 16)
         loopCalls.add(callID, self)
         environment.registry.add(record)
         environment.stats.callsStarted.wrappingIncrement(ordering: .relaxed)
         logger.info("call started", metadata: [
-            "provider": "\(start.provider)", "provider_call": "\(start.callID)", "stream": "\(start.streamID)",
+            "provider": "\(start.provider)", "provider_call": .wire(start.callID), "stream": .wire(start.streamID),
             "graph": "\(spec.name)", "agent": "\(agent)", "agent_audio": "\(pipeline.graph.agentHears) / \(pipeline.graph.agentSpeaks)",
-            "media_thread": "\(thread.index)", "parameters": "\(start.customParameters)",
+            "media_thread": "\(thread.index)", "parameters": .wire(start.customParameters),
         ])
         agent.start(AgentCall(callID: callID, provider: start, eventLoop: loopCalls.eventLoop, logger: logger, stats: environment.stats),
                     sink: self)
@@ -89,17 +92,31 @@ final class CallSession: DoorbellListener, AgentSink {
     // MARK: From the provider
 
     /// Caller audio: gaps in the provider's timestamps become silence, the payload goes into the
-    /// pipeline's provider-in ring, and the media thread is woken.
+    /// pipeline's provider-in ring, and the media thread is woken — as far as the call stays within
+    /// real time (``RealTimeGuard``): beyond it payloads are dropped and gap silence is cut, counted.
     func providerMedia(_ media: ProviderMedia, arrivalNanos: UInt64) {
         guard !ended else { return }
+        let format = pipeline.graph.providerFormat
         let payloadBytes = media.encoding == .base64 ? Base64.decodedCount(media.payload) : media.payload.count
-        if let timestamp = media.timestampMs {
-            let gapMs = timeline.advance(timestampMs: timestamp, payloadBytes: payloadBytes)
-            if gapMs > 0 {
-                let frames = pipeline.writeProviderSilence(milliseconds: gapMs, arrivalNanos: arrivalNanos)
-                environment.stats.silenceFramesInserted.wrappingIncrement(by: UInt64(frames), ordering: .relaxed)
-                logger.debug("timestamp gap filled with silence", metadata: ["gap_ms": "\(gapMs)", "frames": "\(frames)"])
+        let gapMs = media.timestampMs.map { timeline.advance(timestampMs: $0, payloadBytes: payloadBytes) } ?? 0
+        let admission = realTime.admit(audioMs: payloadBytes * AudioFormat.frameDurationMs / format.bytesPerFrame,
+                                       gapMs: gapMs, nowNanos: arrivalNanos)
+        if admission.silenceMs < gapMs {
+            environment.stats.silenceFramesRefused.wrappingIncrement(by: UInt64((gapMs - admission.silenceMs) / AudioFormat.frameDurationMs), ordering: .relaxed)
+        }
+        guard admission.audio else {
+            environment.stats.framesOverRealTime.wrappingIncrement(by: UInt64(max(1, payloadBytes / format.bytesPerFrame)), ordering: .relaxed)
+            if !warnedOverRealTime {
+                warnedOverRealTime = true
+                logger.warning("the provider sends audio faster than real time; dropping what is beyond it",
+                               metadata: ["burst_ms": "\(realTime.burstMs)"])
             }
+            return
+        }
+        if admission.silenceMs > 0 {
+            let frames = pipeline.writeProviderSilence(milliseconds: admission.silenceMs, arrivalNanos: arrivalNanos)
+            environment.stats.silenceFramesInserted.wrappingIncrement(by: UInt64(frames), ordering: .relaxed)
+            logger.debug("timestamp gap filled with silence", metadata: ["gap_ms": "\(gapMs)", "frames": "\(frames)"])
         }
         var dropped = 0
         switch media.encoding {
@@ -116,7 +133,7 @@ final class CallSession: DoorbellListener, AgentSink {
                 offset = end
             }
         }
-        environment.stats.framesIn.wrappingIncrement(by: UInt64(payloadBytes / pipeline.graph.providerFormat.bytesPerFrame), ordering: .relaxed)
+        environment.stats.framesIn.wrappingIncrement(by: UInt64(payloadBytes / format.bytesPerFrame), ordering: .relaxed)
         if dropped > 0 { environment.stats.framesDropped.wrappingIncrement(by: UInt64(dropped), ordering: .relaxed) }
         thread.requestWake()
     }
@@ -126,7 +143,7 @@ final class CallSession: DoorbellListener, AgentSink {
         switch tracker.markReturned(name) {
         case let .played(item, ms): agent.played(item: item, ms: ms)
         case .ignored: break
-        case .unknown: logger.debug("unknown mark ignored", metadata: ["name": "\(name)"])
+        case .unknown: logger.debug("unknown mark ignored", metadata: ["name": .wire(name)])
         }
     }
 
@@ -273,7 +290,7 @@ final class CallSession: DoorbellListener, AgentSink {
 
     func agentHungUp(_ reason: String) {
         guard !ended else { return }
-        logger.info("agent hung up", metadata: ["reason": "\(reason)"])
+        logger.info("agent hung up", metadata: ["reason": .wire(reason)])
         endWhenPlayed(reason: "agent hung up: \(reason)", checksLeft: 100)
     }
 
@@ -293,7 +310,7 @@ final class CallSession: DoorbellListener, AgentSink {
     func agentFailed(_ reason: String) {
         guard !ended else { return }
         environment.stats.agentFailures.wrappingIncrement(ordering: .relaxed)
-        logger.error("agent failed; ending the call after an apology tone", metadata: ["reason": "\(reason)"])
+        logger.error("agent failed; ending the call after an apology tone", metadata: ["reason": .wire(reason, limit: 300)])
         _ = pipeline.flushDownlink()
         tracker = PlayoutTracker()
         speakingItem = nil

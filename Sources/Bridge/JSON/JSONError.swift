@@ -12,6 +12,8 @@ public enum JSONError: Error, Equatable, CustomStringConvertible {
     case tooManyTokens(Int)
     /// Nesting deeper than the parser allows.
     case tooDeep(Int)
+    /// An object names the same key twice (offset of the second).
+    case duplicateKey(at: Int)
 
     public var description: String {
         switch self {
@@ -21,6 +23,7 @@ public enum JSONError: Error, Equatable, CustomStringConvertible {
         case let .trailingBytes(at): "trailing bytes at offset \(at)"
         case let .tooManyTokens(n): "more than \(n) JSON values"
         case let .tooDeep(n): "nested deeper than \(n) levels"
+        case let .duplicateKey(at): "duplicate key at offset \(at)"
         }
     }
 }

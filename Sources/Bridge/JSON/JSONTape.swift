@@ -9,7 +9,8 @@
 /// walked without recursion. Invariant: `i < tokens[i].next <= count` for every token `i`.
 ///
 /// Limits are checked while parsing, and a document over them is rejected, not truncated:
-/// ``maxTokens`` tokens and ``maxDepth`` levels of nesting.
+/// ``maxTokens`` tokens and ``maxDepth`` levels of nesting. An object that names a key twice is
+/// rejected too: with "last wins" a `media` message ending in `,"event":"stop"` would end a call.
 ///
 /// - Threading: one instance per connection, used on its event loop only.
 /// - Ownership: owns its token storage; tokens refer to the bytes passed to `parse`, which must
@@ -176,7 +177,9 @@ public final class JSONTape {
                 if kind == .object {
                     skipWhitespace(&p)
                     guard p < bytes.count, bytes[p] == UInt8(ascii: "\"") else { throw p < bytes.count ? .unexpectedByte(at: p) : .unexpectedEnd }
+                    let keyStart = p
                     try parseString(&p)
+                    guard !isDuplicateKey(count - 1, in: index) else { throw .duplicateKey(at: keyStart) }
                     skipWhitespace(&p)
                     guard p < bytes.count, bytes[p] == UInt8(ascii: ":") else { throw p < bytes.count ? .unexpectedByte(at: p) : .unexpectedEnd }
                     p += 1
@@ -191,6 +194,25 @@ public final class JSONTape {
         }
         tokens[index].end = Int32(p)
         tokens[index].next = Int32(count)
+    }
+
+    /// True when the key token `key` (the newest) repeats a key of the object at `object`.
+    /// Quadratic in the object's members, which the token limit bounds.
+    private func isDuplicateKey(_ key: Int, in object: Int) -> Bool {
+        let new = tokens[key]
+        var i = object + 1
+        while i < key {
+            let old = tokens[i]
+            if old.escaped || new.escaped {
+                // Rare (no provider escapes its keys): compare the decoded values.
+                if string(i) == string(key) { return true }
+            } else if old.end - old.start == new.end - new.start,
+                      memcmp(bytes.baseAddress! + Int(old.start), bytes.baseAddress! + Int(new.start), Int(new.end - new.start)) == 0 {
+                return true
+            }
+            i = Int(tokens[i + 1].next)
+        }
+        return false
     }
 
     private func parseString(_ p: inout Int) throws(JSONError) {

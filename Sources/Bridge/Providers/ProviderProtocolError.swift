@@ -11,6 +11,8 @@ public enum ProviderProtocolError: Error, Equatable, CustomStringConvertible {
     case badCounter(String)
     /// `media.payload` is empty or not standard base64.
     case badPayload
+    /// `dtmf.digit` is not one keypad key (`0`–`9`, `*`, `#`, `A`–`D`).
+    case badDTMF
     /// The provider sent a binary frame; Twilio speaks text only.
     case binaryFrame
     /// `media`, `mark` or `dtmf` arrived before `start`.
@@ -36,6 +38,7 @@ public enum ProviderProtocolError: Error, Equatable, CustomStringConvertible {
         case let .missingField(name): "missing or mistyped field '\(name)'"
         case let .badCounter(name): "'\(name)' is not a string of decimal digits"
         case .badPayload: "media.payload is empty or not base64"
+        case .badDTMF: "dtmf.digit is not one keypad key (0-9, *, #, A-D)"
         case .binaryFrame: "binary frame (this provider sends JSON text only)"
         case let .beforeStart(event): "'\(event)' before 'start'"
         case .secondStart: "second 'start' on one stream"
@@ -55,6 +58,7 @@ public enum ProviderProtocolError: Error, Equatable, CustomStringConvertible {
         case .missingField: "missing_field"
         case .badCounter: "bad_counter"
         case .badPayload: "bad_payload"
+        case .badDTMF: "bad_dtmf"
         case .binaryFrame: "binary_frame"
         case .beforeStart: "before_start"
         case .secondStart: "second_start"

@@ -13,7 +13,9 @@ import NIOWebSocket
 /// Reactions to bad input (docs/twilio.md lists them): a malformed or out-of-order message is
 /// rejected (logged, counted by reason) and the call goes on; an unsupported media format closes
 /// the socket with 1003; a graph the call asked for that cannot be built closes it with 1008;
-/// unknown events are counted and ignored.
+/// unknown events are counted and ignored. A socket that sends no `start` within
+/// ``ConnectionLimits/start``, or whose writes make no progress for ``ConnectionLimits/writeStall``,
+/// is closed (counted in `/stats` → `timeouts`).
 ///
 /// - Threading: every method runs on the channel's event loop.
 /// - Ownership: owns the dialect; holds the session while the call is active.
@@ -39,6 +41,9 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
     private var context: ChannelHandlerContext?
     private var logger: Logger
     private var loudLogs = 0
+    /// Armed from the upgrade until `start`, and while the socket is not writable.
+    private var startDeadline: Scheduled<Void>?
+    private var stallDeadline: Scheduled<Void>?
 
     init(dialect: ProviderDialect, environment: CallEnvironment) {
         self.dialect = dialect
@@ -50,10 +55,16 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         environment.stats.connectionsOpen.wrappingIncrement(ordering: .relaxed)
+        startDeadline = context.eventLoop.scheduleTask(in: environment.limits.start) { [weak self] in
+            guard let self, case .awaitingStart = state else { return }
+            timedOut("start", reason: "no 'start' within \(environment.limits.start.nanoseconds / 1_000_000_000) s")
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         endCall(reason: "closed without stop")
+        startDeadline?.cancel()
+        stallDeadline?.cancel()
         self.context = nil
         environment.stats.connectionsOpen.wrappingDecrement(ordering: .relaxed)
     }
@@ -63,8 +74,20 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
         context.fireChannelInactive()
     }
 
+    /// A provider that stops reading ends its call once writes made no progress for
+    /// ``ConnectionLimits/writeStall``; until then audio waits in the call's rings.
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if case let .active(session) = state, context.channel.isWritable { session.providerWritable() }
+        if context.channel.isWritable {
+            stallDeadline?.cancel()
+            stallDeadline = nil
+            if case let .active(session) = state { session.providerWritable() }
+        } else if stallDeadline == nil {
+            let limit = environment.limits.writeStall
+            stallDeadline = context.eventLoop.scheduleTask(in: limit) { [weak self] in
+                guard let self, let context = self.context, !context.channel.isWritable else { return }
+                timedOut("write_stall", reason: "the provider read nothing for \(limit.nanoseconds / 1_000_000_000) s")
+            }
+        }
         context.fireChannelWritabilityChanged()
     }
 
@@ -123,6 +146,7 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
         case let (.media(media), .active(session)):
             session.providerMedia(media, arrivalNanos: arrival)
         case let (.start(start), .awaitingStart):
+            startDeadline?.cancel()
             begin(start)
         case (.start, .active), (.start, .ended):
             reject(.secondStart)
@@ -136,7 +160,7 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
             logger.debug("connected")
         case let (.unknown(name), _):
             environment.stats.unknownEvents.wrappingIncrement(ordering: .relaxed)
-            log("unknown event ignored", ["event": "\(name)"])
+            log("unknown event ignored", ["event": .wire(name)])
         case (_, .awaitingStart):
             reject(.beforeStart(event: event.name))
         case (_, .ended):
@@ -172,12 +196,21 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
             reject(.badAgent(error.description))
             close(code: .policyViolation)
         } catch {
-            logger.error("call refused", metadata: ["error": "\(error)", "provider_call": "\(start.callID)"])
+            logger.error("call refused", metadata: ["error": "\(error)", "provider_call": .wire(start.callID)])
             close(code: .unexpectedServerError)
         }
     }
 
     // MARK: Ending
+
+    /// A limit of ``ConnectionLimits`` ran out: counted, logged, the call ended and the socket closed
+    /// at once (a close frame could not reach a provider that stopped reading).
+    private func timedOut(_ kind: String, reason: String) {
+        environment.stats.timedOut(kind)
+        logger.warning("media socket timed out, closing", metadata: ["timeout": "\(kind)", "reason": "\(reason)"])
+        endCall(reason: reason)
+        context?.close(promise: nil)
+    }
 
     private func endCall(reason: String) {
         if case let .active(session) = state { session.end(reason: reason) }
@@ -188,7 +221,7 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
 
     private func reject(_ error: ProviderProtocolError) {
         environment.stats.rejected(error)
-        log("message rejected", ["reason": "\(error)"])
+        log("message rejected", ["reason": .wire(error.description, limit: 300)])
     }
 
     /// Warning for the first few per socket, debug after, so a flood cannot flood the log.

@@ -7,7 +7,10 @@ import NIOConcurrencyHelpers
 /// - Threading: counters are atomics (relaxed: statistics order nothing); the latency histogram is
 ///   merged under a mutex when a call ends. Any thread except media threads.
 public final class BridgeStats: Sendable {
+    /// Provider media WebSockets open (upgraded).
     public let connectionsOpen = ManagedAtomic<Int>(0)
+    /// TCP connections speaking HTTP: not upgraded (yet), control-plane requests included.
+    public let httpConnectionsOpen = ManagedAtomic<Int>(0)
     public let callsStarted = ManagedAtomic<Int>(0)
     public let callsEnded = ManagedAtomic<Int>(0)
     public let framesIn = ManagedAtomic<UInt64>(0)
@@ -15,6 +18,10 @@ public final class BridgeStats: Sendable {
     /// Frames lost inside voiced (a full ring), summed over ended and live calls' reports.
     public let framesDropped = ManagedAtomic<UInt64>(0)
     public let silenceFramesInserted = ManagedAtomic<UInt64>(0)
+    /// Provider audio dropped because it came faster than real time (beyond the burst allowance).
+    public let framesOverRealTime = ManagedAtomic<UInt64>(0)
+    /// Timestamp-gap silence not inserted because it would run the call ahead of real time.
+    public let silenceFramesRefused = ManagedAtomic<UInt64>(0)
     public let messagesRejected = ManagedAtomic<UInt64>(0)
     public let unknownEvents = ManagedAtomic<UInt64>(0)
     public let dtmfDigits = ManagedAtomic<UInt64>(0)
@@ -39,6 +46,7 @@ public final class BridgeStats: Sendable {
     public let agentLateAudioDropped = ManagedAtomic<UInt64>(0)
     /// Finished transcripts (caller's and agent's) agents sent.
     public let agentTranscripts = ManagedAtomic<UInt64>(0)
+    private let timeoutsByKind = NIOLockedValueBox<[String: UInt64]>([:])
     private let latency = NIOLockedValueBox<LatencySnapshot>(LatencySnapshot())
 
     public init() {}
@@ -47,6 +55,14 @@ public final class BridgeStats: Sendable {
         messagesRejected.wrappingIncrement(ordering: .relaxed)
         rejectionsByReason.withLockedValue { $0[error.metricLabel, default: 0] += 1 }
     }
+
+    /// A connection closed by one of ``ConnectionLimits``' timeouts.
+    func timedOut(_ kind: String) {
+        timeoutsByKind.withLockedValue { $0[kind, default: 0] += 1 }
+    }
+
+    /// Connections closed by timeout, by kind (``ConnectionLimits``).
+    public var timeouts: [String: UInt64] { timeoutsByKind.withLockedValue { $0 } }
 
     /// Rejected messages by ``ProviderProtocolError/metricLabel``.
     public var rejections: [String: UInt64] { rejectionsByReason.withLockedValue { $0 } }

@@ -38,6 +38,8 @@ public final class VoicedServer: @unchecked Sendable {
         public var mediaThread = MediaThread.Configuration()
         /// Ring sizes and gap cap per call.
         public var call = CallPipeline.Configuration()
+        /// Timeouts and the real-time cap on provider audio.
+        public var limits = ConnectionLimits()
 
         public init() {}
     }
@@ -90,9 +92,10 @@ public final class VoicedServer: @unchecked Sendable {
         for calls in loops.all { try await calls.start().get() }
         let environment = CallEnvironment(
             registry: registry, stats: stats, pool: pool, loops: loops, graph: configuration.graph,
-            callConfiguration: configuration.call, agents: agents, logger: logger)
+            callConfiguration: configuration.call, limits: configuration.limits, agents: agents, logger: logger)
         let maxMessageBytes = configuration.maxMessageBytes
         let routes = Routes(registry: registry, stats: stats, pool: pool)
+        let (limits, stats, logger) = (configuration.limits, stats, logger)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -114,13 +117,15 @@ public final class VoicedServer: @unchecked Sendable {
                             ])
                         }
                     })
+                let deadlines = HTTPDeadlineHandler(limits: limits, stats: stats, logger: logger)
                 let http = ControlHTTPHandler(routes: routes)
                 return channel.pipeline.configureHTTPServerPipeline(
                     withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
+                        context.pipeline.syncOperations.removeHandler(deadlines, promise: nil)
                         context.pipeline.syncOperations.removeHandler(http, promise: nil)
                     })
                 ).flatMapThrowing {
-                    try channel.pipeline.syncOperations.addHandler(http)
+                    try channel.pipeline.syncOperations.addHandlers([deadlines, http])
                 }
             }
         channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()

@@ -171,7 +171,7 @@ final class BotAgent: AgentConnector, AgentLink.Owner, CustomStringConvertible {
             sink.agentHungUp(reason.isEmpty ? "the bot hung up" : String(reason.prefix(200)))
         case let .transfer(to):
             call.logger.warning("bot asked to transfer the call; not possible on this provider's media socket, ignored",
-                                metadata: ["to": "\(to.prefix(64))"])
+                                metadata: ["to": .wire(to)])
         case let .error(message):
             call.stats.agentErrors.wrappingIncrement(ordering: .relaxed)
             problems.report("bot error: \(message.prefix(300))", call: call)

@@ -82,7 +82,7 @@ final class RealtimeAgent: AgentConnector, AgentLink.Owner, CustomStringConverti
         }
         link.dropSpeech()
         socket.send(text: socket.channel.allocator.buffer(string: outbound.truncate(item: item, audioEndMs: heardMs)))
-        call?.logger.debug("agent interrupted", metadata: ["item": "\(item)", "audio_end_ms": "\(heardMs)"])
+        call?.logger.debug("agent interrupted", metadata: ["item": .wire(item), "audio_end_ms": "\(heardMs)"])
     }
 
     func resumeSpeaking() {
@@ -147,15 +147,15 @@ final class RealtimeAgent: AgentConnector, AgentLink.Owner, CustomStringConverti
             serverCancelled = false
         case let .responseDone(id, status):
             if activeResponse == id { activeResponse = nil }
-            call.logger.debug("agent response done", metadata: ["response": "\(id)", "status": "\(status)"])
+            call.logger.debug("agent response done", metadata: ["response": .wire(id), "status": .wire(status)])
         case let .transcript(fromAgent, text):
             call.stats.agentTranscripts.wrappingIncrement(ordering: .relaxed)
-            call.logger.debug(fromAgent ? "agent said" : "caller said", metadata: ["transcript": "\(text.prefix(500))"])
+            call.logger.debug(fromAgent ? "agent said" : "caller said", metadata: ["transcript": .wire(text, limit: 500)])
         case let .error(code, message):
             call.stats.agentErrors.wrappingIncrement(ordering: .relaxed)
             // Expected races: a cancel after the server cancelled by itself.
             if code == "response_cancel_not_active" {
-                call.logger.debug("agent error (expected)", metadata: ["code": "\(code)"])
+                call.logger.debug("agent error (expected)", metadata: ["code": .wire(code)])
             } else {
                 problems.report("agent error \(code): \(message.prefix(300))", call: call)
             }

@@ -31,7 +31,7 @@ public final class TwilioMessageParser {
         if tape.equals(event, "media") { return .media(try parseMedia(media, streamSid: streamSid)) }
         if tape.equals(event, "start") { return .start(try parseStart(start)) }
         if tape.equals(event, "mark") { return .mark(name: try string(in: mark, "name", field: "mark.name")) }
-        if tape.equals(event, "dtmf") { return .dtmf(digit: try string(in: dtmf, "digit", field: "dtmf.digit")) }
+        if tape.equals(event, "dtmf") { return .dtmf(digit: try digit(in: dtmf)) }
         if tape.equals(event, "stop") { return .stop }
         if tape.equals(event, "connected") { return .connected }
         return .unknown(tape.string(event) ?? "?")
@@ -86,6 +86,15 @@ public final class TwilioMessageParser {
             else if tape.equals(key, "channels") { result.channels = Int(tape.unsignedInteger(value) ?? 0) }
         }
         return result
+    }
+
+    /// `dtmf.digit`: one key of a telephone keypad, `0`–`9`, `*`, `#` or `A`–`D`.
+    private func digit(in dtmf: Int) throws(ProviderProtocolError) -> String {
+        let digit = try string(in: dtmf, "digit", field: "dtmf.digit")
+        guard digit.utf8.count == 1, let key = digit.utf8.first,
+              key.isDigit || key == UInt8(ascii: "*") || key == UInt8(ascii: "#") || (UInt8(ascii: "A")...UInt8(ascii: "D")).contains(key)
+        else { throw .badDTMF }
+        return digit
     }
 
     private func string(in object: Int, _ key: StaticString, field: String) throws(ProviderProtocolError) -> String {

@@ -1,0 +1,26 @@
+import NIOCore
+
+/// How long, and how fast, a connection may go before voiced steps in. Each limit, when hit, is
+/// counted in `/stats` (`timeouts` by kind, `framesOverRealTime`, `silenceFramesRefused`) and
+/// logged with a reason; other calls never notice.
+///
+/// - Threading: a value type; read on the event loops.
+public struct ConnectionLimits: Sendable {
+    /// A new connection must send its request head within this (slowloris, a TCP connection that
+    /// never speaks): default 10 s. Kind `request_head`.
+    public var requestHead: TimeAmount = .seconds(10)
+    /// A request's body must arrive within this after its head: default 10 s. Kind `request_body`.
+    public var requestBody: TimeAmount = .seconds(10)
+    /// A kept-alive connection may wait this long for its next request: default 30 s. Kind `idle`.
+    public var idle: TimeAmount = .seconds(30)
+    /// An upgraded media socket must send `start` within this: default 10 s. Kind `start`.
+    public var start: TimeAmount = .seconds(10)
+    /// A media socket whose writes make no progress (the provider stopped reading) for this long
+    /// ends its call: default 10 s. Kind `write_stall`.
+    public var writeStall: TimeAmount = .seconds(10)
+    /// Audio a provider may send ahead of real time, in ms (a provider catching up after a network
+    /// stall); beyond it payloads are dropped and timestamp-gap silence is cut: default 1000.
+    public var mediaBurstMs: Int = 1000
+
+    public init() {}
+}
