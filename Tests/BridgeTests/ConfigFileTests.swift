@@ -66,9 +66,34 @@ import Testing
         ("default_agent = \"nobody\"",
          ConfigError.badValue(key: "default_agent", value: "\"nobody\"", expected: "a profile defined under [agents] or demo, echo")),
         ("port = 8080", ConfigError.unknownKey("port")),
+        ("[graphs]\nclean = \"mulaw-decode, apm\"", ConfigError.badValue(
+            key: "graphs.clean", value: "\"mulaw-decode, apm\"",
+            expected: "a spec 'uplink nodes; downlink nodes' (bad graph spec: 'mulaw-decode, apm': write the uplink nodes, ';', then the downlink nodes)")),
+        ("[limits]\nstart_timeout_ms = 10", ConfigError.badValue(key: "limits.start_timeout_ms", value: "10", expected: "an integer in 100…3600000")),
+        ("[limits]\nstart_timeout = 10", ConfigError.unknownKey("limits.start_timeout")),
     ])
     func mistakesNameTheirKey(toml: String, error: ConfigError) {
         #expect(throws: error) { try ConfigFile(toml: toml, environment: Self.env) }
+    }
+
+    @Test func graphsAndLimitsAreRead() throws {
+        let file = try ConfigFile(toml: """
+            [graphs]
+            clean = "mulaw-decode, apm(ns=very-high), vad; mulaw-encode"
+            [limits]
+            start_timeout_ms = 5000
+            write_stall_timeout_ms = 3000
+            media_burst_ms = 400
+            frame_budget_us = 2500
+            media_thread_budget = 50000000
+            """, environment: Self.env)
+        #expect(file.graphs["clean"]?.uplink == ["mulaw-decode", "apm(ns=very-high)", "vad"])
+        #expect(file.limits.start == .seconds(5))
+        #expect(file.limits.writeStall == .seconds(3))
+        #expect(file.limits.requestHead == .seconds(10), "absent keys keep their defaults")
+        #expect(file.limits.mediaBurstMs == 400)
+        #expect(file.frameBudget == .microseconds(2500))
+        #expect(file.mediaThreadBudget == 50_000_000)
     }
 
     @Test func syntaxErrorsNameTheLine() {

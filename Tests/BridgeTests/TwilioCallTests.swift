@@ -158,16 +158,24 @@ import VoicedTesting
         try await server.stop()
     }
 
-    /// A call picks its own graph with <Parameter name="graph">; a graph that cannot be built
-    /// refuses that call (1008, counted) and leaves a call in progress untouched.
-    @Test func aCallPicksItsGraphAndABadOneIsRefused() async throws {
-        let server = try await TestServer() // default graph: passthrough
+    /// A call names its graph with <Parameter name="graph">: a preset or one of the server's
+    /// configured graphs. Any other name, or a spec written out in the parameter (even a valid one:
+    /// a caller must not choose what its call costs), refuses that call (1008, counted) and leaves a
+    /// call in progress untouched.
+    @Test func aCallNamesItsGraphAndCannotWriteOne() async throws {
+        let server = try await TestServer { // default graph: passthrough
+            $0.graphs = ["clean": try! GraphSpec(name: "clean", parsing: "mulaw-decode, apm(ns=very-high), vad; mulaw-encode")]
+        }
         let speech = Array(try TestSpeech.frames().prefix(150))
         let healthy = try await server.call()
         healthy.sendConnectedAndStart(parameters: ["graph": "standard"])
         try await healthy.sendAudio(Array(speech.prefix(50)), intervalMs: 2)
+        let configured = try await server.call()
+        configured.sendConnectedAndStart(parameters: ["graph": "clean"])
+        try await configured.sendAudio(Array(speech.prefix(50)), intervalMs: 2)
+        #expect(try await configured.wait { $0.audio.count >= 50 * 160 }.closed == false)
 
-        for bad in ["fancy", "mulaw-decode, apm(ns=loud); mulaw-encode", "mulaw-decode; mulaw-decode"] {
+        for bad in ["fancy", "mulaw-decode, apm; mulaw-encode", "mulaw-decode, apm(ns=loud); mulaw-encode"] {
             let call = try await server.call()
             call.sendConnectedAndStart(parameters: ["graph": bad])
             let got = try await call.wait { $0.closed }
@@ -180,6 +188,7 @@ import VoicedTesting
         #expect(got.audio.count == 150 * 160 && !got.closed)
         #expect(server.server.stats.speechStarts.load(ordering: .relaxed) >= 1, "the call runs standard's VAD")
         await healthy.client.close()
+        await configured.client.close()
         #expect(try await server.waitUntilIdle())
         let nodes = server.server.stats.latencySnapshot.nodes.keys
         #expect(nodes.contains("uplink.apm"))
@@ -192,6 +201,9 @@ import VoicedTesting
         configuration.mediaThreads = 1
         configuration.ioThreads = 1
         configuration.graph = try GraphSpec(parsing: "mulaw-decode; mulaw-decode")
+        #expect(throws: ServerError.self) { try VoicedServer(configuration: configuration) }
+        configuration.graph = .passthrough
+        configuration.graphs = ["broken": try GraphSpec(name: "broken", parsing: "mulaw-decode, apm(rate=3); mulaw-encode")]
         #expect(throws: ServerError.self) { try VoicedServer(configuration: configuration) }
     }
 

@@ -10,8 +10,8 @@ struct CallEnvironment {
     var stats: BridgeStats
     var pool: MediaThreadPool
     var loops: EventLoopCallsDirectory
-    /// The graph a call runs unless it names its own.
-    var graph: GraphSpec
+    /// The graphs calls can name, and the default.
+    var graphs: GraphDirectory
     var callConfiguration: CallPipeline.Configuration
     var limits: ConnectionLimits
     var agents: AgentDirectory

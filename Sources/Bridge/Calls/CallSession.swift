@@ -165,6 +165,7 @@ final class CallSession: DoorbellListener, AgentSink {
             guard !ended else { return }
             pipeline.acknowledgeWake()
             pump()
+            if pipeline.exceededBudget { stopOverBudget() }
         case .retired:
             finishIfRetired()
         }
@@ -299,7 +300,7 @@ final class CallSession: DoorbellListener, AgentSink {
     private func endWhenPlayed(reason: String, checksLeft: Int) {
         guard !ended else { return }
         guard checksLeft > 0, agentAudioPending else {
-            endCallFromAgent?(reason)
+            hangUp?(reason)
             return
         }
         loopCalls.eventLoop.scheduleTask(in: .milliseconds(100)) { [weak self] in
@@ -322,15 +323,26 @@ final class CallSession: DoorbellListener, AgentSink {
         // Long enough for the tone to leave the pacer and play at the provider.
         let playMs = Int64(tone.count / pipeline.graph.agentSpeaks.bytesPerFrame * AudioFormat.frameDurationMs) + 300
         loopCalls.eventLoop.scheduleTask(in: .milliseconds(playMs)) { [weak self] in
-            self?.endCallFromAgent?("agent failed: \(reason)")
+            self?.hangUp?("agent failed: \(reason)")
         }
     }
 
     /// Set by the provider socket: ends the call with a reason and closes the socket (the agent
-    /// failed or hung up).
-    var endCallFromAgent: ((String) -> Void)?
+    /// failed or hung up, or the graph exceeded its budget).
+    var hangUp: ((String) -> Void)?
 
     // MARK: Ending
+
+    /// The media thread stopped running this call's graph: it took more than its per-frame budget.
+    private func stopOverBudget() {
+        guard !ended else { return }
+        environment.stats.callsOverBudget.wrappingIncrement(ordering: .relaxed)
+        let budget = environment.callConfiguration.frameBudget
+        logger.error("call's graph exceeds its media-thread budget; ending the call", metadata: [
+            "graph": "\(pipeline.graph.spec.name)", "frame_budget": "\(budget)",
+        ])
+        hangUp?("graph over its per-frame budget of \(budget)")
+    }
 
     /// Ends the call (idempotent): the agent is stopped and the media thread asked to let go; its
     /// `.retired` announcement completes the call.
@@ -338,7 +350,7 @@ final class CallSession: DoorbellListener, AgentSink {
         guard !ended else { return }
         ended = true
         endReason = reason
-        endCallFromAgent = nil
+        hangUp = nil
         agent.stop()
         thread.detach(pipeline)
         finishIfRetired()

@@ -1,9 +1,11 @@
 import Foundation
+import MediaGraph
+import NIOCore
 import TOMLKit
 
-/// voiced's configuration file (TOML; docs/configuration.md has a complete commented example):
-/// today the agent profiles a call can talk to and the default one. Secrets never sit in the file:
-/// a profile names the environment variable that holds its key.
+/// voiced's configuration file (TOML; docs/configuration.md has a complete commented example): the
+/// agent profiles a call can talk to and the default one, the graphs a call can name, and the
+/// limits. Secrets never sit in the file: a profile names the environment variable that holds its key.
 ///
 /// ```toml
 /// default_agent = "sales"
@@ -22,6 +24,14 @@ public struct ConfigFile: Sendable {
     public var defaultAgent: String?
     /// `[agents.NAME]` tables.
     public var agents: [String: AgentProfile] = [:]
+    /// `[graphs]`: `NAME = "uplink nodes; downlink nodes"`, graphs a call can name.
+    public var graphs: [String: GraphSpec] = [:]
+    /// `[limits]`: timeouts and the real-time cap (defaults where absent).
+    public var limits = ConnectionLimits()
+    /// `[limits] frame_budget_us`: the per-frame time of one call the watchdog allows.
+    public var frameBudget: Duration?
+    /// `[limits] media_thread_budget`: ``FrameCost`` units per 20 ms per media thread.
+    public var mediaThreadBudget: Int?
 
     /// No file: no profiles, no default.
     public init() {}
@@ -57,11 +67,40 @@ public struct ConfigFile: Sendable {
             }
             try agents.rejectUnread()
         }
+        if var graphs = try top.table("graphs") {
+            for name in graphs.keys {
+                let text = try graphs.requiredString(name)
+                do {
+                    self.graphs[name] = try GraphSpec(name: name, parsing: text)
+                } catch {
+                    throw .badValue(key: "graphs.\(name)", value: "\"\(text)\"", expected: "a spec 'uplink nodes; downlink nodes' (\(error))")
+                }
+            }
+        }
+        if var limits = try top.table("limits") {
+            try readLimits(&limits)
+            try limits.rejectUnread()
+        }
         try top.rejectUnread()
         if let name = defaultAgent, agents[name] == nil, AgentProfile.builtInNames.contains(name) == false {
             throw .badValue(key: "default_agent", value: "\"\(name)\"",
                             expected: "a profile defined under [agents] or \(AgentProfile.builtInNames.joined(separator: ", "))")
         }
+    }
+
+    /// The `[limits]` table.
+    private mutating func readLimits(_ table: inout ConfigTable) throws(ConfigError) {
+        func milliseconds(_ key: String, _ value: inout TimeAmount) throws(ConfigError) {
+            if let ms = try table.int(key, in: 100...3_600_000) { value = .milliseconds(Int64(ms)) }
+        }
+        try milliseconds("request_head_timeout_ms", &limits.requestHead)
+        try milliseconds("request_body_timeout_ms", &limits.requestBody)
+        try milliseconds("idle_timeout_ms", &limits.idle)
+        try milliseconds("start_timeout_ms", &limits.start)
+        try milliseconds("write_stall_timeout_ms", &limits.writeStall)
+        limits.mediaBurstMs = try table.int("media_burst_ms", in: 0...60_000) ?? limits.mediaBurstMs
+        frameBudget = try table.int("frame_budget_us", in: 50...20_000).map { .microseconds($0) }
+        mediaThreadBudget = try table.int("media_thread_budget", in: 1_000_000...100_000_000_000)
     }
 
     /// One `[agents.NAME]` table.

@@ -32,8 +32,6 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
 
     /// Rejections and unknown events logged at warning level per socket; later ones at debug.
     private static let loudLogLimit = 5
-    /// The `customParameters` key with which a call picks its graph.
-    static let graphParameter = "graph"
 
     private let environment: CallEnvironment
     private let dialect: ProviderDialect
@@ -181,20 +179,25 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
         }
         do {
             let agent = try environment.agents.connector(for: start)
-            // A call may pick its graph: <Parameter name="graph" value="standard"/> (a preset or a spec).
-            let spec = try start.customParameters[Self.graphParameter].map(GraphSpec.named) ?? environment.graph
+            // A call may name its graph: <Parameter name="graph" value="standard"/>.
+            let spec = try environment.graphs.spec(for: start)
             let session = try CallSession(start: start, providerFormat: format, spec: spec, agent: agent, provider: self,
                                           loopCalls: loopCalls, environment: environment)
             logger = session.logger
             state = .active(session)
-            session.endCallFromAgent = { [weak self] reason in self?.close(code: .normalClosure, reason: reason) }
-        } catch let error as GraphBuildError {
-            // VoicedServer built its own graph at start-up, so this one came from the call.
-            reject(.badGraph(error.description))
+            session.hangUp = { [weak self] reason in self?.close(code: .normalClosure, reason: reason) }
+        } catch let error as ProviderProtocolError {
+            reject(error)
             close(code: .policyViolation)
         } catch let error as AgentDirectory.Refusal {
             reject(.badAgent(error.description))
             close(code: .policyViolation)
+        } catch let error as MediaThreadError {
+            // Every media thread's budget is spent (or its call table full): the server is at
+            // capacity for this graph; the provider may try again (1013) or elsewhere.
+            environment.stats.refused(error)
+            logger.warning("call refused: the server is at capacity", metadata: ["reason": "\(error)", "provider_call": .wire(start.callID)])
+            close(code: WebSocketErrorCode(codeNumber: 1013))
         } catch {
             logger.error("call refused", metadata: ["error": "\(error)", "provider_call": .wire(start.callID)])
             close(code: .unexpectedServerError)

@@ -13,6 +13,8 @@ public final class BridgeStats: Sendable {
     public let httpConnectionsOpen = ManagedAtomic<Int>(0)
     public let callsStarted = ManagedAtomic<Int>(0)
     public let callsEnded = ManagedAtomic<Int>(0)
+    /// Calls whose graph took more than their per-frame budget on the media thread (ended).
+    public let callsOverBudget = ManagedAtomic<UInt64>(0)
     public let framesIn = ManagedAtomic<UInt64>(0)
     public let framesOut = ManagedAtomic<UInt64>(0)
     /// Frames lost inside voiced (a full ring), summed over ended and live calls' reports.
@@ -47,6 +49,7 @@ public final class BridgeStats: Sendable {
     /// Finished transcripts (caller's and agent's) agents sent.
     public let agentTranscripts = ManagedAtomic<UInt64>(0)
     private let timeoutsByKind = NIOLockedValueBox<[String: UInt64]>([:])
+    private let refusalsByReason = NIOLockedValueBox<[String: UInt64]>([:])
     private let latency = NIOLockedValueBox<LatencySnapshot>(LatencySnapshot())
 
     public init() {}
@@ -63,6 +66,19 @@ public final class BridgeStats: Sendable {
 
     /// Connections closed by timeout, by kind (``ConnectionLimits``).
     public var timeouts: [String: UInt64] { timeoutsByKind.withLockedValue { $0 } }
+
+    /// A call refused for want of media-thread capacity.
+    func refused(_ error: MediaThreadError) {
+        let reason = switch error {
+        case .overBudget: "over_budget"
+        case .full: "media_threads_full"
+        default: "media_threads_unavailable"
+        }
+        refusalsByReason.withLockedValue { $0[reason, default: 0] += 1 }
+    }
+
+    /// Calls refused at `start` for want of capacity, by reason (`over_budget`, `media_threads_full`).
+    public var refusals: [String: UInt64] { refusalsByReason.withLockedValue { $0 } }
 
     /// Rejected messages by ``ProviderProtocolError/metricLabel``.
     public var rejections: [String: UInt64] { rejectionsByReason.withLockedValue { $0 } }

@@ -48,12 +48,21 @@ struct Routes: Sendable {
         var activeCalls: Int
         var attachedToMediaThreads: Int
         var connectionsOpen: Int
+        /// TCP connections that have not upgraded (yet): control-plane requests, slow or idle clients.
+        var httpConnectionsOpen: Int
         var callsStarted: Int
         var callsEnded: Int
+        var callsOverBudget: UInt64
+        /// Calls refused at `start` for want of capacity, by reason.
+        var callsRefused: [String: UInt64]
         var framesIn: UInt64
         var framesOut: UInt64
         var framesDropped: UInt64
         var silenceFramesInserted: UInt64
+        var silenceFramesRefused: UInt64
+        var framesOverRealTime: UInt64
+        /// Connections closed by a timeout, by kind (docs/twilio.md).
+        var timeouts: [String: UInt64]
         var messagesRejected: UInt64
         var rejectionsByReason: [String: UInt64]
         var unknownEvents: UInt64
@@ -75,12 +84,18 @@ struct Routes: Sendable {
             activeCalls: registry.count,
             attachedToMediaThreads: pool.attachedCalls,
             connectionsOpen: stats.connectionsOpen.load(ordering: .relaxed),
+            httpConnectionsOpen: stats.httpConnectionsOpen.load(ordering: .relaxed),
             callsStarted: stats.callsStarted.load(ordering: .relaxed),
             callsEnded: stats.callsEnded.load(ordering: .relaxed),
+            callsOverBudget: stats.callsOverBudget.load(ordering: .relaxed),
+            callsRefused: stats.refusals,
             framesIn: stats.framesIn.load(ordering: .relaxed),
             framesOut: stats.framesOut.load(ordering: .relaxed),
             framesDropped: stats.framesDropped.load(ordering: .relaxed),
             silenceFramesInserted: stats.silenceFramesInserted.load(ordering: .relaxed),
+            silenceFramesRefused: stats.silenceFramesRefused.load(ordering: .relaxed),
+            framesOverRealTime: stats.framesOverRealTime.load(ordering: .relaxed),
+            timeouts: stats.timeouts,
             messagesRejected: stats.messagesRejected.load(ordering: .relaxed),
             rejectionsByReason: stats.rejections,
             unknownEvents: stats.unknownEvents.load(ordering: .relaxed),

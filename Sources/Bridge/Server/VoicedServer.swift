@@ -28,6 +28,9 @@ public final class VoicedServer: @unchecked Sendable {
         /// The graph every call runs unless it names another: default `standard` (the demo needs its
         /// VAD; every agent gains echo cancellation).
         public var graph: GraphSpec = .standard
+        /// Graphs a call may name (`<Parameter name="graph" value="NAME"/>`) besides the presets; a
+        /// name here replaces a preset. A call can never write out a spec of its own.
+        public var graphs: [String: GraphSpec] = [:]
         /// Media threads: default one per core.
         public var mediaThreads: Int = System.coreCount
         /// NIO event loops for sockets: default one per core.
@@ -53,6 +56,7 @@ public final class VoicedServer: @unchecked Sendable {
     private let loops: EventLoopCallsDirectory
     private let logger: Logger
     private let agents: AgentDirectory
+    private let graphs: GraphDirectory
     private var channel: Channel?
 
     public init(configuration: Configuration, logger: Logger = Logger(label: "voiced")) throws {
@@ -62,15 +66,19 @@ public final class VoicedServer: @unchecked Sendable {
         } catch {
             throw ServerError.badAgent(error.description)
         }
-        // Build the graph once now for every agent, so one that cannot work stops the server, not
+        // Build every graph once now for every agent, so one that cannot work stops the server, not
         // every call.
-        do {
-            for name in agents.profiles.keys.sorted() {
-                let agent = try agents.connector(named: name)
-                _ = try Graph(spec: configuration.graph, providerFormat: .telephonyMuLaw, agent: agent.audio)
+        let graphs = GraphDirectory(configured: configuration.graphs, defaultGraph: configuration.graph)
+        self.graphs = graphs
+        for spec in [configuration.graph] + graphs.named.keys.sorted().map({ graphs.named[$0]! }) {
+            do {
+                for name in agents.profiles.keys.sorted() {
+                    let agent = try agents.connector(named: name)
+                    _ = try Graph(spec: spec, providerFormat: .telephonyMuLaw, agent: agent.audio)
+                }
+            } catch let error as GraphBuildError {
+                throw ServerError.badGraph(name: spec.name, error)
             }
-        } catch let error as GraphBuildError {
-            throw ServerError.badGraph(error)
         }
         self.configuration = configuration
         self.logger = logger
@@ -91,7 +99,7 @@ public final class VoicedServer: @unchecked Sendable {
     public func start() async throws {
         for calls in loops.all { try await calls.start().get() }
         let environment = CallEnvironment(
-            registry: registry, stats: stats, pool: pool, loops: loops, graph: configuration.graph,
+            registry: registry, stats: stats, pool: pool, loops: loops, graphs: graphs,
             callConfiguration: configuration.call, limits: configuration.limits, agents: agents, logger: logger)
         let maxMessageBytes = configuration.maxMessageBytes
         let routes = Routes(registry: registry, stats: stats, pool: pool)
@@ -148,13 +156,13 @@ public final class VoicedServer: @unchecked Sendable {
 public enum ServerError: Error, CustomStringConvertible {
     /// The default agent is unknown, or an agent cannot be set up.
     case badAgent(String)
-    /// The configured graph cannot be built.
-    case badGraph(GraphBuildError)
+    /// A configured graph (by name) cannot be built.
+    case badGraph(name: String, GraphBuildError)
 
     public var description: String {
         switch self {
         case let .badAgent(reason): "agent: \(reason)"
-        case let .badGraph(error): "graph: \(error)"
+        case let .badGraph(name, error): "graph '\(name)': \(error)"
         }
     }
 }

@@ -106,6 +106,12 @@ public final class Graph {
         (uplink.nodes + downlink.nodes).compactMap { $0 as? LevelMeterNode }
     }
 
+    /// What one frame of the call costs its media thread, both directions (the sum of every node's
+    /// ``MediaNode/instructionsPerFrame``, the edge conversions included).
+    public var instructionsPerFrame: Int {
+        (uplink.nodes + downlink.nodes).reduce(0) { $0 + $1.instructionsPerFrame }
+    }
+
     /// Per-node timings, uplink nodes first, labelled `uplink.NAME` / `downlink.NAME` (a resampler
     /// may run in both directions). Read only after the call retired.
     public var nodeTimings: [(node: String, histogram: LatencyHistogram)] {

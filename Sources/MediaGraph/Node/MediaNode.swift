@@ -31,8 +31,15 @@ public protocol MediaNode: AnyObject {
     ///
     /// - Realtime: media-thread only; must not allocate.
     func reset()
+
+    /// What one frame costs the media thread, in ``FrameCost`` units (callgrind instructions), at the
+    /// format and settings `prepare` saw: the server admits a call only where its graph's cost fits.
+    /// Default: ``FrameCost/unmeasured``. Measure a new node with scripts/instructions.
+    var instructionsPerFrame: Int { get }
 }
 
 extension MediaNode {
     public func reset() {}
+
+    public var instructionsPerFrame: Int { FrameCost.unmeasured }
 }

@@ -50,6 +50,9 @@ public final class AudioProcessingNode: MediaNode {
         return input
     }
 
+    /// The processor's whole cost, its far end (fed by `echo-reference`) included.
+    public var instructionsPerFrame: Int { processor?.instructionsPerFrame ?? FrameCost.unmeasured }
+
     public func process(_ input: borrowing AudioFrame, into output: inout AudioFrame) {
         output.copyAudio(from: input)
         processor!.processNearEnd(output.pcm16)

@@ -62,6 +62,9 @@ public final class BargeInNode: MediaNode {
         return input
     }
 
+    /// A few comparisons per frame (measured inside `standard`: about 1,000).
+    public var instructionsPerFrame: Int { 1_000 }
+
     public func process(_ input: borrowing AudioFrame, into output: inout AudioFrame) {
         output.copyAudio(from: input)
         guard let activity, let playback else { return }

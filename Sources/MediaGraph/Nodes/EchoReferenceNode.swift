@@ -23,6 +23,9 @@ public final class EchoReferenceNode: MediaNode {
         return input
     }
 
+    /// A copy: the far end's processing is charged to the ``AudioProcessor`` (the `apm` node).
+    public var instructionsPerFrame: Int { 1_000 }
+
     public func process(_ input: borrowing AudioFrame, into output: inout AudioFrame) {
         output.copyAudio(from: input)
         processor!.processFarEnd(UnsafeBufferPointer(input.pcm16))

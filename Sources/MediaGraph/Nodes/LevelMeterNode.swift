@@ -13,6 +13,7 @@ public final class LevelMeterNode: MediaNode {
     /// RMS of the most recent frame, and the loudest frame's RMS (full scale = 32767).
     public private(set) var lastRMS = 0.0
     public private(set) var peakRMS = 0.0
+    private var rateHz = 8000
     private var energySum = 0.0
     private var sampleCount: UInt64 = 0
 
@@ -25,8 +26,12 @@ public final class LevelMeterNode: MediaNode {
 
     public func prepare(input: AudioFormat) throws(GraphBuildError) -> AudioFormat {
         guard input.encoding == .pcm16 else { throw .unsupportedFormat(node: name, input: input, expected: "pcm16") }
+        rateHz = input.sampleRateHz
         return input
     }
+
+    /// An RMS and a peak scan: 3,000 at 8 kHz (`level-meter` graph minus `passthrough`, halved).
+    public var instructionsPerFrame: Int { FrameCost.scaled(3_000, rateHz: rateHz) }
 
     public func process(_ input: borrowing AudioFrame, into output: inout AudioFrame) {
         output.copyAudio(from: input)

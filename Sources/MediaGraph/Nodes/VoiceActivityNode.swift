@@ -80,6 +80,10 @@ public final class VoiceActivityNode: MediaNode {
         return input
     }
 
+    /// Reading the `apm` node's detector costs next to nothing; a detector of its own costs what its
+    /// ``AudioProcessor`` does (VAD only: 27,000 at 8 kHz, the `vad` graph minus `passthrough`).
+    public var instructionsPerFrame: Int { ownsProcessor ? processor?.instructionsPerFrame ?? FrameCost.unmeasured : 1_000 }
+
     public func process(_ input: borrowing AudioFrame, into output: inout AudioFrame) {
         output.copyAudio(from: input)
         let samples = input.pcm16

@@ -54,6 +54,10 @@ public final class CallPipeline: @unchecked Sendable {
         public var maxSilenceGapMs: Int = 10_000
         /// Most agent audio sent to the provider ahead of real time: default 100 ms.
         public var downlinkLeadMs: Int = 100
+        /// Most media-thread time one frame of the call may take, both directions: default 4 ms (a
+        /// fifth of real time; `standard` takes well under 0.1 ms). A call over it on half the frames
+        /// of a second is stopped (``FrameBudgetWatchdog``, ``CallPipeline/exceededBudget``).
+        public var frameBudget: Duration = .milliseconds(4)
         public init() {}
     }
 
@@ -79,6 +83,7 @@ public final class CallPipeline: @unchecked Sendable {
     private let uplinkFramesCounter = ManagedAtomic<UInt64>(0)
     private let downlinkFramesCounter = ManagedAtomic<UInt64>(0)
     private let flushedFramesCounter = ManagedAtomic<UInt64>(0)
+    private let overBudget = ManagedAtomic<Bool>(false)
     /// Provider frame arrival → the agent's frame queued in agent-out. Written by the media thread;
     /// read after retirement.
     public private(set) var uplinkLatency = LatencyHistogram()
@@ -98,6 +103,9 @@ public final class CallPipeline: @unchecked Sendable {
     private var pacer: DownlinkPacer
     /// The newest epoch the media thread has seen; older agent frames are flushed audio.
     private var mediaEpoch: UInt64 = 0
+    private var watchdog: FrameBudgetWatchdog
+    /// Frames the last `service` ran, both directions (for the watchdog's charge).
+    private var servicedFrames = 0
 
     /// Builds the graph and allocates the rings (control or I/O thread, not the media thread).
     public init(callID: UInt64, spec: GraphSpec, providerFormat: AudioFormat, agent: AgentAudio = .natural,
@@ -114,6 +122,8 @@ public final class CallPipeline: @unchecked Sendable {
         providerReframer = Reframer(format: providerFormat)
         agentReframer = Reframer(format: graph.agentSpeaks)
         pacer = DownlinkPacer(leadMs: configuration.downlinkLeadMs)
+        let (seconds, attoseconds) = configuration.frameBudget.components
+        watchdog = FrameBudgetWatchdog(budgetNanos: UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000))
     }
 
     // MARK: I/O side: provider → agent
@@ -239,6 +249,10 @@ public final class CallPipeline: @unchecked Sendable {
     public var downlinkFrames: UInt64 { downlinkFramesCounter.load(ordering: .relaxed) }
     /// Agent frames dropped by flushes (never played, by design).
     public var flushedFrames: UInt64 { flushedFramesCounter.load(ordering: .relaxed) }
+    /// True once the call's graph took more than ``Configuration/frameBudget`` per frame too often:
+    /// the media thread no longer runs it (its rings fill and drop), and the I/O side should end
+    /// the call. Announced with `.ready` on the doorbell.
+    public var exceededBudget: Bool { overBudget.load(ordering: .relaxed) }
 
     // MARK: Media side
 
@@ -248,9 +262,21 @@ public final class CallPipeline: @unchecked Sendable {
     ///
     /// - Realtime: safe (media-thread only).
     func service(nowNanos: UInt64) -> Bool {
+        guard !watchdog.tripped else { return false }
+        servicedFrames = 0
         let up = serviceUplink()
         let down = serviceDownlink(nowNanos: nowNanos)
         return up || down
+    }
+
+    /// Charges the media thread's time for the last `service` to the call's ``FrameBudgetWatchdog``.
+    /// Returns true when the call has just exceeded its budget.
+    ///
+    /// - Realtime: safe (media-thread only).
+    func charge(nanos: UInt64) -> Bool {
+        guard watchdog.charge(nanos: nanos, frames: servicedFrames) else { return false }
+        overBudget.store(true, ordering: .relaxed)
+        return true
     }
 
     /// μ-law silence (protocols.md §6.2), for gaps in a μ-law provider's audio; PCM silence is 0.
@@ -284,6 +310,7 @@ public final class CallPipeline: @unchecked Sendable {
             room -= 1
         }
         guard produced > 0 else { return false }
+        servicedFrames += produced
         uplinkFramesCounter.wrappingIncrement(by: UInt64(produced), ordering: .relaxed)
         return true
     }
@@ -323,6 +350,7 @@ public final class CallPipeline: @unchecked Sendable {
             room -= 1
         }
         guard produced > 0 else { return false }
+        servicedFrames += produced
         downlinkFramesCounter.wrappingIncrement(by: UInt64(produced), ordering: .relaxed)
         return true
     }

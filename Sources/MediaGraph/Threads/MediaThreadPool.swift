@@ -1,4 +1,5 @@
-/// The media threads of one daemon, started at boot; places each new call on the least-loaded one.
+/// The media threads of one daemon, started at boot; places each new call on the thread with the
+/// most room left in its budget (``MediaThread/room``), or refuses it when none has room for it.
 ///
 /// - Threading: all members may be called from any thread.
 /// - Ownership: owns its threads; `stop()` (or deinit) stops and joins them.
@@ -13,10 +14,12 @@ public final class MediaThreadPool: Sendable {
         self.threads = threads
     }
 
-    /// Attaches `call` to the least-loaded thread and returns that thread.
+    /// Attaches `call` to the thread with the most room and returns that thread. Throws the last
+    /// thread's refusal (``MediaThreadError/overBudget(cost:mostRoom:)`` when no thread's budget has
+    /// room for the call's graph, ``MediaThreadError/full(maxCalls:)``).
     public func attach(_ call: CallPipeline) throws(MediaThreadError) -> MediaThread {
         var lastError = MediaThreadError.stopped
-        for thread in threads.sorted(by: { $0.load < $1.load }) {
+        for thread in threads.sorted(by: { $0.room > $1.room }) {
             do {
                 try thread.attach(call)
                 return thread

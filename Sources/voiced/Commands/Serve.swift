@@ -19,15 +19,21 @@ struct Serve: AsyncParsableCommand {
             Every flag can also be set from the environment (the flag wins):
             VOICED_HOST, VOICED_PORT, VOICED_AGENT, VOICED_CONFIG, VOICED_GRAPH,
             VOICED_DOWNLINK_LEAD_MS, VOICED_MEDIA_THREADS, VOICED_IO_THREADS,
-            VOICED_LOG_LEVEL.
+            VOICED_MEDIA_THREAD_BUDGET, VOICED_LOG_LEVEL.
 
-            A graph is a preset or a spec 'uplink nodes; downlink nodes', each node
-            with optional settings, e.g.
+            A graph is a preset, a graph named in the config file's [graphs], or a
+            spec 'uplink nodes; downlink nodes', each node with optional settings, e.g.
               --graph 'mulaw-decode, apm(ns=very-high), vad, barge-in; mulaw-encode'
-            It is built once at start-up: a bad node, setting or format stops the
-            daemon with the reason. A Twilio call can pick its own graph with
-            <Parameter name="graph" value="…"/>, and its agent with
-            <Parameter name="agent" value="…"/> (among the agents configured here).
+            Every graph is built at start-up: a bad node, setting or format stops the
+            daemon with the reason. A Twilio call can name its graph with
+            <Parameter name="graph" value="NAME"/> (a preset or a [graphs] name, never
+            a spec) and its agent with <Parameter name="agent" value="NAME"/>.
+
+            Capacity: each graph has a cost per frame (docs/graphs.md); a call goes to
+            the media thread with the most budget left and is refused (WebSocket close
+            1013) when none has room for it. A call whose graph takes more than its
+            per-frame time budget is ended. Timeouts and the real-time cap on provider
+            audio: [limits] in the config file (docs/configuration.md).
             Nodes and settings: docs/nodes.md; presets, their delay and cost:
             docs/graphs.md; agents: docs/agents.md, docs/configuration.md.
             """)
@@ -41,7 +47,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Agent profile calls talk to unless they name another with <Parameter name=\"agent\">: demo (greets the caller and plays each thing they say back), echo (returns every caller frame; benchmarks), openai (the Realtime API, set up by the --agent-* flags and OPENAI_API_KEY), or a profile from --config. (env: VOICED_AGENT; default: the file's default_agent, else demo)")
     var agent: String?
 
-    @Option(help: "TOML file with agent profiles ([agents.NAME]) and default_agent; see docs/configuration.md. Keys come from environment variables the file names. (env: VOICED_CONFIG)")
+    @Option(help: "TOML file with agent profiles ([agents.NAME]), default_agent, named graphs ([graphs]) and [limits]; see docs/configuration.md. Keys come from environment variables the file names. (env: VOICED_CONFIG)")
     var config: String?
 
     @Option(help: "--agent openai: the Realtime endpoint, wss:// (or ws:// for a local proxy). (default: wss://api.openai.com/v1/realtime)")
@@ -68,6 +74,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Socket (NIO event loop) threads. (env: VOICED_IO_THREADS; default: one per core)")
     var ioThreads: Int?
 
+    @Option(help: "What the graphs of one media thread's calls may cost together, in instructions per 20 ms frame as docs/graphs.md counts them; calls beyond it are refused. (env: VOICED_MEDIA_THREAD_BUDGET; default: the config file's [limits] media_thread_budget, else 100000000: about 200 standard calls per thread)")
+    var mediaThreadBudget: Int?
+
     @Option(help: "trace, debug, info, notice, warning, error or critical. (env: VOICED_LOG_LEVEL; default: info)")
     var logLevel: String?
 
@@ -76,11 +85,21 @@ struct Serve: AsyncParsableCommand {
         var config = VoicedServer.Configuration()
         config.host = host ?? env["VOICED_HOST"] ?? config.host
         config.port = try port ?? Self.integer(env, "VOICED_PORT") ?? config.port
-        try configureAgents(&config, env)
+        let file = try configFile(env)
+        try configureAgents(&config, file, env)
+        config.graphs = file.graphs
+        config.limits = file.limits
+        config.call.frameBudget = file.frameBudget ?? config.call.frameBudget
         do {
-            config.graph = try GraphSpec.named(graph ?? env["VOICED_GRAPH"] ?? config.graph.name)
+            let name = graph ?? env["VOICED_GRAPH"] ?? config.graph.name
+            config.graph = try file.graphs[name] ?? GraphSpec.named(name)
         } catch {
             throw ValidationError("--graph: \(error)")
+        }
+        config.mediaThread.instructionBudget = try mediaThreadBudget ?? Self.integer(env, "VOICED_MEDIA_THREAD_BUDGET")
+            ?? file.mediaThreadBudget ?? config.mediaThread.instructionBudget
+        guard config.mediaThread.instructionBudget >= 1_000_000 else {
+            throw ValidationError("--media-thread-budget must be at least 1000000, got \(config.mediaThread.instructionBudget)")
         }
         config.call.downlinkLeadMs = try downlinkLeadMs ?? Self.integer(env, "VOICED_DOWNLINK_LEAD_MS") ?? config.call.downlinkLeadMs
         guard (0...2000).contains(config.call.downlinkLeadMs) else {
@@ -110,16 +129,18 @@ struct Serve: AsyncParsableCommand {
         try await server.stop()
     }
 
-    /// Agent profiles from --config, the default agent, and an `openai` profile from the --agent-* flags.
-    private func configureAgents(_ server: inout VoicedServer.Configuration, _ env: [String: String]) throws {
-        var file = ConfigFile()
-        if let path = config ?? env["VOICED_CONFIG"] {
-            do {
-                file = try ConfigFile.load(path: path, environment: env)
-            } catch {
-                throw ValidationError("--config \(path): \(error)")
-            }
+    /// The --config file, or an empty one.
+    private func configFile(_ env: [String: String]) throws -> ConfigFile {
+        guard let path = config ?? env["VOICED_CONFIG"] else { return ConfigFile() }
+        do {
+            return try ConfigFile.load(path: path, environment: env)
+        } catch {
+            throw ValidationError("--config \(path): \(error)")
         }
+    }
+
+    /// Agent profiles from --config, the default agent, and an `openai` profile from the --agent-* flags.
+    private func configureAgents(_ server: inout VoicedServer.Configuration, _ file: ConfigFile, _ env: [String: String]) throws {
         server.agentProfiles = file.agents
         server.agent = agent ?? env["VOICED_AGENT"] ?? file.defaultAgent ?? server.agent
         let flagsGiven = [agentUrl, agentModel, agentVoice, agentInstructions].contains { $0 != nil }

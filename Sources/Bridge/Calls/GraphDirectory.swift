@@ -1,0 +1,34 @@
+import MediaGraph
+
+/// The graphs calls can run, by name — the presets and the configuration file's `[graphs]` — and
+/// the one they run unless they name another. A call picks a graph only by name
+/// (`<Parameter name="graph" value="NAME"/>`), never by writing out a spec: what a call costs the
+/// server is the operator's choice, and every graph here was built for every agent at start-up.
+///
+/// - Threading: immutable; any thread.
+struct GraphDirectory: Sendable {
+    /// The `customParameters` key with which a call picks its graph.
+    static let parameter = "graph"
+
+    /// Every graph a call may name.
+    let named: [String: GraphSpec]
+    /// What a call runs unless it names another.
+    let defaultGraph: GraphSpec
+
+    /// The presets, then `configured` (a configured name replaces a preset).
+    init(configured: [String: GraphSpec], defaultGraph: GraphSpec) {
+        named = GraphSpec.presets.merging(configured) { $1 }
+        self.defaultGraph = defaultGraph
+    }
+
+    /// The graph `start` names, or the default. Throws ``ProviderProtocolError/badGraph(_:)`` for a
+    /// name this server does not have (a spec written into the parameter is one).
+    func spec(for start: ProviderCallStart) throws(ProviderProtocolError) -> GraphSpec {
+        guard let name = start.customParameters[Self.parameter] else { return defaultGraph }
+        guard let spec = named[name] else {
+            throw .badGraph("no graph named '\(name)' on this server (known: \(named.keys.sorted().joined(separator: ", "))); "
+                + "a call names a graph, it cannot write one: define it under [graphs] in the configuration file")
+        }
+        return spec
+    }
+}
