@@ -30,6 +30,16 @@ public enum ProviderProtocolError: Error, Equatable, CustomStringConvertible {
     case badGraph(String)
     /// `start.customParameters.agent` names no agent profile; the call is refused (closed with 1008).
     case badAgent(String)
+    /// A client frame without a mask (RFC 6455 §5.1); the connection is failed (closed with 1002).
+    case unmaskedFrame
+    /// A frame with RSV1, RSV2 or RSV3 set: voiced negotiates no extension (§5.2); closed with 1002.
+    case reservedBits
+    /// A frame with a reserved opcode, 0x3–0x7 or 0xB–0xF (§5.2); closed with 1002.
+    case reservedOpcode(UInt8)
+    /// A text message or close reason that is not UTF-8 (§8.1); closed with 1007.
+    case badUTF8
+    /// A close frame whose payload is 1 byte (nil) or whose code may not be sent (§7.4); closed with 1002.
+    case badCloseCode(UInt16?)
 
     public var description: String {
         switch self {
@@ -47,6 +57,12 @@ public enum ProviderProtocolError: Error, Equatable, CustomStringConvertible {
         case let .afterStop(event): "'\(event)' after 'stop'"
         case let .badGraph(reason): "customParameters.graph: \(reason)"
         case let .badAgent(reason): "customParameters.agent: \(reason)"
+        case .unmaskedFrame: "WebSocket frame without a mask"
+        case .reservedBits: "WebSocket frame with a reserved bit set (no extension is negotiated)"
+        case let .reservedOpcode(opcode): "WebSocket frame with reserved opcode \(opcode)"
+        case .badUTF8: "WebSocket text or close reason that is not UTF-8"
+        case let .badCloseCode(code?): "WebSocket close code \(code) may not be sent"
+        case .badCloseCode(nil): "WebSocket close payload of 1 byte (a code takes 2)"
         }
     }
 
@@ -67,6 +83,11 @@ public enum ProviderProtocolError: Error, Equatable, CustomStringConvertible {
         case .afterStop: "after_stop"
         case .badGraph: "bad_graph"
         case .badAgent: "bad_agent"
+        case .unmaskedFrame: "ws_unmasked"
+        case .reservedBits: "ws_reserved_bits"
+        case .reservedOpcode: "ws_reserved_opcode"
+        case .badUTF8: "ws_bad_utf8"
+        case .badCloseCode: "ws_bad_close_code"
         }
     }
 }

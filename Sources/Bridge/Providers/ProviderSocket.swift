@@ -113,7 +113,14 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
         let frame = unwrapInboundIn(data)
         switch frame.opcode {
         case .text:
-            frame.unmaskedData.withUnsafeReadableBytes { bytes in handle { () throws(ProviderProtocolError) in try dialect.parse(text: bytes) } }
+            frame.unmaskedData.withUnsafeReadableBytes { bytes in
+                guard UTF8Validation.isValid(bytes) else {
+                    reject(.badUTF8)
+                    close(code: .dataInconsistentWithMessage)
+                    return
+                }
+                handle { () throws(ProviderProtocolError) in try dialect.parse(text: bytes) }
+            }
         case .binary:
             frame.unmaskedData.withUnsafeReadableBytes { bytes in handle { () throws(ProviderProtocolError) in try dialect.parse(binary: bytes) } }
         case .ping:
@@ -121,13 +128,33 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
         case .connectionClose:
             endCall(reason: "closed without stop")
-            var data = context.channel.allocator.buffer(capacity: 2)
-            data.write(webSocketErrorCode: .normalClosure)
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)))
-                .whenComplete { _ in context.close(promise: nil) }
+            close(code: closeReply(to: frame.unmaskedData))
         default:
             break
         }
+    }
+
+    /// The code that answers the client's close (RFC 6455 §5.5.1): the client's own, 1000 when it sent
+    /// none, 1002 for a 1-byte payload or a code §7.4 keeps off the wire, 1007 for a reason that is not
+    /// UTF-8 (those three rejected).
+    private func closeReply(to payload: ByteBuffer) -> WebSocketErrorCode {
+        guard payload.readableBytes > 0 else { return .normalClosure }
+        guard let code = payload.getInteger(at: payload.readerIndex, as: UInt16.self) else {
+            reject(.badCloseCode(nil))
+            return .protocolError
+        }
+        switch code {
+        case 1000...1003, 1007...1014, 3000...4999:
+            break
+        default:
+            reject(.badCloseCode(code))
+            return .protocolError
+        }
+        guard payload.withUnsafeReadableBytes({ UTF8Validation.isValid(UnsafeRawBufferPointer(rebasing: $0.dropFirst(2))) }) else {
+            reject(.badUTF8)
+            return .dataInconsistentWithMessage
+        }
+        return WebSocketErrorCode(codeNumber: Int(code))
     }
 
     /// Parses one message with `parse` and acts on it.

@@ -118,6 +118,7 @@ public final class VoicedServer: @unchecked Sendable {
                     upgradePipelineHandler: { channel, _ in
                         channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.addHandlers([
+                                WebSocketFrameValidator(stats: environment.stats, logger: environment.logger),
                                 NIOWebSocketFrameAggregator(
                                     minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 64,
                                     maxAccumulatedFrameSize: maxMessageBytes),
