@@ -11,9 +11,11 @@ import NIOWebSocket
 /// resource is released whichever way the call ends.
 ///
 /// Reactions to bad input (docs/twilio.md lists them): a malformed or out-of-order message is
-/// rejected (logged, counted by reason) and the call goes on; an unsupported media format closes
-/// the socket with 1003; a graph the call asked for that cannot be built closes it with 1008;
-/// unknown events are counted and ignored. A socket that sends no `start` within
+/// rejected (logged, counted by reason) and the call goes on; text that is not UTF-8 closes the
+/// socket with 1007, an unsupported media format with 1003, a graph or agent the server does not
+/// have with 1008, no capacity left for the call's graph with 1013; a client's close is answered
+/// with its own code (1002 for a code the RFC keeps off the wire); unknown events are counted and
+/// ignored. A socket that sends no `start` within
 /// ``ConnectionLimits/start``, or whose writes make no progress for ``ConnectionLimits/writeStall``,
 /// is closed (counted in `/stats` → `timeouts`).
 ///
@@ -89,9 +91,15 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
         context.fireChannelWritabilityChanged()
     }
 
+    /// A message the frame aggregator could not put together fails the connection with its close
+    /// code (1009 too big, 1002 out of order); any other error closes the socket.
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         logger.warning("socket error, closing", metadata: ["error": "\(error)"])
-        context.close(promise: nil)
+        if let error = error as? NIOWebSocketFrameAggregator.Error {
+            close(code: error.closeCode, reason: "WebSocket error: \(error)")
+        } else {
+            context.close(promise: nil)
+        }
     }
 
     // MARK: ProviderOutput
@@ -267,9 +275,6 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
     private func close(code: WebSocketErrorCode, reason: String? = nil) {
         guard let context else { return }
         endCall(reason: reason ?? "closed by voiced (\(code))")
-        var data = context.channel.allocator.buffer(capacity: 2)
-        data.write(webSocketErrorCode: code)
-        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)))
-            .whenComplete { _ in context.close(promise: nil) }
+        context.closeWebSocket(code: code)
     }
 }

@@ -49,9 +49,6 @@ final class WebSocketFrameValidator: ChannelInboundHandler {
         failed = true
         stats.rejected(violation)
         logger.warning("WebSocket protocol violation, closing with 1002", metadata: ["reason": "\(violation)"])
-        var data = context.channel.allocator.buffer(capacity: 2)
-        data.write(webSocketErrorCode: .protocolError)
-        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)))
-            .whenComplete { _ in context.close(promise: nil) }
+        context.closeWebSocket(code: .protocolError)
     }
 }
