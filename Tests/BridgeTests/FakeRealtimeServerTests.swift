@@ -259,7 +259,9 @@ import VoicedTesting
         #expect(done.string("response", "status_details", "reason") == "client_cancelled")
         #expect(done.string("response", "output", "0", "status") == "incomplete")
         let after = client.events.filter { $0.type == "response.output_audio.delta" }.count
-        #expect(after - before == 2, "two late deltas after the cancel")
+        // Two late deltas after the cancel arrived, plus one more when a delta was due (every 100 ms)
+        // while the cancel was on its way.
+        #expect((2...3).contains(after - before), "two late deltas after the cancel: \(after - before)")
         #expect(after < 20, "cut short")
         #expect(client.events.contains { $0.type == "response.output_audio.done" })
 

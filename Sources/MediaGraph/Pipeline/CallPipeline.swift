@@ -256,9 +256,15 @@ public final class CallPipeline: @unchecked Sendable {
 
     // MARK: Media side
 
-    /// Runs both directions as far as they can go now: provider-in through the uplink into agent-out
-    /// (while agent-out has room), then agent-in through the downlink into provider-out as the pacer
-    /// allows (while provider-out has room). Returns whether it produced anything.
+    /// Frames one `service` runs per direction at most: a call catching up on a backlog (or with a
+    /// graph too heavy for real time) takes its turn in slices, so the other calls of its media
+    /// thread are served in between and the watchdog judges it before it can stall them.
+    static let maxFramesPerService = 8
+
+    /// Runs both directions as far as they can go now (at most ``maxFramesPerService`` frames each):
+    /// provider-in through the uplink into agent-out (while agent-out has room), then agent-in
+    /// through the downlink into provider-out as the pacer allows (while provider-out has room).
+    /// Returns whether it produced anything.
     ///
     /// - Realtime: safe (media-thread only).
     func service(nowNanos: UInt64) -> Bool {
@@ -286,7 +292,7 @@ public final class CallPipeline: @unchecked Sendable {
     private func serviceUplink() -> Bool {
         guard pendingSilenceFrames > 0 || providerIn.peek() != nil else { return false }
         var produced = 0
-        var room = agentOut.free
+        var room = min(agentOut.free, Self.maxFramesPerService)
         while room > 0 {
             if pendingSilenceFrames > 0 {
                 let silence = providerSilenceByte
@@ -328,7 +334,7 @@ public final class CallPipeline: @unchecked Sendable {
     private func serviceDownlink(nowNanos now: UInt64) -> Bool {
         applyControl()
         var produced = 0
-        var room = providerOut.free
+        var room = min(providerOut.free, Self.maxFramesPerService)
         while room > 0, pacer.mayRelease(atNanos: now), let slot = agentIn.peek() {
             let epoch = slot.pointee.value
             // A newer epoch means a flush was sent before this frame was written: apply it first.

@@ -1,8 +1,8 @@
 /// Decides when a call's graph costs its media thread too much: the time the thread spends on the
-/// call is charged per service (frames processed, nanoseconds taken); over each window of
-/// ``windowFrames`` frames, if at least ``tripFrames`` of them ran over ``budgetNanos`` each, the
-/// watchdog trips and stays tripped. One slow frame (a page fault, the thread preempted) never
-/// trips it; a graph that is too heavy for real time does within a second.
+/// call is charged per service (frames processed, nanoseconds taken); as soon as ``tripFrames`` of
+/// a window of ``windowFrames`` frames ran over ``budgetNanos`` each, the watchdog trips and stays
+/// tripped. One slow frame (a page fault, the thread preempted) never trips it; a graph that is
+/// too heavy for real time does within its first 25 frames.
 ///
 /// - Threading: media-thread only (a value inside ``CallPipeline``).
 /// - Realtime: safe (arithmetic only).
@@ -24,10 +24,12 @@ struct FrameBudgetWatchdog {
         guard frames > 0, !tripped else { return false }
         framesInWindow += frames
         if nanos > budgetNanos &* UInt64(frames) { framesOver += frames }
-        guard framesInWindow >= windowFrames else { return false }
-        tripped = framesOver >= tripFrames
-        framesInWindow = 0
-        framesOver = 0
+        if framesOver >= tripFrames {
+            tripped = true
+        } else if framesInWindow >= windowFrames {
+            framesInWindow = 0
+            framesOver = 0
+        }
         return tripped
     }
 }
