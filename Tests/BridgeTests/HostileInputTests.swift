@@ -47,7 +47,7 @@ import VoicedTesting
             let end = try await socket.waitForClose()
             #expect(end.closedByServer, "\(name)")
         }
-        let timeouts = server.server.stats.timeouts
+        let timeouts = server.server.stats.limitClosures
         #expect(timeouts["request_head"] ?? 0 >= 2, "\(timeouts)")
         #expect(timeouts["request_body"] == 1, "\(timeouts)")
         #expect(timeouts["idle"] == 1, "\(timeouts)")
@@ -75,7 +75,7 @@ import VoicedTesting
             stuck.send(RawSocket.text(messages.media(sequence: i + 2, chunk: i + 1, timestampMs: i * 1000, base64Payload: second)))
             try await Task.sleep(for: .milliseconds(5))
         }
-        try await until { server.server.stats.timeouts["write_stall"] == 1 }
+        try await until { server.server.stats.limitClosures["write_stall"] == 1 }
         try await until { server.server.registry.count == 1 }
         let speech = Array(try TestSpeech.frames().prefix(50))
         try await healthy.sendAudio(speech, intervalMs: 2)

@@ -99,6 +99,8 @@ public struct ConfigFile: Sendable {
         try milliseconds("start_timeout_ms", &limits.start)
         try milliseconds("write_stall_timeout_ms", &limits.writeStall)
         limits.mediaBurstMs = try table.int("media_burst_ms", in: 0...60_000) ?? limits.mediaBurstMs
+        limits.messagesPerSecond = try table.int("messages_per_second", in: 60...100_000) ?? limits.messagesPerSecond
+        limits.messageBurst = try table.int("message_burst", in: 10...100_000) ?? limits.messageBurst
         frameBudget = try table.int("frame_budget_us", in: 50...20_000).map { .microseconds($0) }
         mediaThreadBudget = try table.int("media_thread_budget", in: 1_000_000...100_000_000_000)
     }

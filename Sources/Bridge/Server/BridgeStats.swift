@@ -24,6 +24,9 @@ public final class BridgeStats: Sendable {
     public let framesOverRealTime = ManagedAtomic<UInt64>(0)
     /// Timestamp-gap silence not inserted because it would run the call ahead of real time.
     public let silenceFramesRefused = ManagedAtomic<UInt64>(0)
+    /// Times a media socket was not read for a moment because it sent messages faster than
+    /// ``ConnectionLimits/messagesPerSecond``.
+    public let readPauses = ManagedAtomic<UInt64>(0)
     public let messagesRejected = ManagedAtomic<UInt64>(0)
     public let unknownEvents = ManagedAtomic<UInt64>(0)
     public let dtmfDigits = ManagedAtomic<UInt64>(0)
@@ -48,7 +51,7 @@ public final class BridgeStats: Sendable {
     public let agentLateAudioDropped = ManagedAtomic<UInt64>(0)
     /// Finished transcripts (caller's and agent's) agents sent.
     public let agentTranscripts = ManagedAtomic<UInt64>(0)
-    private let timeoutsByKind = NIOLockedValueBox<[String: UInt64]>([:])
+    private let limitClosuresByKind = NIOLockedValueBox<[String: UInt64]>([:])
     private let refusalsByReason = NIOLockedValueBox<[String: UInt64]>([:])
     private let latency = NIOLockedValueBox<LatencySnapshot>(LatencySnapshot())
 
@@ -59,13 +62,14 @@ public final class BridgeStats: Sendable {
         rejectionsByReason.withLockedValue { $0[error.metricLabel, default: 0] += 1 }
     }
 
-    /// A connection closed by one of ``ConnectionLimits``' timeouts.
-    func timedOut(_ kind: String) {
-        timeoutsByKind.withLockedValue { $0[kind, default: 0] += 1 }
+    /// A connection closed by one of ``ConnectionLimits`` (a timeout, a message flood).
+    func closedByLimit(_ kind: String) {
+        limitClosuresByKind.withLockedValue { $0[kind, default: 0] += 1 }
     }
 
-    /// Connections closed by timeout, by kind (``ConnectionLimits``).
-    public var timeouts: [String: UInt64] { timeoutsByKind.withLockedValue { $0 } }
+    /// Connections closed by a limit, by kind: `request_head`, `request_body`, `idle`, `start`,
+    /// `write_stall`, `message_flood` (``ConnectionLimits``).
+    public var limitClosures: [String: UInt64] { limitClosuresByKind.withLockedValue { $0 } }
 
     /// A call refused for want of media-thread capacity.
     func refused(_ error: MediaThreadError) {

@@ -1,7 +1,7 @@
 import NIOCore
 
 /// How long, and how fast, a connection may go before voiced steps in. Each limit, when hit, is
-/// counted in `/stats` (`timeouts` by kind, `framesOverRealTime`, `silenceFramesRefused`) and
+/// counted in `/stats` (`limitClosures` by kind, `framesOverRealTime`, `silenceFramesRefused`, `readPauses`) and
 /// logged with a reason; other calls never notice.
 ///
 /// - Threading: a value type; read on the event loops.
@@ -21,6 +21,17 @@ public struct ConnectionLimits: Sendable {
     /// Audio a provider may send ahead of real time, in ms (a provider catching up after a network
     /// stall); beyond it payloads are dropped and timestamp-gap silence is cut: default 1000.
     public var mediaBurstMs: Int = 1000
+    /// Messages a media socket may send per second, sustained: default 200 (Twilio sends about
+    /// 100: media and returned marks). Beyond it, and beyond ``messageBurst`` at once, voiced stops
+    /// reading the socket until the rate allows (TCP back-pressure), counted in `/stats` as
+    /// `readPauses`.
+    public var messagesPerSecond: Int = 200
+    /// Messages a media socket may send at once above the rate: default 200 (two seconds of a
+    /// provider catching up).
+    public var messageBurst: Int = 200
+    /// Read pauses within ten seconds after which a media socket is taken for a flood and closed:
+    /// default 20 (a provider catching up after a stall causes one or two). Kind `message_flood`.
+    public var floodPauses: Int = 20
 
     public init() {}
 }

@@ -62,7 +62,7 @@ final class HTTPDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
         deadline?.cancel()
         let stats = stats, logger = logger
         deadline = context.eventLoop.scheduleTask(in: timeout) {
-            stats.timedOut(kind)
+            stats.closedByLimit(kind)
             logger.debug("HTTP connection timed out, closing", metadata: [
                 "timeout": "\(kind)", "peer": "\(context.channel.remoteAddress?.description ?? "?")",
             ])

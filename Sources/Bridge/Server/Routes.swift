@@ -61,8 +61,9 @@ struct Routes: Sendable {
         var silenceFramesInserted: UInt64
         var silenceFramesRefused: UInt64
         var framesOverRealTime: UInt64
-        /// Connections closed by a timeout, by kind (docs/twilio.md).
-        var timeouts: [String: UInt64]
+        var readPauses: UInt64
+        /// Connections closed by a limit (timeouts, floods), by kind (docs/twilio.md).
+        var limitClosures: [String: UInt64]
         var messagesRejected: UInt64
         var rejectionsByReason: [String: UInt64]
         var unknownEvents: UInt64
@@ -95,7 +96,8 @@ struct Routes: Sendable {
             silenceFramesInserted: stats.silenceFramesInserted.load(ordering: .relaxed),
             silenceFramesRefused: stats.silenceFramesRefused.load(ordering: .relaxed),
             framesOverRealTime: stats.framesOverRealTime.load(ordering: .relaxed),
-            timeouts: stats.timeouts,
+            readPauses: stats.readPauses.load(ordering: .relaxed),
+            limitClosures: stats.limitClosures,
             messagesRejected: stats.messagesRejected.load(ordering: .relaxed),
             rejectionsByReason: stats.rejections,
             unknownEvents: stats.unknownEvents.load(ordering: .relaxed),

@@ -40,8 +40,8 @@ public final class MediaThread: @unchecked Sendable {
         /// Tick period with more calls than that: default 2 ms. (With fewer, the tick is 20 ms.)
         public var batchInterval: Duration
         /// What the graphs of the thread's calls may cost together, in ``FrameCost`` units per
-        /// 20 ms: default 100 M — on a 2020s x86 core about 70 % of the core with `standard` calls
-        /// (≈ 200 of them, 71 µs each per frame) and 45 % with `wideband` (17, 510 µs each).
+        /// 20 ms: default 100 M — about 200 `standard` calls (at the 3.6 CPU-ms per call-second a
+        /// `standard` call costs a media thread at density, 72 % of a core) or 17 `wideband` ones.
         public var instructionBudget: Int
 
         public init(maxCalls: Int = 2048, immediateWakeMaxCalls: Int = 16, batchInterval: Duration = .milliseconds(2),
