@@ -15,11 +15,8 @@ import NIOWebSocket
 /// socket with 1007, an unsupported media format with 1003, a graph or agent the server does not
 /// have with 1008, no capacity left for the call's graph with 1013; a client's close is answered
 /// with its own code (1002 for a code the RFC keeps off the wire); unknown events are counted and
-/// ignored. A socket that sends no `start` within
-/// ``ConnectionLimits/start``, or whose writes make no progress for ``ConnectionLimits/writeStall``,
-/// is closed; one that sends faster than ``ConnectionLimits/messagesPerSecond`` is read more slowly
-/// (TCP back-pressure), and closed if it keeps it up (``MessageRateLimiter``; counted in `/stats` →
-/// `limitClosures`, `readPauses`).
+/// ignored. Timeouts and the message rate are ``MediaSocketLimits``'; a limit that runs out ends
+/// the call and closes the socket (counted in `/stats` → `limitClosures`).
 ///
 /// - Threading: every method runs on the channel's event loop.
 /// - Ownership: owns the dialect; holds the session while the call is active.
@@ -34,8 +31,6 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
         case ended
     }
 
-    /// Bytes read from the socket at a time.
-    private static let readBytes = 4096
     /// Rejections and unknown events logged at warning level per socket; later ones at debug.
     private static let loudLogLimit = 5
 
@@ -45,40 +40,27 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
     private var context: ChannelHandlerContext?
     private var logger: Logger
     private var loudLogs = 0
-    /// Armed from the upgrade until `start`, and while the socket is not writable.
-    private var startDeadline: Scheduled<Void>?
-    private var stallDeadline: Scheduled<Void>?
-    private var rate: MessageRateLimiter
-    private var readsPaused = false
-    /// Read pauses in the current ten-second window, and when it began.
-    private var recentPauses = 0
-    private var pauseWindowStart: UInt64 = 0
+    private var limits: MediaSocketLimits!
 
     init(dialect: ProviderDialect, environment: CallEnvironment) {
         self.dialect = dialect
         self.environment = environment
-        rate = MessageRateLimiter(ratePerSecond: environment.limits.messagesPerSecond, burst: environment.limits.messageBurst)
         logger = environment.logger
         logger[metadataKey: "provider"] = "\(dialect.name)"
+        limits = MediaSocketLimits(limits: environment.limits, stats: environment.stats) { [weak self] kind, reason in
+            self?.closeForLimit(kind, reason: reason)
+        }
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         environment.stats.connectionsOpen.wrappingIncrement(ordering: .relaxed)
-        // Small reads: a provider's messages are a few hundred bytes, and a flood read 64 KiB at a
-        // time would make the event loop parse hundreds of them before serving the next call.
-        context.channel.setOption(ChannelOptions.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.readBytes))
-            .whenComplete { _ in }
-        startDeadline = context.eventLoop.scheduleTask(in: environment.limits.start) { [weak self] in
-            guard let self, case .awaitingStart = state else { return }
-            closeForLimit("start", reason: "no 'start' within \(environment.limits.start.nanoseconds / 1_000_000_000) s")
-        }
+        limits.opened(context)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         endCall(reason: "closed without stop")
-        startDeadline?.cancel()
-        stallDeadline?.cancel()
+        limits.closed()
         self.context = nil
         environment.stats.connectionsOpen.wrappingDecrement(ordering: .relaxed)
     }
@@ -88,20 +70,11 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
         context.fireChannelInactive()
     }
 
-    /// A provider that stops reading ends its call once writes made no progress for
-    /// ``ConnectionLimits/writeStall``; until then audio waits in the call's rings.
+    /// A provider that reads again gets what waits in the call's rings; one that stops reading for
+    /// ``ConnectionLimits/writeStall`` loses its call (``MediaSocketLimits``).
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
-            stallDeadline?.cancel()
-            stallDeadline = nil
-            if case let .active(session) = state { session.providerWritable() }
-        } else if stallDeadline == nil {
-            let limit = environment.limits.writeStall
-            stallDeadline = context.eventLoop.scheduleTask(in: limit) { [weak self] in
-                guard let self, let context = self.context, !context.channel.isWritable else { return }
-                closeForLimit("write_stall", reason: "the provider read nothing for \(limit.nanoseconds / 1_000_000_000) s")
-            }
-        }
+        limits.writabilityChanged(context)
+        if case let .active(session) = state, context.channel.isWritable { session.providerWritable() }
         context.fireChannelWritabilityChanged()
     }
 
@@ -133,7 +106,7 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        if !rate.take(nowNanos: MediaClock.nanos()) { pauseReads(context: context) }
+        limits.messageArrived(context)
         switch frame.opcode {
         case .text:
             frame.unmaskedData.withUnsafeReadableBytes { bytes in
@@ -194,7 +167,7 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
         case let (.media(media), .active(session)):
             session.providerMedia(media, arrivalNanos: arrival)
         case let (.start(start), .awaitingStart):
-            startDeadline?.cancel()
+            limits.started()
             begin(start)
         case (.start, .active), (.start, .ended):
             reject(.secondStart)
@@ -254,39 +227,13 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
         }
     }
 
-    /// The socket sends faster than ``ConnectionLimits/messagesPerSecond``: stop reading until the
-    /// bucket holds a tenth of its burst again. The message in hand is still handled; what follows
-    /// waits in TCP.
-    private func pauseReads(context: ChannelHandlerContext) {
-        guard !readsPaused else { return }
-        let now = MediaClock.nanos()
-        if now &- pauseWindowStart > 10_000_000_000 {
-            pauseWindowStart = now
-            recentPauses = 0
-        }
-        recentPauses += 1
-        guard recentPauses <= environment.limits.floodPauses else {
-            closeForLimit("message_flood", reason: "over \(environment.limits.messagesPerSecond) messages a second for seconds")
-            return
-        }
-        readsPaused = true
-        environment.stats.readPauses.wrappingIncrement(ordering: .relaxed)
-        context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-        let wait = TimeAmount.nanoseconds(Int64(rate.nanosUntil(max(1, rate.burst / 10))))
-        context.eventLoop.scheduleTask(in: wait) { [weak self] in
-            guard let self, let context = self.context else { return }
-            readsPaused = false
-            context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
-        }
-    }
-
     // MARK: Ending
 
     /// A limit of ``ConnectionLimits`` ran out: counted, logged, the call ended and the socket closed
     /// at once (a close frame could not reach a provider that stopped reading).
     private func closeForLimit(_ kind: String, reason: String) {
         environment.stats.closedByLimit(kind)
-        logger.warning("media socket over a limit, closing", metadata: ["timeout": "\(kind)", "reason": "\(reason)"])
+        logger.warning("media socket over a limit, closing", metadata: ["limit": "\(kind)", "reason": "\(reason)"])
         endCall(reason: reason)
         context?.close(promise: nil)
     }
