@@ -43,6 +43,7 @@ let package = Package(
             name: "Bridge",
             dependencies: [
                 "MediaGraph",
+                "CAudio",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -102,7 +103,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BridgeTests",
-            dependencies: ["Bridge", "VoicedTesting"]
+            dependencies: ["Bridge", "CAudio", "VoicedTesting"]
         ),
         .executableTarget(
             name: "GraphInstructions",

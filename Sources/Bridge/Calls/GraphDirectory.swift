@@ -14,12 +14,32 @@ struct GraphDirectory: Sendable {
     let named: [String: GraphSpec]
     /// What a call runs unless it names another.
     let defaultGraph: GraphSpec
+    /// What each graph costs a media thread per frame (``Graph/instructionsPerFrame``) with each
+    /// agent's formats, recorded when the server built them all at start-up.
+    private var costs: [CostKey: Int] = [:]
+
+    private struct CostKey: Hashable {
+        var spec: String
+        var audio: AgentAudio
+    }
 
     /// The presets, then `configured` (a configured name replaces a preset).
     init(configured: [String: GraphSpec], defaultGraph: GraphSpec) {
         named = GraphSpec.presets.merging(configured) { $1 }
         self.defaultGraph = defaultGraph
     }
+
+    /// Every graph a call can run: the default, then the named ones.
+    var all: [GraphSpec] { [defaultGraph] + named.keys.sorted().map { named[$0]! } }
+
+    /// Records what `graph` (built from `spec` for an agent with `audio`) costs.
+    mutating func record(_ graph: Graph, spec: GraphSpec, audio: AgentAudio) {
+        costs[CostKey(spec: spec.text, audio: audio)] = graph.instructionsPerFrame
+    }
+
+    /// What `spec` costs per frame for an agent with `audio`, as recorded at start-up, so a call
+    /// can be refused for want of budget before its graph is built.
+    func cost(of spec: GraphSpec, for audio: AgentAudio) -> Int? { costs[CostKey(spec: spec.text, audio: audio)] }
 
     /// The graph `start` names, or the default. Throws ``ProviderProtocolError/badGraph(_:)`` for a
     /// name this server does not have (a spec written into the parameter is one).

@@ -204,6 +204,11 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
             let agent = try environment.agents.connector(for: start)
             // A call may name its graph: <Parameter name="graph" value="standard"/>.
             let spec = try environment.graphs.spec(for: start)
+            // Refused before its graph is built (webrtc's set-up costs the event loop milliseconds)
+            // when no media thread has room for what the graph costs.
+            if let cost = environment.graphs.cost(of: spec, for: agent.audio), cost > environment.pool.mostRoom {
+                throw MediaThreadError.overBudget(cost: cost, mostRoom: environment.pool.mostRoom)
+            }
             let session = try CallSession(start: start, providerFormat: format, spec: spec, agent: agent, provider: self,
                                           loopCalls: loopCalls, environment: environment)
             logger = session.logger

@@ -27,6 +27,8 @@ public final class BridgeStats: Sendable {
     /// Times a media socket was not read for a moment because it sent messages faster than
     /// ``ConnectionLimits/messagesPerSecond``.
     public let readPauses = ManagedAtomic<UInt64>(0)
+    /// Times ``HeapTrimmer`` handed freed heap memory back to the kernel.
+    public let heapTrims = ManagedAtomic<UInt64>(0)
     public let messagesRejected = ManagedAtomic<UInt64>(0)
     public let unknownEvents = ManagedAtomic<UInt64>(0)
     public let dtmfDigits = ManagedAtomic<UInt64>(0)

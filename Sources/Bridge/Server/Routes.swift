@@ -1,3 +1,4 @@
+import CAudio
 import Foundation
 import MediaGraph
 
@@ -46,6 +47,9 @@ struct Routes: Sendable {
             }
         }
         var activeCalls: Int
+        /// The process's resident memory (KiB), and how often freed heap was handed back.
+        var residentKiB: Int
+        var heapTrims: UInt64
         var attachedToMediaThreads: Int
         var connectionsOpen: Int
         /// TCP connections that have not upgraded (yet): control-plane requests, slow or idle clients.
@@ -83,6 +87,8 @@ struct Routes: Sendable {
         let latency = stats.latencySnapshot
         return StatsReport(
             activeCalls: registry.count,
+            residentKiB: vd_resident_kib(),
+            heapTrims: stats.heapTrims.load(ordering: .relaxed),
             attachedToMediaThreads: pool.attachedCalls,
             connectionsOpen: stats.connectionsOpen.load(ordering: .relaxed),
             httpConnectionsOpen: stats.httpConnectionsOpen.load(ordering: .relaxed),

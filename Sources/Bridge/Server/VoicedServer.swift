@@ -43,6 +43,9 @@ public final class VoicedServer: @unchecked Sendable {
         public var call = CallPipeline.Configuration()
         /// Timeouts and the real-time cap on provider audio.
         public var limits = ConnectionLimits()
+        /// How often to hand heap memory freed by ended calls back to the kernel (``HeapTrimmer``):
+        /// default 10 s; nil never.
+        public var heapTrimInterval: TimeAmount? = .seconds(10)
 
         public init() {}
     }
@@ -58,6 +61,7 @@ public final class VoicedServer: @unchecked Sendable {
     private let agents: AgentDirectory
     private let graphs: GraphDirectory
     private var channel: Channel?
+    private var trimmer: HeapTrimmer?
 
     public init(configuration: Configuration, logger: Logger = Logger(label: "voiced")) throws {
         do {
@@ -67,19 +71,19 @@ public final class VoicedServer: @unchecked Sendable {
             throw ServerError.badAgent(error.description)
         }
         // Build every graph once now for every agent, so one that cannot work stops the server, not
-        // every call.
-        let graphs = GraphDirectory(configured: configuration.graphs, defaultGraph: configuration.graph)
-        self.graphs = graphs
-        for spec in [configuration.graph] + graphs.named.keys.sorted().map({ graphs.named[$0]! }) {
+        // every call; what each costs is kept for admission.
+        var graphs = GraphDirectory(configured: configuration.graphs, defaultGraph: configuration.graph)
+        for spec in graphs.all {
             do {
                 for name in agents.profiles.keys.sorted() {
-                    let agent = try agents.connector(named: name)
-                    _ = try Graph(spec: spec, providerFormat: .telephonyMuLaw, agent: agent.audio)
+                    let audio = try agents.connector(named: name).audio
+                    graphs.record(try Graph(spec: spec, providerFormat: .telephonyMuLaw, agent: audio), spec: spec, audio: audio)
                 }
             } catch let error as GraphBuildError {
                 throw ServerError.badGraph(name: spec.name, error)
             }
         }
+        self.graphs = graphs
         self.configuration = configuration
         self.logger = logger
         pool = try MediaThreadPool(count: configuration.mediaThreads, configuration: configuration.mediaThread)
@@ -137,6 +141,11 @@ public final class VoicedServer: @unchecked Sendable {
                     try channel.pipeline.syncOperations.addHandlers([deadlines, http])
                 }
             }
+        if let interval = configuration.heapTrimInterval {
+            let trimmer = HeapTrimmer(stats: stats, logger: logger)
+            trimmer.start(on: group.next(), every: interval)
+            self.trimmer = trimmer
+        }
         channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
         logger.info("voiced listening", metadata: [
             "address": "\(channel?.localAddress?.description ?? "?")", "agent": "\(configuration.agent)",
@@ -147,6 +156,7 @@ public final class VoicedServer: @unchecked Sendable {
     /// Stops accepting, closes every connection (ending their calls), then stops the threads.
     public func stop() async throws {
         try? await channel?.close()
+        trimmer?.stop()
         for calls in loops.all { calls.eventLoop.execute { calls.stop() } }
         try await group.shutdownGracefully()
         pool.stop()

@@ -7,3 +7,4 @@
 #include "vd_tts.h"
 #include "vd_ring.h"
 #include "vd_wake.h"
+#include "vd_memory.h"

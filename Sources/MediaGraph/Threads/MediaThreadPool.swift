@@ -30,6 +30,10 @@ public final class MediaThreadPool: Sendable {
         throw lastError
     }
 
+    /// The most budget any thread has left (``MediaThread/room``): a call whose graph costs more is
+    /// refused by ``attach(_:)``.
+    public var mostRoom: Int { threads.map(\.room).max() ?? 0 }
+
     /// Calls attached across every thread.
     public var attachedCalls: Int { threads.reduce(0) { $0 + $1.attachedCalls } }
 
