@@ -20,6 +20,15 @@ import Testing
         #expect(admitted == (1000 + 199) / 20)
     }
 
+    @Test func quietTimeIsBankedForTenSecondsAtMost() {
+        var guard_ = RealTimeGuard(burstMs: 1000)
+        _ = guard_.admit(audioMs: 20, gapMs: 0, nowNanos: 0)
+        // Ten minutes of nothing, then a flood: the burst and ten seconds, not ten minutes.
+        var admitted = 0
+        for _ in 0..<5000 where guard_.admit(audioMs: 20, gapMs: 0, nowNanos: 600_000 * ms).audio { admitted += 1 }
+        #expect(admitted == 11_000 / 20)
+    }
+
     @Test func timestampJumpsAreCutToRealTime() {
         var guard_ = RealTimeGuard(burstMs: 1000)
         // Each message claims a 10 s gap, 20 ms apart in real time: the burst, then 0 per message.

@@ -69,7 +69,7 @@ final class CallSession: DoorbellListener, AgentSink {
         self.loopCalls = loopCalls
         self.provider = provider
         timeline = MediaTimeline(bytesPerMs: providerFormat.bytesPerFrame / AudioFormat.frameDurationMs)
-        realTime = RealTimeGuard(burstMs: environment.limits.mediaBurstMs)
+        realTime = RealTimeGuard(burstMs: environment.limits.mediaBurstMs, maxBankMs: environment.callConfiguration.maxSilenceGapMs)
         decodeScratch = .allocate(byteCount: Self.decodeChunkCharacters / 4 * 3, alignment: 16)
         sendScratch = .allocate(byteCount: providerFormat.bytesPerFrame * Self.maxFramesPerMessage, alignment: 16)
         loopCalls.add(callID, self)
@@ -99,7 +99,9 @@ final class CallSession: DoorbellListener, AgentSink {
         let format = pipeline.graph.providerFormat
         let payloadBytes = media.encoding == .base64 ? Base64.decodedCount(media.payload) : media.payload.count
         let gapMs = media.timestampMs.map { timeline.advance(timestampMs: $0, payloadBytes: payloadBytes) } ?? 0
-        let admission = realTime.admit(audioMs: payloadBytes * AudioFormat.frameDurationMs / format.bytesPerFrame,
+        // Rounded up: no payload is free.
+        let audioMs = (payloadBytes * AudioFormat.frameDurationMs + format.bytesPerFrame - 1) / format.bytesPerFrame
+        let admission = realTime.admit(audioMs: audioMs,
                                        gapMs: gapMs, nowNanos: arrivalNanos)
         if admission.silenceMs < gapMs {
             environment.stats.silenceFramesRefused.wrappingIncrement(by: UInt64((gapMs - admission.silenceMs) / AudioFormat.frameDurationMs), ordering: .relaxed)

@@ -29,8 +29,11 @@ struct GraphDirectory: Sendable {
         self.defaultGraph = defaultGraph
     }
 
-    /// Every graph a call can run: the default, then the named ones.
-    var all: [GraphSpec] { [defaultGraph] + named.keys.sorted().map { named[$0]! } }
+    /// Every graph a call can run: the default, then the named ones (each spec once).
+    var all: [GraphSpec] {
+        let others = named.keys.sorted().map { named[$0]! }.filter { $0.text != defaultGraph.text }
+        return [defaultGraph] + others
+    }
 
     /// Records what `graph` (built from `spec` for an agent with `audio`) costs.
     mutating func record(_ graph: Graph, spec: GraphSpec, audio: AgentAudio) {

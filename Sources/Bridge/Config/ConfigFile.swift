@@ -98,9 +98,12 @@ public struct ConfigFile: Sendable {
         try milliseconds("idle_timeout_ms", &limits.idle)
         try milliseconds("start_timeout_ms", &limits.start)
         try milliseconds("write_stall_timeout_ms", &limits.writeStall)
-        limits.mediaBurstMs = try table.int("media_burst_ms", in: 0...60_000) ?? limits.mediaBurstMs
-        limits.messagesPerSecond = try table.int("messages_per_second", in: 60...100_000) ?? limits.messagesPerSecond
-        limits.messageBurst = try table.int("message_burst", in: 10...100_000) ?? limits.messageBurst
+        try milliseconds("media_idle_timeout_ms", &limits.mediaIdle)
+        // Floors that keep an ordinary call working: Twilio sends ~100 messages a second.
+        limits.mediaBurstMs = try table.int("media_burst_ms", in: 100...60_000) ?? limits.mediaBurstMs
+        limits.messagesPerSecond = try table.int("messages_per_second", in: 150...100_000) ?? limits.messagesPerSecond
+        limits.messageBurst = try table.int("message_burst", in: 50...100_000) ?? limits.messageBurst
+        limits.floodPauses = try table.int("flood_pauses", in: 1...10_000) ?? limits.floodPauses
         frameBudget = try table.int("frame_budget_us", in: 50...20_000).map { .microseconds($0) }
         mediaThreadBudget = try table.int("media_thread_budget", in: 1_000_000...100_000_000_000)
     }

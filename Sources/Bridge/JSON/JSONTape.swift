@@ -196,18 +196,17 @@ public final class JSONTape {
         tokens[index].next = Int32(count)
     }
 
-    /// True when the key token `key` (the newest) repeats a key of the object at `object`.
-    /// Quadratic in the object's members, which the token limit bounds.
+    /// True when the key token `key` (the newest) repeats a key of the object at `object`, byte
+    /// for byte as written. An escaped twin (`"ev\u0065nt"`) is not caught, and need not be: lookups
+    /// (``equals(_:_:)``) never match an escaped key, so it cannot stand in for one. Quadratic in the
+    /// object's members, which the token limit bounds; no allocation.
     private func isDuplicateKey(_ key: Int, in object: Int) -> Bool {
         let new = tokens[key]
         var i = object + 1
         while i < key {
             let old = tokens[i]
-            if old.escaped || new.escaped {
-                // Rare (no provider escapes its keys): compare the decoded values.
-                if string(i) == string(key) { return true }
-            } else if old.end - old.start == new.end - new.start,
-                      memcmp(bytes.baseAddress! + Int(old.start), bytes.baseAddress! + Int(new.start), Int(new.end - new.start)) == 0 {
+            if old.end - old.start == new.end - new.start,
+               memcmp(bytes.baseAddress! + Int(old.start), bytes.baseAddress! + Int(new.start), Int(new.end - new.start)) == 0 {
                 return true
             }
             i = Int(tokens[i + 1].next)

@@ -5,8 +5,9 @@ import NIOCore
 /// ``ConnectionLimits/start``; writes that make progress within ``ConnectionLimits/writeStall``;
 /// inbound messages held to ``ConnectionLimits/messagesPerSecond`` by pausing reads (TCP
 /// back-pressure on the sender), and a socket that keeps the pauses coming
-/// (``ConnectionLimits/floodPauses`` within ten seconds) taken for a flood. A limit that runs out
-/// is reported to `exceeded` with its kind and a reason; the socket closes.
+/// (``ConnectionLimits/floodPauses`` within ten seconds) taken for a flood; after `start`, a socket
+/// that sends nothing for ``ConnectionLimits/mediaIdle`` taken for dead. A limit that runs out is
+/// reported to `exceeded` once, with its kind and a reason; the socket closes.
 ///
 /// - Threading: every method runs on the socket's event loop.
 /// - Ownership: owned by the ``ProviderSocket``; cancels its timers in `closed()`.
@@ -24,6 +25,11 @@ final class MediaSocketLimits {
     private let exceeded: (_ kind: String, _ reason: String) -> Void
     private var startDeadline: Scheduled<Void>?
     private var stallDeadline: Scheduled<Void>?
+    private var resumeReads: Scheduled<Void>?
+    private var idleCheck: RepeatedTask?
+    private var lastMessageNanos: UInt64 = 0
+    /// Set once a limit ran out: nothing more is reported.
+    private var tripped = false
     private var rate: MessageRateLimiter
     private var readsPaused = false
     private var recentPauses = 0
@@ -36,42 +42,57 @@ final class MediaSocketLimits {
         rate = MessageRateLimiter(ratePerSecond: limits.messagesPerSecond, burst: limits.messageBurst)
     }
 
+    private func trip(_ kind: String, _ reason: String) {
+        guard !tripped else { return }
+        tripped = true
+        exceeded(kind, reason)
+    }
+
     /// The socket upgraded: small reads from now on, and `start` is due.
     func opened(_ context: ChannelHandlerContext) {
         context.channel.setOption(ChannelOptions.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.readBytes))
             .whenComplete { _ in }
         let limit = limits.start
         startDeadline = context.eventLoop.scheduleTask(in: limit) { [weak self] in
-            self?.exceeded("start", "no 'start' within \(limit.nanoseconds / 1_000_000_000) s")
+            self?.trip("start", "no 'start' within \(limit.nanoseconds / 1_000_000_000) s")
         }
     }
 
-    /// `start` arrived.
-    func started() {
+    /// `start` arrived: from now on the provider must keep sending (Twilio streams media
+    /// continuously, silence included).
+    func started(_ context: ChannelHandlerContext) {
         startDeadline?.cancel()
         startDeadline = nil
+        lastMessageNanos = MediaClock.nanos()
+        let limit = limits.mediaIdle
+        idleCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: limit, delay: .seconds(1)) { [weak self] _ in
+            guard let self, MediaClock.nanos() &- lastMessageNanos > UInt64(limit.nanoseconds) else { return }
+            trip("media_idle", "nothing from the provider for \(limit.nanoseconds / 1_000_000_000) s")
+        }
     }
 
     /// A message arrived: over the rate, reads pause until the bucket holds a tenth of its burst
     /// again (the message in hand is still handled; what follows waits in TCP).
     func messageArrived(_ context: ChannelHandlerContext) {
         let now = MediaClock.nanos()
-        guard !rate.take(nowNanos: now), !readsPaused else { return }
+        lastMessageNanos = now
+        guard !rate.take(nowNanos: now), !readsPaused, !tripped else { return }
         if now &- pauseWindowStart > Self.floodWindowNanos {
             pauseWindowStart = now
             recentPauses = 0
         }
         recentPauses += 1
         guard recentPauses <= limits.floodPauses else {
-            exceeded("message_flood", "over \(limits.messagesPerSecond) messages a second, again and again")
+            trip("message_flood", "over \(limits.messagesPerSecond) messages a second, again and again")
             return
         }
         readsPaused = true
         stats.readPauses.wrappingIncrement(ordering: .relaxed)
         context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
         let wait = TimeAmount.nanoseconds(Int64(rate.nanosUntil(max(1, limits.messageBurst / 10))))
-        context.eventLoop.scheduleTask(in: wait) { [weak self] in
-            self?.readsPaused = false
+        resumeReads = context.eventLoop.scheduleTask(in: wait) { [weak self] in
+            guard let self else { return }
+            readsPaused = false
             context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
         }
     }
@@ -85,14 +106,17 @@ final class MediaSocketLimits {
             let limit = limits.writeStall
             stallDeadline = context.eventLoop.scheduleTask(in: limit) { [weak self] in
                 guard !context.channel.isWritable else { return }
-                self?.exceeded("write_stall", "the provider read nothing for \(limit.nanoseconds / 1_000_000_000) s")
+                self?.trip("write_stall", "the provider read nothing for \(limit.nanoseconds / 1_000_000_000) s")
             }
         }
     }
 
     /// The socket is going: no timer may fire for it.
     func closed() {
+        tripped = true
         startDeadline?.cancel()
         stallDeadline?.cancel()
+        resumeReads?.cancel()
+        idleCheck?.cancel()
     }
 }

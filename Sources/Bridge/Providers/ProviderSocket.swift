@@ -167,7 +167,6 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
         case let (.media(media), .active(session)):
             session.providerMedia(media, arrivalNanos: arrival)
         case let (.start(start), .awaitingStart):
-            limits.started()
             begin(start)
         case (.start, .active), (.start, .ended):
             reject(.secondStart)
@@ -204,15 +203,21 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
             let agent = try environment.agents.connector(for: start)
             // A call may name its graph: <Parameter name="graph" value="standard"/>.
             let spec = try environment.graphs.spec(for: start)
-            // Refused before its graph is built (webrtc's set-up costs the event loop milliseconds)
-            // when no media thread has room for what the graph costs.
-            if let cost = environment.graphs.cost(of: spec, for: agent.audio), cost > environment.pool.mostRoom {
-                throw MediaThreadError.overBudget(cost: cost, mostRoom: environment.pool.mostRoom)
+            // Refused before its graph is built (webrtc's set-up costs the event loop milliseconds):
+            // a graph no media thread could ever hold (1008), or one none has room for now (1013).
+            if let cost = environment.graphs.cost(of: spec, for: agent.audio) {
+                guard cost <= environment.pool.budget else {
+                    throw ProviderProtocolError.badGraph("'\(spec.name)' costs \(cost) instructions per frame, more than a media thread's whole budget")
+                }
+                guard cost <= environment.pool.mostRoom else {
+                    throw MediaThreadError.overBudget(cost: cost, mostRoom: environment.pool.mostRoom)
+                }
             }
             let session = try CallSession(start: start, providerFormat: format, spec: spec, agent: agent, provider: self,
                                           loopCalls: loopCalls, environment: environment)
             logger = session.logger
             state = .active(session)
+            limits.started(context)
             session.hangUp = { [weak self] reason in self?.close(code: .normalClosure, reason: reason) }
         } catch let error as ProviderProtocolError {
             reject(error)

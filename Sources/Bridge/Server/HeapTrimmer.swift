@@ -6,7 +6,7 @@ import NIOPosix
 
 /// Gives the heap memory that ended calls freed back to the kernel.
 ///
-/// Each call allocates ~650 KB when it starts (webrtc's echo canceller and noise suppressor, the
+/// Each call allocates ~640 KB when it starts (webrtc's echo canceller and noise suppressor, the
 /// per-node latency histograms, the rings) and frees it when it retires. glibc keeps freed memory
 /// in its arenas (one per thread that allocates; here mostly the NIO event loops) and only hands
 /// back the top of a heap, which the small long-lived allocations made between calls pin; so

@@ -77,7 +77,15 @@ public final class VoicedServer: @unchecked Sendable {
             do {
                 for name in agents.profiles.keys.sorted() {
                     let audio = try agents.connector(named: name).audio
-                    graphs.record(try Graph(spec: spec, providerFormat: .telephonyMuLaw, agent: audio), spec: spec, audio: audio)
+                    let graph = try Graph(spec: spec, providerFormat: .telephonyMuLaw, agent: audio)
+                    // A graph of the operator's that no thread could ever hold would refuse every call
+                    // (a preset that large is refused per call, as bad_graph).
+                    let configured = spec.text == configuration.graph.text || configuration.graphs[spec.name]?.text == spec.text
+                    guard !configured || graph.instructionsPerFrame <= configuration.mediaThread.instructionBudget else {
+                        throw ServerError.graphOverBudget(name: spec.name, cost: graph.instructionsPerFrame,
+                                                          budget: configuration.mediaThread.instructionBudget)
+                    }
+                    graphs.record(graph, spec: spec, audio: audio)
                 }
             } catch let error as GraphBuildError {
                 throw ServerError.badGraph(name: spec.name, error)
@@ -169,11 +177,15 @@ public enum ServerError: Error, CustomStringConvertible {
     case badAgent(String)
     /// A configured graph (by name) cannot be built.
     case badGraph(name: String, GraphBuildError)
+    /// A configured graph costs more than a whole media thread's budget.
+    case graphOverBudget(name: String, cost: Int, budget: Int)
 
     public var description: String {
         switch self {
         case let .badAgent(reason): "agent: \(reason)"
         case let .badGraph(name, error): "graph '\(name)': \(error)"
+        case let .graphOverBudget(name, cost, budget):
+            "graph '\(name)' costs \(cost) instructions per frame, more than a media thread's whole budget (\(budget)): raise --media-thread-budget or simplify the graph"
         }
     }
 }

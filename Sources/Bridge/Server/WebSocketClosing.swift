@@ -3,15 +3,24 @@ import NIOWebSocket
 
 extension ChannelHandlerContext {
     /// Fails or ends a WebSocket politely: writes a close frame carrying `code`, then closes the
-    /// connection once it is written (RFC 6455 §7.1.7).
+    /// connection once it is written (RFC 6455 §7.1.7) — or after ``closeGrace`` if the peer does
+    /// not read it.
     ///
     /// - Threading: the channel's event loop; the handler calling it must write ``WebSocketFrame``s.
     func closeWebSocket(code: WebSocketErrorCode) {
         var data = channel.allocator.buffer(capacity: 2)
         data.write(webSocketErrorCode: code)
+        let channel = channel
+        let forced = eventLoop.scheduleTask(in: Self.closeGrace) { channel.close(promise: nil) }
         writeAndFlush(NIOAny(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)))
-            .whenComplete { [self] _ in close(promise: nil) }
+            .whenComplete { _ in
+                forced.cancel()
+                channel.close(promise: nil)
+            }
     }
+
+    /// How long a close frame may wait for a peer that does not read before the socket is closed.
+    static var closeGrace: TimeAmount { .seconds(2) }
 }
 
 extension NIOWebSocketFrameAggregator.Error {

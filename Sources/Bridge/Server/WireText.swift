@@ -30,7 +30,7 @@ struct WireText: CustomStringConvertible {
             default: out += "\\u{\(String(scalar.value, radix: 16))}"
             }
             kept += 1
-            keptBytes += String(scalar).utf8.count
+            keptBytes += UTF8.width(scalar)
         }
         let rest = text.utf8.count - keptBytes
         if rest > 0 { out += "…(+\(rest) bytes)" }

@@ -64,6 +64,9 @@ public final class CallPipeline: @unchecked Sendable {
     /// The voiced call id, for logs and metrics.
     public let callID: UInt64
     public let graph: Graph
+    /// What the graph costs its media thread per frame (``Graph/instructionsPerFrame``), fixed at
+    /// build: what admission charges on attach and gives back on detach.
+    public let instructionsPerFrame: Int
     public let configuration: Configuration
     /// Producer: I/O thread. Consumer: media thread. Provider format.
     private let providerIn: FrameRing<AudioSlot>
@@ -104,8 +107,11 @@ public final class CallPipeline: @unchecked Sendable {
     /// The newest epoch the media thread has seen; older agent frames are flushed audio.
     private var mediaEpoch: UInt64 = 0
     private var watchdog: FrameBudgetWatchdog
-    /// Frames the last `service` ran, both directions (for the watchdog's charge).
+    /// Frames the last `service` ran: the more of its two directions (a frame of the call is one
+    /// 20 ms step both ways), for the watchdog's charge.
     private var servicedFrames = 0
+    /// Whether the last `service` stopped at ``maxFramesPerService`` with frames left.
+    private(set) var hasBacklog = false
 
     /// Builds the graph and allocates the rings (control or I/O thread, not the media thread).
     public init(callID: UInt64, spec: GraphSpec, providerFormat: AudioFormat, agent: AgentAudio = .natural,
@@ -114,6 +120,7 @@ public final class CallPipeline: @unchecked Sendable {
         self.doorbell = doorbell
         self.configuration = configuration
         graph = try Graph(spec: spec, providerFormat: providerFormat, agent: agent)
+        instructionsPerFrame = graph.instructionsPerFrame
         providerIn = try FrameRing(slots: configuration.providerInFrames, slotBytes: providerFormat.bytesPerFrame)
         agentOut = try FrameRing(slots: configuration.agentOutFrames, slotBytes: graph.agentHears.bytesPerFrame)
         agentIn = try FrameRing(slots: configuration.agentInFrames, slotBytes: graph.agentSpeaks.bytesPerFrame)
@@ -252,7 +259,7 @@ public final class CallPipeline: @unchecked Sendable {
     /// True once the call's graph took more than ``Configuration/frameBudget`` per frame too often:
     /// the media thread no longer runs it (its rings fill and drop), and the I/O side should end
     /// the call. Announced with `.ready` on the doorbell.
-    public var exceededBudget: Bool { overBudget.load(ordering: .relaxed) }
+    public var exceededBudget: Bool { overBudget.load(ordering: .sequentiallyConsistent) }
 
     // MARK: Media side
 
@@ -270,6 +277,7 @@ public final class CallPipeline: @unchecked Sendable {
     func service(nowNanos: UInt64) -> Bool {
         guard !watchdog.tripped else { return false }
         servicedFrames = 0
+        hasBacklog = false
         let up = serviceUplink()
         let down = serviceDownlink(nowNanos: nowNanos)
         return up || down
@@ -281,7 +289,9 @@ public final class CallPipeline: @unchecked Sendable {
     /// - Realtime: safe (media-thread only).
     func charge(nanos: UInt64) -> Bool {
         guard watchdog.charge(nanos: nanos, frames: servicedFrames) else { return false }
-        overBudget.store(true, ordering: .relaxed)
+        // Sequentially consistent, as `outputPending`: the I/O side that acknowledges the `.ready`
+        // the media thread posts next sees it.
+        overBudget.store(true, ordering: .sequentiallyConsistent)
         return true
     }
 
@@ -316,7 +326,8 @@ public final class CallPipeline: @unchecked Sendable {
             room -= 1
         }
         guard produced > 0 else { return false }
-        servicedFrames += produced
+        servicedFrames = max(servicedFrames, produced)
+        if produced == Self.maxFramesPerService, pendingSilenceFrames > 0 || providerIn.peek() != nil { hasBacklog = true }
         uplinkFramesCounter.wrappingIncrement(by: UInt64(produced), ordering: .relaxed)
         return true
     }
@@ -356,7 +367,8 @@ public final class CallPipeline: @unchecked Sendable {
             room -= 1
         }
         guard produced > 0 else { return false }
-        servicedFrames += produced
+        servicedFrames = max(servicedFrames, produced)
+        if produced == Self.maxFramesPerService, agentIn.peek() != nil { hasBacklog = true }
         downlinkFramesCounter.wrappingIncrement(by: UInt64(produced), ordering: .relaxed)
         return true
     }

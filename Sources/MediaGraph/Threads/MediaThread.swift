@@ -111,8 +111,6 @@ public final class MediaThread: @unchecked Sendable {
 
     /// Calls attached now, as last published by the thread.
     public var attachedCalls: Int { attachedCounter.load(ordering: .relaxed) }
-    /// Calls attached or about to be.
-    public var load: Int { reserved.load(ordering: .relaxed) }
     /// What is left of ``Configuration/instructionBudget`` after the calls attached or about to be
     /// (what placement decisions use).
     public var room: Int { configuration.instructionBudget - committed.load(ordering: .relaxed) }
@@ -125,7 +123,7 @@ public final class MediaThread: @unchecked Sendable {
     ///
     /// - Realtime: unsafe (takes a lock); never call it on a media thread.
     public func attach(_ call: CallPipeline) throws(MediaThreadError) {
-        let cost = call.graph.instructionsPerFrame
+        let cost = call.instructionsPerFrame
         guard committed.wrappingIncrementThenLoad(by: cost, ordering: .relaxed) <= configuration.instructionBudget else {
             let room = configuration.instructionBudget - committed.wrappingDecrementThenLoad(by: cost, ordering: .relaxed)
             throw .overBudget(cost: cost, mostRoom: room)
@@ -143,7 +141,7 @@ public final class MediaThread: @unchecked Sendable {
     ///
     /// - Realtime: unsafe (takes a lock); never call it on a media thread.
     public func detach(_ call: CallPipeline) {
-        committed.wrappingDecrement(by: call.graph.instructionsPerFrame, ordering: .relaxed)
+        committed.wrappingDecrement(by: call.instructionsPerFrame, ordering: .relaxed)
         send(.detach, Unmanaged.passUnretained(call))
     }
 
@@ -220,18 +218,24 @@ public final class MediaThread: @unchecked Sendable {
             // Each call that ran is charged the time since the previous one that ran (one clock read
             // per busy call; idle calls' few nanoseconds go to the next).
             var mark = now
+            var backlog = false
             for i in 0..<callCount {
                 calls[i]._withUnsafeGuaranteedRef { call in
                     guard call.service(nowNanos: now) else { return }
                     let end = MediaClock.nanos()
                     // Safe: the monotonic clock never goes backwards. A call that trips its watchdog
-                    // ran too, so the `.ready` below tells the I/O side (it checks exceededBudget).
-                    _ = call.charge(nanos: end &- mark)
+                    // is announced even when a `.ready` is pending, so the I/O side sees it.
+                    let tripped = call.charge(nanos: end &- mark)
                     mark = end
-                    if call.claimAnnouncement() { announce(.ready, call) }
+                    if call.claimAnnouncement() || tripped { announce(.ready, call) }
+                    backlog = backlog || call.hasBacklog
                 }
             }
             ringDoorbells()
+            // A call that stopped at its slice with frames left: come straight back for them.
+            if backlog, !wakeRequested.exchange(true, ordering: .acquiringAndReleasing) {
+                _ = vd_eventfd_signal(wakeDescriptor)
+            }
         }
         for i in 0..<callCount { retire(calls[i]) }
         callCount = 0

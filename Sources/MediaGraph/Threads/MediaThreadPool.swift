@@ -19,7 +19,8 @@ public final class MediaThreadPool: Sendable {
     /// room for the call's graph, ``MediaThreadError/full(maxCalls:)``).
     public func attach(_ call: CallPipeline) throws(MediaThreadError) -> MediaThread {
         var lastError = MediaThreadError.stopped
-        for thread in threads.sorted(by: { $0.room > $1.room }) {
+        let byRoom = threads.map { ($0, $0.room) }.sorted { $0.1 > $1.1 }
+        for (thread, _) in byRoom {
             do {
                 try thread.attach(call)
                 return thread
@@ -27,8 +28,12 @@ public final class MediaThreadPool: Sendable {
                 lastError = error
             }
         }
+        if case let .overBudget(cost, _) = lastError { throw .overBudget(cost: cost, mostRoom: mostRoom) }
         throw lastError
     }
+
+    /// A whole thread's budget (``MediaThread/Configuration/instructionBudget``).
+    public var budget: Int { threads.first?.configuration.instructionBudget ?? 0 }
 
     /// The most budget any thread has left (``MediaThread/room``): a call whose graph costs more is
     /// refused by ``attach(_:)``.
