@@ -18,7 +18,9 @@ import VoicedTesting
         }
         // Two per thread: placement goes by room left.
         #expect(placed.map(\.1.index).sorted() == [0, 0, 1, 1])
+        let roomBefore = pool.threads.map(\.room)
         #expect(throws: MediaThreadError.self) { try pool.attach(try call(5)) }
+        #expect(pool.threads.map(\.room) == roomBefore, "a refused call leaves no cost behind")
         // A cheap graph still fits in what is left.
         let cheap = try call(6, .passthrough)
         _ = try pool.attach(cheap)

@@ -124,9 +124,16 @@ public final class MediaThread: @unchecked Sendable {
     /// - Realtime: unsafe (takes a lock); never call it on a media thread.
     public func attach(_ call: CallPipeline) throws(MediaThreadError) {
         let cost = call.instructionsPerFrame
-        guard committed.wrappingIncrementThenLoad(by: cost, ordering: .relaxed) <= configuration.instructionBudget else {
-            let room = configuration.instructionBudget - committed.wrappingDecrementThenLoad(by: cost, ordering: .relaxed)
-            throw .overBudget(cost: cost, mostRoom: room)
+        // Compare-and-exchange, so two calls that would each fit are never both refused for a
+        // moment's overshoot.
+        var current = committed.load(ordering: .relaxed)
+        while true {
+            guard current + cost <= configuration.instructionBudget else {
+                throw .overBudget(cost: cost, mostRoom: configuration.instructionBudget - current)
+            }
+            let (exchanged, original) = committed.compareExchange(expected: current, desired: current + cost, ordering: .relaxed)
+            if exchanged { break }
+            current = original
         }
         guard reserved.wrappingIncrementThenLoad(ordering: .relaxed) <= maxCalls else {
             reserved.wrappingDecrement(ordering: .relaxed)
