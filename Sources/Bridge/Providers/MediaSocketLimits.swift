@@ -71,10 +71,9 @@ final class MediaSocketLimits {
         }
     }
 
-    /// A message arrived: over the rate, reads pause until the bucket holds a tenth of its burst
+    /// A message arrived at `now`: over the rate, reads pause until the bucket holds a tenth of its burst
     /// again (the message in hand is still handled; what follows waits in TCP).
-    func messageArrived(_ context: ChannelHandlerContext) {
-        let now = MediaClock.nanos()
+    func messageArrived(_ context: ChannelHandlerContext, atNanos now: UInt64) {
         lastMessageNanos = now
         guard !rate.take(nowNanos: now), !readsPaused, !tripped else { return }
         if now &- pauseWindowStart > Self.floodWindowNanos {

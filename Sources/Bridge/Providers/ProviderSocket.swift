@@ -106,7 +106,8 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        limits.messageArrived(context)
+        let arrival = MediaClock.nanos()
+        limits.messageArrived(context, atNanos: arrival)
         switch frame.opcode {
         case .text:
             frame.unmaskedData.withUnsafeReadableBytes { bytes in
@@ -115,10 +116,10 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
                     close(code: .dataInconsistentWithMessage)
                     return
                 }
-                handle { () throws(ProviderProtocolError) in try dialect.parse(text: bytes) }
+                handle(arrival) { () throws(ProviderProtocolError) in try dialect.parse(text: bytes) }
             }
         case .binary:
-            frame.unmaskedData.withUnsafeReadableBytes { bytes in handle { () throws(ProviderProtocolError) in try dialect.parse(binary: bytes) } }
+            frame.unmaskedData.withUnsafeReadableBytes { bytes in handle(arrival) { () throws(ProviderProtocolError) in try dialect.parse(binary: bytes) } }
         case .ping:
             let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
@@ -153,9 +154,8 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
         return WebSocketErrorCode(codeNumber: Int(code))
     }
 
-    /// Parses one message with `parse` and acts on it.
-    private func handle(_ parse: () throws(ProviderProtocolError) -> ProviderEvent) {
-        let arrival = MediaClock.nanos()
+    /// Parses one message that arrived at `arrival` with `parse` and acts on it.
+    private func handle(_ arrival: UInt64, _ parse: () throws(ProviderProtocolError) -> ProviderEvent) {
         let event: ProviderEvent
         do {
             event = try parse()

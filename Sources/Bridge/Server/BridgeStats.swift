@@ -38,7 +38,7 @@ public final class BridgeStats: Sendable {
     public let clippedSamples = ManagedAtomic<UInt64>(0)
     /// Caller interruptions of audible agent speech the graph's `barge-in` node reported.
     public let bargeIns = ManagedAtomic<UInt64>(0)
-    private let rejectionsByReason = NIOLockedValueBox<[String: UInt64]>([:])
+    private let rejectionsByReason = LabelledCounters()
     /// Agents that failed mid-call or could not be reached (the call ended after an apology tone).
     public let agentFailures = ManagedAtomic<UInt64>(0)
     /// Agent connections made again after dropping mid-call.
@@ -53,25 +53,25 @@ public final class BridgeStats: Sendable {
     public let agentLateAudioDropped = ManagedAtomic<UInt64>(0)
     /// Finished transcripts (caller's and agent's) agents sent.
     public let agentTranscripts = ManagedAtomic<UInt64>(0)
-    private let limitClosuresByKind = NIOLockedValueBox<[String: UInt64]>([:])
-    private let refusalsByReason = NIOLockedValueBox<[String: UInt64]>([:])
+    private let limitClosuresByKind = LabelledCounters()
+    private let refusalsByReason = LabelledCounters()
     private let latency = NIOLockedValueBox<LatencySnapshot>(LatencySnapshot())
 
     public init() {}
 
     func rejected(_ error: ProviderProtocolError) {
         messagesRejected.wrappingIncrement(ordering: .relaxed)
-        rejectionsByReason.withLockedValue { $0[error.metricLabel, default: 0] += 1 }
+        rejectionsByReason.count(error.metricLabel)
     }
 
     /// A connection closed by one of ``ConnectionLimits`` (a timeout, a message flood).
     func closedByLimit(_ kind: String) {
-        limitClosuresByKind.withLockedValue { $0[kind, default: 0] += 1 }
+        limitClosuresByKind.count(kind)
     }
 
     /// Connections closed by a limit, by kind: `request_head`, `request_body`, `idle`, `start`,
     /// `write_stall`, `message_flood` (``ConnectionLimits``).
-    public var limitClosures: [String: UInt64] { limitClosuresByKind.withLockedValue { $0 } }
+    public var limitClosures: [String: UInt64] { limitClosuresByKind.snapshot }
 
     /// A call refused for want of media-thread capacity.
     func refused(_ error: MediaThreadError) {
@@ -80,14 +80,14 @@ public final class BridgeStats: Sendable {
         case .full: "media_threads_full"
         default: "media_threads_unavailable"
         }
-        refusalsByReason.withLockedValue { $0[reason, default: 0] += 1 }
+        refusalsByReason.count(reason)
     }
 
     /// Calls refused at `start` for want of capacity, by reason (`over_budget`, `media_threads_full`).
-    public var refusals: [String: UInt64] { refusalsByReason.withLockedValue { $0 } }
+    public var refusals: [String: UInt64] { refusalsByReason.snapshot }
 
     /// Rejected messages by ``ProviderProtocolError/metricLabel``.
-    public var rejections: [String: UInt64] { rejectionsByReason.withLockedValue { $0 } }
+    public var rejections: [String: UInt64] { rejectionsByReason.snapshot }
 
     /// Folds a retired call's histograms into the daemon's.
     func merge(_ call: CallPipeline) {
