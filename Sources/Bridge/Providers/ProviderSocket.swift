@@ -209,9 +209,7 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
                 guard cost <= environment.pool.budget else {
                     throw ProviderProtocolError.badGraph("'\(spec.name)' costs \(cost) instructions per frame, more than a media thread's whole budget")
                 }
-                guard cost <= environment.pool.mostRoom else {
-                    throw MediaThreadError.overBudget(cost: cost, mostRoom: environment.pool.mostRoom)
-                }
+                try environment.pool.checkRoom(for: cost)
             }
             let session = try CallSession(start: start, providerFormat: format, spec: spec, agent: agent, provider: self,
                                           loopCalls: loopCalls, environment: environment)

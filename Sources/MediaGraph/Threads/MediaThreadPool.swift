@@ -28,7 +28,7 @@ public final class MediaThreadPool: Sendable {
                 lastError = error
             }
         }
-        if case let .overBudget(cost, _) = lastError { throw .overBudget(cost: cost, mostRoom: mostRoom) }
+        if case .overBudget = lastError { try checkRoom(for: call.instructionsPerFrame) }
         throw lastError
     }
 
@@ -38,6 +38,14 @@ public final class MediaThreadPool: Sendable {
     /// The most budget any thread has left (``MediaThread/room``): a call whose graph costs more is
     /// refused by ``attach(_:)``.
     public var mostRoom: Int { threads.map(\.room).max() ?? 0 }
+
+    /// Throws what ``attach(_:)`` would for a graph costing `cost` when no thread has room for it
+    /// now (``MediaThreadError/overBudget(cost:mostRoom:)``), without building or attaching anything:
+    /// a call can be refused before its graph is built.
+    public func checkRoom(for cost: Int) throws(MediaThreadError) {
+        let room = mostRoom
+        guard cost <= room else { throw .overBudget(cost: cost, mostRoom: room) }
+    }
 
     /// Calls attached across every thread.
     public var attachedCalls: Int { threads.reduce(0) { $0 + $1.attachedCalls } }
