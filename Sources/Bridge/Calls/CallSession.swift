@@ -358,11 +358,12 @@ final class CallSession: DoorbellListener, AgentSink {
         finishIfRetired()
     }
 
-    /// Files the report and releases everything once the media thread retired the call.
+    /// Files the report and releases everything once the media thread retired the call. The report
+    /// comes first, so whoever sees the call gone from the registry also sees it counted as ended.
     private func finishIfRetired() {
         guard ended, pipeline.isRetired else { return }
+        CallReport(session: self, reason: endReason, bargeIns: bargeIn.count).file(stats: environment.stats, logger: logger)
         loopCalls.remove(record.callID)
         environment.registry.remove(record.callID)
-        CallReport(session: self, reason: endReason, bargeIns: bargeIn.count).file(stats: environment.stats, logger: logger)
     }
 }
