@@ -21,8 +21,11 @@ public final class TestServer: Sendable {
         config.graph = .passthrough
         // Tests send audio faster than real time; the echo keeps up only unpaced (pacing has its own tests).
         config.call = .unpaced
-        // …so the real-time guard lets an hour through at once (its own tests set the default back).
+        // …so the real-time guard lets an hour through at once, and, since sanitizer builds starve
+        // fifty concurrent clients for seconds, the connection timeouts are a minute (the hostile
+        // input tests set their own).
         config.limits.mediaBurstMs = 3_600_000
+        for timeout in [\ConnectionLimits.requestHead, \.requestBody, \.idle, \.start] { config.limits[keyPath: timeout] = .seconds(60) }
         configure(&config)
         var logger = Logger(label: "voiced-test")
         logger.logLevel = ProcessInfo.processInfo.environment["VOICED_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
