@@ -106,6 +106,10 @@ let package = Package(
             dependencies: ["Bridge", "CAudio", "VoicedTesting"]
         ),
         .executableTarget(
+            name: "AudioQuality",
+            dependencies: ["MediaGraph", "VoicedTesting"],
+            path: "Sources/AudioQuality"),
+        .executableTarget(
             name: "GraphInstructions",
             dependencies: ["MediaGraph", "VoicedTesting"],
             path: "Sources/GraphInstructions"),

@@ -95,7 +95,7 @@ let benchmarks: @Sendable () -> Void = {
 
     for rateHz in [8000, 16000] {
         Benchmark("apm-aec-ns-hpf-vad-\(rateHz / 1000)k-20ms") { benchmark in
-            var cfg = vd_apm_config(sample_rate_hz: Int32(rateHz), echo_cancellation: 1, delay_agnostic: 1, noise_suppression: 3, gain_control: 0,
+            var cfg = vd_apm_config(sample_rate_hz: Int32(rateHz), echo_cancellation: 1, estimate_delay: 1, echo_suppression: 3, noise_suppression: 3, gain_control: 0,
                                     high_pass: 1, voice_detection: 2)
             var err: Int32 = 0
             let apm = vd_apm_create(&cfg, &err)!

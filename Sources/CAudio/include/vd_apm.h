@@ -1,6 +1,13 @@
 /* Echo cancellation, noise suppression, gain control, high-pass filter and voice activity
  * detection for one call, on webrtc-audio-processing 0.3 (a C++ library; apm.cpp is the shim).
  *
+ * The far end is queued, not processed, when it is handed over: it is what the provider is about
+ * to play, and the caller hears it one 10 ms chunk per 10 ms of near end that comes back. So each
+ * near-end chunk is processed right after the far-end chunk that started playing with it (silence
+ * when the queue is empty), and the echo path delay the canceller sees is the phone path's own,
+ * however far ahead of playback the downlink runs. With `estimate_delay` that delay is measured
+ * (vd_echo_delay.h) and given to webrtc, which then cancels echoes from 0 to 500 ms.
+ *
  * Every component is configured in vd_apm_create (enabling a component allocates inside webrtc);
  * afterwards only the per-frame calls below run. The shim catches every C++ exception and returns
  * VD_ESYS instead.
@@ -25,9 +32,12 @@ typedef struct vd_apm vd_apm;
 typedef struct vd_apm_config {
     int sample_rate_hz;     /**< 8000 or 16000 (mono). */
     int echo_cancellation;  /**< 1: AEC on the far-end reference passed to vd_apm_process_reverse. */
-    int delay_agnostic;     /**< 1: the AEC finds the echo path delay itself (webrtc's delay-agnostic mode
-                                 with its extended filter: 40–200 ms echoes at 8 kHz); the delay passed to
-                                 vd_apm_process is then ignored. 0: it trusts that delay (cheaper). */
+    int estimate_delay;     /**< 1: the echo path delay is estimated from the two streams (0–500 ms); the
+                                 delay passed to vd_apm_process is used only until the first estimate.
+                                 0: the AEC trusts that delay. */
+    int echo_suppression;   /**< How hard the AEC suppresses what its filter left: 1 low, 2 moderate,
+                                 3 high (webrtc's NLP; more removes more echo and more of a caller who
+                                 talks over the agent). */
     int noise_suppression;  /**< 0 off; 1 low, 2 moderate, 3 high, 4 very high. */
     int gain_control;       /**< 1: adaptive digital AGC. */
     int high_pass;          /**< 1: high-pass filter (removes DC and rumble). */
@@ -40,16 +50,23 @@ vd_apm *_Nullable vd_apm_create(const vd_apm_config *_Nonnull cfg, int *_Nullabl
 /** Frees a handle. Accepts NULL. */
 void vd_apm_destroy(vd_apm *_Nullable apm);
 
-/** Feeds `frames` samples of the far end (what the caller hears) as the echo reference.
- *  `frames` is a multiple of 10 ms (sample_rate_hz / 100). Returns VD_OK, VD_EINVAL or VD_ESYS. */
+/** Queues `frames` samples of the far end (what the caller is about to hear) as the echo reference.
+ *  `frames` is a multiple of 10 ms (sample_rate_hz / 100). The queue holds 2 s; beyond that the
+ *  oldest audio is dropped (the near end stopped coming). Ignored when echo_cancellation is 0.
+ *  Returns VD_OK or VD_EINVAL. */
 int vd_apm_process_reverse(vd_apm *_Nonnull apm, const int16_t *_Nonnull far_end, size_t frames);
 
-/** Processes `frames` samples of the near end (the caller's microphone) in place; `frames` is a
- *  multiple of 10 ms. `delay_ms` is the echo path delay estimate (render → capture). On return
+/** Processes `frames` samples of the near end (the caller's microphone) in place, each 10 ms after
+ *  the next 10 ms of the queued far end; `frames` is a multiple of 10 ms. `delay_ms` is the echo
+ *  path delay (render → capture) to trust, or to start from with `estimate_delay`. On return
  *  `*has_voice` is 1 when the last 10 ms held speech (0 when voice detection is off).
  *  Returns VD_OK, VD_EINVAL or VD_ESYS. */
 int vd_apm_process(vd_apm *_Nonnull apm, int16_t *_Nonnull near_end, size_t frames, int delay_ms,
                    int *_Nonnull has_voice);
+
+/** The echo path delay the canceller uses now, in ms: the estimate, or the delay last passed to
+ *  vd_apm_process while there is none. */
+int vd_apm_echo_delay_ms(const vd_apm *_Nonnull apm);
 
 #ifdef __cplusplus
 }

@@ -101,6 +101,10 @@ public final class Graph {
         return runDownlink(arrivalNanos: arrivalNanos) { $0.copyMemory(from: UnsafeRawBufferPointer(reply.pointee.bytes)) }
     }
 
+    /// The echo path delay (ms) the graph's echo canceller works with now, or `nil` without an `apm`
+    /// node. Media thread (or offline), or after the call retired.
+    public var echoDelayInUseMs: Int? { scope.existing(AudioProcessor.self)?.echoDelayInUseMs }
+
     /// Every level meter in the graph, uplink first. Read their readings only after the call retired.
     public var levelMeters: [LevelMeterNode] {
         (uplink.nodes + downlink.nodes).compactMap { $0 as? LevelMeterNode }

@@ -67,12 +67,11 @@ public struct GraphSpec: Sendable {
         downlink: ["resample(rate=provider)", "echo-reference", "playback-monitor", "mulaw-encode"])
 
     /// `standard` processed at 16 kHz: the provider's audio is resampled to 16 kHz before the audio
-    /// processing and from 16 kHz to the agent's rate after it; the downlink mirrors it. At 16 kHz
-    /// the canceller's filter spans half the time, so it finds the echo delay itself
-    /// (`aec-delay=auto`). For wideband sources; on 8 kHz μ-law it costs several times `standard`.
+    /// processing and from 16 kHz to the agent's rate after it; the downlink mirrors it. For
+    /// wideband sources; on 8 kHz μ-law it costs several times `standard`.
     public static let wideband = GraphSpec(
         name: "wideband",
-        uplink: ["mulaw-decode", "resample(rate=16000)", "apm(aec-delay=auto)", "vad", "barge-in", "resample(rate=agent)"],
+        uplink: ["mulaw-decode", "resample(rate=16000)", "apm", "vad", "barge-in", "resample(rate=agent)"],
         downlink: ["resample(rate=16000)", "echo-reference", "playback-monitor", "resample(rate=provider)", "mulaw-encode"])
 
     /// `standard` plus adaptive digital gain control and level meters on both directions (their

@@ -16,12 +16,13 @@ public final class AudioProcessingNode: MediaNode {
         self.settings = settings
     }
 
-    /// From a spec: `apm(aec=on, ns=high, agc=off, hpf=on, vad=low, aec-delay=60)` (the defaults);
-    /// `aec-delay=auto` makes the canceller find the echo path delay itself (see
-    /// ``AudioProcessor/Settings/echoDelayMs``).
+    /// From a spec: `apm(aec=on, aec-delay=auto, aec-suppression=high, ns=high, agc=off, hpf=on,
+    /// vad=low)` (the defaults); `aec-delay=N` makes the canceller trust N ms instead of measuring
+    /// the echo path delay (see ``AudioProcessor/Settings/echoDelayMs``).
     public convenience init(_ context: inout NodeContext) throws(GraphBuildError) {
         var s = AudioProcessor.Settings()
         s.echoCancellation = try context.parameters.flag("aec", default: s.echoCancellation)
+        s.echoSuppression = try context.parameters.choice("aec-suppression", default: s.echoSuppression, AudioProcessor.Settings.suppressions)
         s.noiseSuppression = try context.parameters.choice("ns", default: s.noiseSuppression,
                                                            ["off": 0, "low": 1, "moderate": 2, "high": 3, "very-high": 4])
         s.gainControl = try context.parameters.flag("agc", default: s.gainControl)

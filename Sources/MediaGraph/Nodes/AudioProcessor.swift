@@ -18,14 +18,19 @@ public final class AudioProcessor {
         public var highPass = true
         /// 0 off, 1 very low … 4 high likelihood. Default 2.
         public var voiceDetection: Int32 = 2
-        /// The echo path delay (render → capture) the canceller trusts: default 60 ms, which at
-        /// 8 kHz cancels echoes from 40 to 120 ms. `nil`: it finds the delay itself (webrtc's
-        /// delay-agnostic mode with the extended filter): 40–200 ms at 8 kHz, 40–120 ms at 16 kHz,
-        /// for ~60 % more CPU in the processor.
-        public var echoDelayMs: Int32? = 60
+        /// The echo path delay (render → capture) the canceller trusts. `nil` (the default): it is
+        /// measured from the call's own audio (`vd_echo_delay`, 0–500 ms, found within about a
+        /// second of agent speech; 60 ms until then). A fixed value cancels echoes within about
+        /// ±40 ms of it.
+        public var echoDelayMs: Int32? = nil
+        /// How hard the canceller suppresses the echo its filter left: 1 low, 2 moderate, 3 high
+        /// (the default). More also takes more of a caller who talks over the agent (docs/graphs.md).
+        public var echoSuppression: Int32 = 3
 
         public init() {}
 
+        /// Spec names of the echo suppression levels, for ``echoSuppression``.
+        public static let suppressions: KeyValuePairs<String, Int32> = ["low": 1, "moderate": 2, "high": 3]
         /// Spec names of the VAD likelihood thresholds, for ``voiceDetection``.
         public static let likelihoods: KeyValuePairs<String, Int32> = ["off": 0, "very-low": 1, "low": 2, "moderate": 3, "high": 4]
         /// Only webrtc's VAD: the audio passes unchanged.
@@ -46,20 +51,20 @@ public final class AudioProcessor {
 
     /// What near end plus far end cost per 20 ms frame, in ``FrameCost`` units, from
     /// Benchmarks/Instructions at 8 kHz (framing and VAD 27,000; high-pass 15,000; noise suppression
-    /// 125,000; gain control 46,000; echo cancellation with its far end 313,000, or 673,000 finding
-    /// the delay itself), twice that at 16 kHz (measured 1.94–1.97×).
+    /// 125,000; gain control 46,000; echo cancellation with its far end 313,000, and 5,000 more to
+    /// measure the delay), twice that at 16 kHz (measured 1.94–1.97×).
     public var instructionsPerFrame: Int {
         var at8kHz = 27_000
         if settings.highPass { at8kHz += 15_000 }
         if settings.noiseSuppression > 0 { at8kHz += 125_000 }
         if settings.gainControl { at8kHz += 46_000 }
-        if settings.echoCancellation { at8kHz += settings.echoDelayMs == nil ? 673_000 : 313_000 }
+        if settings.echoCancellation { at8kHz += settings.echoDelayMs == nil ? 318_000 : 313_000 }
         return FrameCost.scaled(at8kHz, rateHz: sampleRateHz)
     }
 
     public init(sampleRateHz: Int, settings: Settings) throws(GraphBuildError) {
         var cfg = vd_apm_config(sample_rate_hz: Int32(sampleRateHz), echo_cancellation: settings.echoCancellation ? 1 : 0,
-                                delay_agnostic: settings.echoDelayMs == nil ? 1 : 0,
+                                estimate_delay: settings.echoDelayMs == nil ? 1 : 0, echo_suppression: settings.echoSuppression,
                                 noise_suppression: settings.noiseSuppression, gain_control: settings.gainControl ? 1 : 0,
                                 high_pass: settings.highPass ? 1 : 0, voice_detection: settings.voiceDetection)
         var err: Int32 = 0
@@ -74,16 +79,25 @@ public final class AudioProcessor {
 
     deinit { vd_apm_destroy(handle) }
 
-    /// Cleans the caller's audio in place.
+    /// The echo path delay the canceller works with now, in ms (the estimate once there is one).
+    ///
+    /// - Realtime: safe (media-thread only).
+    public var echoDelayInUseMs: Int { Int(vd_apm_echo_delay_ms(handle)) }
+
+    /// The delay the canceller starts from while it has no estimate of its own.
+    static let initialEchoDelayMs: Int32 = 60
+
+    /// Cleans the caller's audio in place, after the far end that played with it.
     ///
     /// - Realtime: safe (media-thread only).
     func processNearEnd(_ samples: UnsafeMutableBufferPointer<Int16>) {
         var voice: Int32 = 0
-        _ = vd_apm_process(handle, samples.baseAddress!, samples.count, settings.echoDelayMs ?? 0, &voice)
+        _ = vd_apm_process(handle, samples.baseAddress!, samples.count, settings.echoDelayMs ?? Self.initialEchoDelayMs, &voice)
         hasVoice = voice != 0
     }
 
-    /// Records what the caller is about to hear, as the echo reference.
+    /// Queues what the caller is about to hear, as the echo reference: it is consumed 10 ms per
+    /// 10 ms of near end, as the phone plays it.
     ///
     /// - Realtime: safe (media-thread only).
     func processFarEnd(_ samples: UnsafeBufferPointer<Int16>) {

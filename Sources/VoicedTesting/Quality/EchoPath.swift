@@ -1,0 +1,61 @@
+import Foundation
+import LoadGen
+
+/// What a phone line does to the agent's voice on its way back into the caller's microphone, for
+/// echo tests and `scripts/audio-quality`: a delay (the network both ways, the provider's buffers,
+/// the handset), an attenuation, a short decaying impulse response (the handset's acoustics), mild
+/// soft clipping (the loudspeaker) and a noise floor. Deterministic for a given `seed`.
+///
+/// - Threading: a value; `apply` is a pure function of its inputs.
+public struct EchoPath: Sendable, CustomStringConvertible {
+    public var delayMs: Int
+    /// Echo level relative to the far end, in dB (−6: half the amplitude).
+    public var attenuationDb: Double
+    /// Length of the impulse response in ms: a direct tap plus random taps decaying to 1/e over a quarter of it.
+    public var responseMs = 8
+    /// Soft clipping drive: `tanh(drive·x)/drive` on the full-scale signal; 0 keeps it linear.
+    public var clippingDrive = 1.5
+    /// White noise floor of the microphone in dBFS (RMS); `nil` for none.
+    public var noiseDbfs: Double? = -50
+    public var seed: UInt64 = 1
+
+    public init(delayMs: Int, attenuationDb: Double) {
+        self.delayMs = delayMs
+        self.attenuationDb = attenuationDb
+    }
+
+    public var description: String { "\(delayMs) ms, \(Int(attenuationDb)) dB" }
+
+    /// The echo of `far` (samples at `rateHz`, same length) and, separately, the noise floor: a
+    /// microphone signal is their sum, plus whatever the caller says.
+    public func apply(to far: [Int16], rateHz: Int) -> (echo: [Double], noise: [Double]) {
+        var random = SplitMix64(seed: seed)
+        func gaussian() -> Double {
+            let u = (Double(random.next() >> 11) + 1) / 9_007_199_254_740_993
+            let v = Double(random.next() >> 11) / 9_007_199_254_740_992
+            return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
+        }
+        let taps = max(1, responseMs * rateHz / 1000)
+        var response = (0..<taps).map { i in (i == 0 ? 1 : 0.5 * gaussian()) * exp(-Double(i) / Double(max(1, taps / 4))) }
+        let norm = response.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        response = response.map { $0 / norm }
+        let gain = pow(10, attenuationDb / 20)
+        let delay = delayMs * rateHz / 1000
+        var echo = [Double](repeating: 0, count: far.count)
+        for i in delay..<max(delay, far.count) {
+            var sum = 0.0
+            for k in 0..<min(taps, i - delay + 1) { sum += response[k] * Double(far[i - delay - k]) }
+            let x = sum * gain / 32768
+            echo[i] = (clippingDrive > 0 ? tanh(clippingDrive * x) / clippingDrive : x) * 32768
+        }
+        let level = noiseDbfs.map { pow(10, $0 / 20) * 32768 } ?? 0
+        let noise = level == 0 ? [Double](repeating: 0, count: far.count) : (0..<far.count).map { _ in level * gaussian() }
+        return (echo, noise)
+    }
+}
+
+/// Sums signals into 16-bit samples, clamping at full scale.
+public func mix(_ signals: [Double]...) -> [Int16] {
+    let count = signals.map(\.count).min() ?? 0
+    return (0..<count).map { i in Int16(max(-32768, min(32767, signals.reduce(0) { $0 + $1[i] }.rounded()))) }
+}
