@@ -59,3 +59,53 @@ public func mix(_ signals: [Double]...) -> [Int16] {
     let count = signals.map(\.count).min() ?? 0
     return (0..<count).map { i in Int16(max(-32768, min(32767, signals.reduce(0) { $0 + $1[i] }.rounded()))) }
 }
+
+extension EchoPath {
+    /// The same path applied frame by frame, for a live test client that returns what it plays
+    /// as its microphone signal.
+    ///
+    /// - Threading: one owner at a time.
+    public struct Live {
+        private let path: EchoPath
+        private let response: [Double]
+        private let delay: Int
+        /// A ring of the samples played, newest at `newest`.
+        private var history: [Double]
+        private var newest = 0
+        private var random: SplitMix64
+
+        public init(path: EchoPath, rateHz: Int = 8000) {
+            self.path = path
+            // The impulse response of `apply`, drawn the same way (an impulse through it).
+            var impulse = [Int16](repeating: 0, count: max(1, path.responseMs * rateHz / 1000))
+            impulse[0] = 32767
+            var linear = path
+            linear.delayMs = 0
+            linear.attenuationDb = 0
+            linear.clippingDrive = 0
+            linear.noiseDbfs = nil
+            response = linear.apply(to: impulse, rateHz: rateHz).echo.map { $0 / 32767 }
+            delay = path.delayMs * rateHz / 1000
+            history = [Double](repeating: 0, count: delay + response.count)
+            random = SplitMix64(seed: path.seed)
+        }
+
+        /// Takes the samples that just played; returns what the microphone hears at the same time.
+        public mutating func next(played: [Int16]) -> [Int16] {
+            let gain = pow(10, path.attenuationDb / 20)
+            let level = path.noiseDbfs.map { pow(10, $0 / 20) * 32768 } ?? 0
+            return played.map { sample in
+                newest = (newest + 1) % history.count
+                history[newest] = Double(sample)
+                var sum = 0.0
+                for k in 0..<response.count { sum += response[k] * history[(newest - delay - k + 2 * history.count) % history.count] }
+                let x = sum * gain / 32768
+                let clipped = (path.clippingDrive > 0 ? tanh(path.clippingDrive * x) / path.clippingDrive : x) * 32768
+                let u = (Double(random.next() >> 11) + 1) / 9_007_199_254_740_993
+                let v = Double(random.next() >> 11) / 9_007_199_254_740_992
+                let noise = level * (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
+                return Int16(max(-32768, min(32767, (clipped + noise).rounded())))
+            }
+        }
+    }
+}
