@@ -27,7 +27,7 @@ let package = Package(
             cxxSettings: [.unsafeFlags(["-I/usr/include/webrtc_audio_processing", "-DWEBRTC_POSIX",
                                         "-DWEBRTC_AUDIO_PROCESSING_ONLY_BUILD"])],
             linkerSettings: [
-                .linkedLibrary("samplerate"), .linkedLibrary("opus"), .linkedLibrary("webrtc_audio_processing"), .linkedLibrary("espeak-ng"),
+                .linkedLibrary("samplerate"), .linkedLibrary("opus"), .linkedLibrary("webrtc_audio_processing"), .linkedLibrary("speexdsp"), .linkedLibrary("espeak-ng"),
                 .linkedLibrary("stdc++"),
             ]
         ),

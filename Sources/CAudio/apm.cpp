@@ -1,58 +1,102 @@
-// C shim over webrtc-audio-processing 0.3; the contract is in vd_apm.h.
+// C shim over webrtc-audio-processing 0.3 and speex's linear echo canceller; the contract is in
+// vd_apm.h.
+//
+// Per 10 ms chunk with echo cancellation on:
+//
+//   far queue ─► far chunk ─┬─► history ─(estimate − 10 ms)─► speex MDF ◄─ near ──► linear out ─┐
+//                           ├─► vd_echo_delay ◄─ near                                            ├─ double talk? ─► post
+//                           └─► webrtc AEC (told the estimate) ◄─ near ─────────────► suppressed ┘
+//
+// webrtc's AEC removes the most echo (≥ 47 dB here) but its suppressor also takes 9–16 dB of a
+// caller who talks over the agent; speex's linear canceller keeps the caller whole but removes only
+// 20–35 dB. So the suppressed signal goes on, except while vd_double_talk says the caller is
+// talking over the echo, when the linear output does. `post` is a second webrtc processor without
+// echo cancellation: high-pass, noise suppression, gain control and VAD on whichever went on.
 #include "vd_apm.h"
+#include "vd_double_talk.h"
 #include "vd_echo_delay.h"
 #include "vd_error.h"
 
 #include <algorithm>
 #include <cstring>
 #include <new>
+#include <stdexcept>
+#include <speex/speex_echo.h>
 #include <webrtc/common.h>
 #include <webrtc/modules/audio_processing/include/audio_processing.h>
 #include <webrtc/modules/interface/module_common_types.h>
 
+namespace {
+
+constexpr size_t kMaxChunk = 160; // 10 ms at 16 kHz
+
+// webrtc's filter covers echoes that come back later than the delay it is told, not earlier: it is
+// told the estimate less one estimator step (10 ms), so an echo onset is never ahead of it (at 20 ms
+// echoes, the estimate itself let a syllable's onset through once in 16 s; this, none).
+constexpr int kEstimateLeadMs = 10;
+// speex's filter spans 60 ms from 10 ms before the estimate: the handset's response (~10 ms), the
+// estimate's 10 ms steps and the echo's timing jitter.
+constexpr int kLinearSpanMs = 60;
+// The longest delay the estimator reports, and so the far-end history the linear canceller needs.
+constexpr int kMaxDelayMs = 500;
+
+} // namespace
+
 struct vd_apm {
-    webrtc::AudioProcessing *processing = nullptr;
+    webrtc::AudioProcessing *post = nullptr;      // HPF, NS, AGC, VAD (and nothing else)
+    webrtc::AudioProcessing *canceller = nullptr; // webrtc's AEC alone (echo cancellation on)
+    SpeexEchoState *linear = nullptr;             // speex's linear canceller (echo cancellation on)
     webrtc::AudioFrame frame; // reused for every 10 ms chunk: no allocation per call
     int rate = 0;
     size_t chunk = 0;
     // The far end waiting to play: a ring of `far_capacity` samples (2 s), oldest at `far_head`.
     int16_t *far = nullptr;
     size_t far_capacity = 0, far_head = 0, far_count = 0;
-    int16_t far_chunk[160] = {0}; // the chunk playing now (10 ms at 16 kHz at most)
-    bool echo = false;              // echo cancellation on: the far end is queued and played
+    int16_t far_chunk[kMaxChunk] = {0}; // the chunk playing now
+    // The far end that played: a ring of `history_capacity` samples, newest ending at `history_end`.
+    int16_t *history = nullptr;
+    size_t history_capacity = 0, history_end = 0;
+    int16_t far_aligned[kMaxChunk] = {0}, linear_out[kMaxChunk] = {0}, suppressed[kMaxChunk] = {0};
     vd_echo_delay *delay = nullptr; // with estimate_delay
-    int delay_ms = 0;               // what the canceller was last told
+    vd_double_talk double_talk{};
+    int delay_ms = 0;               // what webrtc's canceller was last told
+    long double_talk_chunks = 0;
 };
 
 namespace {
-
-// webrtc's filter covers echoes that come back later than the delay it is told, not earlier: it is
-// told the estimate less one estimator step (10 ms), so an echo onset is never ahead of it (at 20 ms
-// echoes, the estimate itself let a syllable's onset through once in 16 s; this, none).
-constexpr int kEstimateLeadMs = 10;
 
 // How a phone call differs from webrtc's defaults: the echo path delay is unknown (the network, the
 // provider's jitter buffer, the handset) and often longer than webrtc's own delay-agnostic mode
 // finds (it fails past ~250 ms at 8 kHz, at twice the cost), so voiced measures it (vd_echo_delay)
 // and webrtc trusts it; gain control is purely digital (webrtc's "experimental" AGC steers a
 // microphone volume a call does not have, at twice the cost).
-void set_call_options(webrtc::Config &config) {
+webrtc::AudioProcessing *make_processing(int rate) {
+    webrtc::Config config;
     config.Set<webrtc::DelayAgnostic>(new webrtc::DelayAgnostic(false));
     config.Set<webrtc::ExtendedFilter>(new webrtc::ExtendedFilter(false));
     config.Set<webrtc::ExperimentalAgc>(new webrtc::ExperimentalAgc(false));
+    webrtc::AudioProcessing *p = webrtc::AudioProcessing::Create(config);
+    // Fix all three streams at the call's rate now: otherwise webrtc assumes 16 kHz until the first
+    // near-end frame and refuses an 8 kHz far end that comes first.
+    const auto mono = webrtc::AudioProcessing::kMono;
+    if (p && p->Initialize(rate, rate, rate, mono, mono, mono) != 0) {
+        delete p;
+        return nullptr;
+    }
+    return p;
 }
 
-bool configure(vd_apm *apm, const vd_apm_config *cfg) {
-    webrtc::AudioProcessing *p = apm->processing;
+bool configure_canceller(webrtc::AudioProcessing *p, const vd_apm_config *cfg) {
+    static const webrtc::EchoCancellation::SuppressionLevel suppressions[] = {
+        webrtc::EchoCancellation::kLowSuppression, webrtc::EchoCancellation::kModerateSuppression,
+        webrtc::EchoCancellation::kHighSuppression};
+    return p->echo_cancellation()->enable_drift_compensation(false) == 0 &&
+           p->echo_cancellation()->set_suppression_level(suppressions[cfg->echo_suppression - 1]) == 0 &&
+           p->echo_cancellation()->Enable(true) == 0;
+}
+
+bool configure_post(webrtc::AudioProcessing *p, const vd_apm_config *cfg) {
     if (p->high_pass_filter()->Enable(cfg->high_pass != 0) != 0) return false;
-    if (cfg->echo_cancellation) {
-        if (p->echo_cancellation()->enable_drift_compensation(false) != 0) return false;
-        static const webrtc::EchoCancellation::SuppressionLevel suppressions[] = {
-            webrtc::EchoCancellation::kLowSuppression, webrtc::EchoCancellation::kModerateSuppression,
-            webrtc::EchoCancellation::kHighSuppression};
-        if (p->echo_cancellation()->set_suppression_level(suppressions[cfg->echo_suppression - 1]) != 0) return false;
-        if (p->echo_cancellation()->Enable(true) != 0) return false;
-    }
     if (cfg->noise_suppression > 0) {
         static const webrtc::NoiseSuppression::Level levels[] = {
             webrtc::NoiseSuppression::kLow, webrtc::NoiseSuppression::kModerate,
@@ -81,18 +125,70 @@ void load(vd_apm *apm, const int16_t *samples) {
     std::memcpy(apm->frame.data_, samples, apm->chunk * sizeof(int16_t));
 }
 
+// Runs `samples` through `p`'s near end in place, telling it `delay_ms`. Returns false on an error.
+bool process_near(vd_apm *apm, webrtc::AudioProcessing *p, int16_t *samples, int delay_ms) {
+    load(apm, samples);
+    // A delay outside webrtc's range is clamped by it and reported as a warning code (> 0).
+    p->set_stream_delay_ms(delay_ms);
+    if (p->ProcessStream(&apm->frame) < 0) return false;
+    std::memcpy(samples, apm->frame.data_, apm->chunk * sizeof(int16_t));
+    return true;
+}
+
 // webrtc sizes some buffers lazily on the first frames it processes (the gain controller's VAD
-// grows two std::vectors on the second 20 ms): run 40 ms of silence through both directions here,
+// grows two std::vectors on the second 20 ms): run 40 ms of silence through every processor here,
 // at create, so the media thread never allocates.
 bool warm_up(vd_apm *apm) {
-    static const int16_t silence[160] = {0}; // 10 ms at 16 kHz, the highest rate
+    int16_t silence[kMaxChunk] = {0};
     for (int i = 0; i < 4; i++) {
-        load(apm, silence);
-        if (apm->processing->ProcessReverseStream(&apm->frame) != 0) return false;
-        load(apm, silence);
-        apm->processing->set_stream_delay_ms(0);
-        if (apm->processing->ProcessStream(&apm->frame) < 0) return false;
+        for (webrtc::AudioProcessing *p : {apm->post, apm->canceller}) {
+            if (!p) continue;
+            load(apm, silence);
+            if (p->ProcessReverseStream(&apm->frame) != 0 || !process_near(apm, p, silence, 0)) return false;
+        }
     }
+    return true;
+}
+
+// Takes the next 10 ms of the far end off the queue into far_chunk (silence where it runs out) and
+// appends it to the history.
+void play_far_chunk(vd_apm *apm) {
+    size_t take = std::min(apm->chunk, apm->far_count);
+    size_t first = std::min(take, apm->far_capacity - apm->far_head);
+    std::memcpy(apm->far_chunk, apm->far + apm->far_head, first * sizeof(int16_t));
+    std::memcpy(apm->far_chunk + first, apm->far, (take - first) * sizeof(int16_t));
+    std::memset(apm->far_chunk + take, 0, (apm->chunk - take) * sizeof(int16_t));
+    apm->far_head = (apm->far_head + take) % apm->far_capacity;
+    apm->far_count -= take;
+    // history_capacity is a multiple of the chunk: a chunk never wraps.
+    std::memcpy(apm->history + apm->history_end, apm->far_chunk, apm->chunk * sizeof(int16_t));
+    apm->history_end = (apm->history_end + apm->chunk) % apm->history_capacity;
+}
+
+// The chunk that started playing `ms` before the one playing now, into far_aligned.
+void aligned_far_chunk(vd_apm *apm, int ms) {
+    size_t back = static_cast<size_t>(ms) * static_cast<size_t>(apm->rate) / 1000 + apm->chunk;
+    size_t start = (apm->history_end + apm->history_capacity - back) % apm->history_capacity;
+    size_t first = std::min(apm->chunk, apm->history_capacity - start);
+    std::memcpy(apm->far_aligned, apm->history + start, first * sizeof(int16_t));
+    std::memcpy(apm->far_aligned + first, apm->history, (apm->chunk - first) * sizeof(int16_t));
+}
+
+// Echo-cancels one 10 ms chunk of near end in place (see the top of this file).
+bool cancel_echo(vd_apm *apm, int16_t *near_end, int fallback_delay_ms) {
+    play_far_chunk(apm);
+    load(apm, apm->far_chunk);
+    if (apm->canceller->ProcessReverseStream(&apm->frame) != 0) return false;
+    int estimate = apm->delay ? vd_echo_delay_update(apm->delay, apm->far_chunk, near_end) : -1;
+    int delay = estimate >= 0 ? estimate : fallback_delay_ms;
+    apm->delay_ms = std::max(0, delay - kEstimateLeadMs);
+    aligned_far_chunk(apm, apm->delay_ms);
+    speex_echo_cancellation(apm->linear, near_end, apm->far_aligned, apm->linear_out);
+    std::memcpy(apm->suppressed, near_end, apm->chunk * sizeof(int16_t));
+    if (!process_near(apm, apm->canceller, apm->suppressed, apm->delay_ms)) return false;
+    bool talking = vd_double_talk_update(&apm->double_talk, near_end, apm->linear_out, apm->far_aligned, apm->chunk) != 0;
+    apm->double_talk_chunks += talking;
+    std::memcpy(near_end, talking ? apm->linear_out : apm->suppressed, apm->chunk * sizeof(int16_t));
     return true;
 }
 
@@ -110,23 +206,25 @@ extern "C" vd_apm *vd_apm_create(const vd_apm_config *cfg, int *err) {
             apm = new vd_apm();
             apm->rate = cfg->sample_rate_hz;
             apm->chunk = static_cast<size_t>(cfg->sample_rate_hz / 100);
-            apm->echo = cfg->echo_cancellation != 0;
-            apm->far_capacity = static_cast<size_t>(2 * cfg->sample_rate_hz);
-            apm->far = new int16_t[apm->far_capacity];
-            int delay_err = VD_OK;
-            if (cfg->echo_cancellation && cfg->estimate_delay &&
-                !(apm->delay = vd_echo_delay_create(cfg->sample_rate_hz, 500, &delay_err)))
-                throw std::bad_alloc();
-            webrtc::Config options;
-            set_call_options(options);
-            apm->processing = webrtc::AudioProcessing::Create(options);
-            // Fix all three streams at the call's rate now: otherwise webrtc assumes 16 kHz until
-            // the first near-end frame and refuses an 8 kHz far end that comes first.
-            const auto mono = webrtc::AudioProcessing::kMono;
-            if (!apm->processing ||
-                apm->processing->Initialize(apm->rate, apm->rate, apm->rate, mono, mono, mono) != 0 ||
-                !configure(apm, cfg) || !warm_up(apm))
-                code = VD_ESYS;
+            vd_double_talk_init(&apm->double_talk);
+            apm->post = make_processing(apm->rate);
+            if (!apm->post || !configure_post(apm->post, cfg)) throw std::runtime_error("post");
+            if (cfg->echo_cancellation) {
+                apm->far_capacity = static_cast<size_t>(2 * apm->rate);
+                apm->far = new int16_t[apm->far_capacity]();
+                apm->history_capacity = static_cast<size_t>((kMaxDelayMs + 20) * apm->rate / 1000);
+                apm->history = new int16_t[apm->history_capacity]();
+                apm->canceller = make_processing(apm->rate);
+                if (!apm->canceller || !configure_canceller(apm->canceller, cfg)) throw std::runtime_error("canceller");
+                apm->linear = speex_echo_state_init(static_cast<int>(apm->chunk), kLinearSpanMs * apm->rate / 1000);
+                if (!apm->linear) throw std::bad_alloc();
+                int rate = apm->rate;
+                speex_echo_ctl(apm->linear, SPEEX_ECHO_SET_SAMPLING_RATE, &rate);
+                int delay_err = VD_OK;
+                if (cfg->estimate_delay && !(apm->delay = vd_echo_delay_create(apm->rate, kMaxDelayMs, &delay_err)))
+                    throw std::bad_alloc();
+            }
+            if (!warm_up(apm)) code = VD_ESYS;
         } catch (const std::bad_alloc &) {
             code = VD_ENOMEM;
         } catch (...) {
@@ -143,15 +241,18 @@ extern "C" vd_apm *vd_apm_create(const vd_apm_config *cfg, int *err) {
 
 extern "C" void vd_apm_destroy(vd_apm *apm) {
     if (!apm) return;
-    delete apm->processing;
+    delete apm->post;
+    delete apm->canceller;
+    if (apm->linear) speex_echo_state_destroy(apm->linear);
     delete[] apm->far;
+    delete[] apm->history;
     vd_echo_delay_destroy(apm->delay);
     delete apm;
 }
 
 extern "C" int vd_apm_process_reverse(vd_apm *apm, const int16_t *far_end, size_t frames) {
     if (frames % apm->chunk != 0) return VD_EINVAL;
-    if (!apm->echo) return VD_OK;
+    if (!apm->canceller) return VD_OK;
     if (frames > apm->far_capacity) { // more than the queue holds: only the newest can still play
         far_end += frames - apm->far_capacity;
         frames = apm->far_capacity;
@@ -167,40 +268,14 @@ extern "C" int vd_apm_process_reverse(vd_apm *apm, const int16_t *far_end, size_
     return VD_OK;
 }
 
-namespace {
-
-// Takes the next 10 ms of the far end off the queue into far_chunk (silence where it runs out).
-void next_far_chunk(vd_apm *apm) {
-    size_t take = std::min(apm->chunk, apm->far_count);
-    size_t first = std::min(take, apm->far_capacity - apm->far_head);
-    std::memcpy(apm->far_chunk, apm->far + apm->far_head, first * sizeof(int16_t));
-    std::memcpy(apm->far_chunk + first, apm->far, (take - first) * sizeof(int16_t));
-    std::memset(apm->far_chunk + take, 0, (apm->chunk - take) * sizeof(int16_t));
-    apm->far_head = (apm->far_head + take) % apm->far_capacity;
-    apm->far_count -= take;
-}
-
-} // namespace
-
 extern "C" int vd_apm_process(vd_apm *apm, int16_t *near_end, size_t frames, int delay_ms, int *has_voice) {
     if (frames % apm->chunk != 0) return VD_EINVAL;
     *has_voice = 0;
     try {
         for (size_t at = 0; at < frames; at += apm->chunk) {
-            if (apm->echo) {
-                next_far_chunk(apm);
-                load(apm, apm->far_chunk);
-                if (apm->processing->ProcessReverseStream(&apm->frame) != 0) return VD_ESYS;
-            }
-            int estimate = apm->delay ? vd_echo_delay_update(apm->delay, apm->far_chunk, near_end + at) : -1;
-            apm->delay_ms = estimate >= 0 ? (estimate > kEstimateLeadMs ? estimate - kEstimateLeadMs : 0) : delay_ms;
-            load(apm, near_end + at);
-            // A delay outside webrtc's range is clamped by it and reported as a warning code (> 0).
-            apm->processing->set_stream_delay_ms(apm->delay_ms);
-            if (apm->processing->ProcessStream(&apm->frame) < 0) return VD_ESYS;
-            std::memcpy(near_end + at, apm->frame.data_, apm->chunk * sizeof(int16_t));
-            *has_voice = apm->processing->voice_detection()->is_enabled() &&
-                         apm->processing->voice_detection()->stream_has_voice();
+            if (apm->canceller && !cancel_echo(apm, near_end + at, delay_ms)) return VD_ESYS;
+            if (!process_near(apm, apm->post, near_end + at, 0)) return VD_ESYS;
+            *has_voice = apm->post->voice_detection()->is_enabled() && apm->post->voice_detection()->stream_has_voice();
         }
     } catch (...) {
         return VD_ESYS;
@@ -209,3 +284,7 @@ extern "C" int vd_apm_process(vd_apm *apm, int16_t *near_end, size_t frames, int
 }
 
 extern "C" int vd_apm_echo_delay_ms(const vd_apm *apm) { return apm->delay_ms; }
+
+extern "C" int vd_apm_echo_delay_estimated(const vd_apm *apm) { return apm->delay && vd_echo_delay_estimate(apm->delay) >= 0; }
+
+extern "C" long vd_apm_double_talk_chunks(const vd_apm *apm) { return apm->double_talk_chunks; }

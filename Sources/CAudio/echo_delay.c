@@ -15,7 +15,7 @@ enum {
     /* The averaging becomes exponential after this many audible chunks (~3 s). */
     WINDOW = 300,
     /* No estimate from fewer audible chunks than this (a few chunks correlate by chance). */
-    MIN_SEEN = 30,
+    MIN_SEEN = 50,
 };
 
 /* Log energy per sample (dB re 1 LSB²) below which a chunk counts as silence (~-65 dBFS), and above

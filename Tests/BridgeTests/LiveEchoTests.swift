@@ -1,4 +1,5 @@
 import Bridge
+import Foundation
 import CAudio
 import MediaGraph
 import Testing
@@ -8,7 +9,12 @@ import VoicedTesting
 /// −6 dB through a handset's response, as a phone line does; the caller says nothing. With the
 /// `standard` graph the echo is cancelled: no barge-in, no clear, and the agent hears nothing to
 /// answer. Without echo cancellation the same echo interrupts the agent (so the test can fail).
-@Suite struct LiveEchoTests {
+///
+/// Runs alone (`VOICED_LOAD_TESTS=1`, as scripts/test does after the main suite): the test client
+/// plays the phone, and a phone returns its echo on a steady clock; starved of CPU by the parallel
+/// suite, the client's timing jitters by tens of milliseconds, more than a handset's.
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["VOICED_LOAD_TESTS"] != nil), .serialized)
+struct LiveEchoTests {
     @Test func theAgentsEchoOnALiveCallRaisesNoBargeIn() async throws {
         let (bargeIns, clears, answered) = try await Self.call(graph: .standard)
         #expect(bargeIns == 0)

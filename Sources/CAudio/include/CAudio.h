@@ -1,5 +1,6 @@
 /* Umbrella header of the CAudio module. */
 #include "vd_apm.h"
+#include "vd_double_talk.h"
 #include "vd_echo_delay.h"
 #include "vd_error.h"
 #include "vd_g711.h"

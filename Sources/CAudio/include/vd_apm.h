@@ -1,5 +1,7 @@
 /* Echo cancellation, noise suppression, gain control, high-pass filter and voice activity
- * detection for one call, on webrtc-audio-processing 0.3 (a C++ library; apm.cpp is the shim).
+ * detection for one call, on webrtc-audio-processing 0.3 (a C++ library; apm.cpp is the shim) and
+ * speex's linear echo canceller (libspeexdsp), which keeps a caller who talks over the agent whole
+ * (vd_double_talk.h; apm.cpp's opening comment draws the chain).
  *
  * The far end is queued, not processed, when it is handed over: it is what the provider is about
  * to play, and the caller hears it one 10 ms chunk per 10 ms of near end that comes back. So each
@@ -67,6 +69,12 @@ int vd_apm_process(vd_apm *_Nonnull apm, int16_t *_Nonnull near_end, size_t fram
 /** The echo path delay the canceller uses now, in ms: the estimate, or the delay last passed to
  *  vd_apm_process while there is none. */
 int vd_apm_echo_delay_ms(const vd_apm *_Nonnull apm);
+
+/** 1 once the echo path delay has been estimated (with estimate_delay), else 0. */
+int vd_apm_echo_delay_estimated(const vd_apm *_Nonnull apm);
+
+/** 10 ms chunks in which the caller talked over the echo, so far (the linear canceller's output went on). */
+long vd_apm_double_talk_chunks(const vd_apm *_Nonnull apm);
 
 #ifdef __cplusplus
 }

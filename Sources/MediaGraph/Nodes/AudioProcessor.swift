@@ -84,6 +84,17 @@ public final class AudioProcessor {
     /// - Realtime: safe (media-thread only).
     public var echoDelayInUseMs: Int { Int(vd_apm_echo_delay_ms(handle)) }
 
+    /// 10 ms chunks in which the caller talked over the agent's echo so far (the linear canceller's
+    /// output went on instead of webrtc's suppressed one).
+    ///
+    /// - Realtime: safe (media-thread only, or after the call retired).
+    public var doubleTalkChunks: Int { Int(vd_apm_double_talk_chunks(handle)) }
+
+    /// Whether the canceller has measured the echo path delay (with `aec-delay=auto`).
+    ///
+    /// - Realtime: safe (media-thread only).
+    public var hasEchoDelayEstimate: Bool { vd_apm_echo_delay_estimated(handle) != 0 }
+
     /// The delay the canceller starts from while it has no estimate of its own.
     static let initialEchoDelayMs: Int32 = 60
 

@@ -5,6 +5,9 @@
 /// ``warmUpMs`` in total, and no speech run that began before then counts: the echo canceller
 /// learns the echo only while the agent speaks (about a second of speech at 8 kHz), and until then
 /// leaked echo cannot be told from the caller — however late in the call the agent first speaks.
+/// The warm-up starts again when the canceller first finds the echo path delay (it re-learns the
+/// echo there), but not on later changes: a call without echo, whose estimate wanders, must not
+/// lose its barge-ins.
 /// With an energy floor (``floorRMS``), the run must also hold a frame at least
 /// that loud, so quiet speech in the background does not interrupt. The audio passes unchanged.
 ///
@@ -29,6 +32,10 @@ public final class BargeInNode: MediaNode {
     private var loudRunAtMs: UInt64?
     /// Uplink media time at which the agent had been audible for `warmUpMs`.
     private var warmedUpAtMs: UInt64?
+    /// The call's echo canceller, when it has one and has not found the echo path delay yet; and the
+    /// agent's audible total when it found it (the warm-up counts from there).
+    private var processor: AudioProcessor?
+    private var audibleAtEchoFoundMs: UInt64 = 0
 
     public init(scope: GraphScope, minimumSpeechMs: UInt64 = 100, audibleWindowMs: UInt64 = 300, warmUpMs: UInt64 = 1000,
                 floorRMS: Double = 0) {
@@ -59,6 +66,7 @@ public final class BargeInNode: MediaNode {
         self.activity = activity
         self.events = events
         playback = scope.shared(Playback.self) { Playback() }
+        processor = scope.existing(AudioProcessor.self)
         return input
     }
 
@@ -68,7 +76,12 @@ public final class BargeInNode: MediaNode {
     public func process(_ input: borrowing AudioFrame, into output: inout AudioFrame) {
         output.copyAudio(from: input)
         guard let activity, let playback else { return }
-        if warmedUpAtMs == nil, playback.audibleTotalMs >= warmUpMs { warmedUpAtMs = activity.nowMs }
+        if let processor, processor.hasEchoDelayEstimate {
+            self.processor = nil
+            audibleAtEchoFoundMs = playback.audibleTotalMs
+            warmedUpAtMs = nil
+        }
+        if warmedUpAtMs == nil, playback.audibleTotalMs - audibleAtEchoFoundMs >= warmUpMs { warmedUpAtMs = activity.nowMs }
         guard let warmedUp = warmedUpAtMs, let started = activity.speechStartedMs, started >= warmedUp else { return }
         if floorRMS > 0, loudRunAtMs != started {
             guard input.energyAndRMS.rms >= floorRMS else { return }

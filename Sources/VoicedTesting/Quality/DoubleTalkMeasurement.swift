@@ -13,13 +13,13 @@ public struct DoubleTalkMeasurement {
     public let medianLossDb: Double
     /// Share of overlap frames more than 6 dB down.
     public let framesSixDbDown: Double
-    /// Echo energy over the energy of (double-talk output − caller-alone output) in the overlap,
-    /// in dB: how far below the echo what is not the caller's own processed voice stays (it counts
-    /// the caller's distortion too, so it is a lower bound of the echo's suppression).
+    /// Echo energy over the energy the echo added to the output in the overlap (double-talk output
+    /// energy − caller-alone output energy: the caller and the residual echo are independent, so
+    /// their energies add), in dB; capped at 60.
     public let echoDownDb: Double
     /// ms from the caller's first onset to the first barge-in (nil: none).
     public let bargeInAfterMs: Int?
-    /// Barge-ins before the caller spoke.
+    /// Barge-ins before the caller spoke or more than 500 ms after they stopped.
     public let falseBargeIns: Int
     public let overlapFrames: Int
 
@@ -34,26 +34,24 @@ public struct DoubleTalkMeasurement {
         let frame = rateHz / 50
         let floor = Double(frame) * pow(10, -50.0 / 10) * 32768 * 32768
         var losses: [Double] = []
-        var echoEnergy = 0.0, other = 0.0
+        var echoEnergy = 0.0, added = 0.0
         for at in stride(from: 0, to: min(together.agentHeard.count, alone.agentHeard.count) - frame, by: frame) {
             let v = voice[at..<(at + frame)].reduce(0) { $0 + $1 * $1 }
             let e = echo[at..<(at + frame)].reduce(0) { $0 + $1 * $1 }
             guard v > floor, e > floor else { continue }
             losses.append(Level.dbfs(together.agentHeard[at..<(at + frame)]) - Level.dbfs(alone.agentHeard[at..<(at + frame)]))
             echoEnergy += e
-            for i in at..<(at + frame) {
-                let d = Double(together.agentHeard[i]) - Double(alone.agentHeard[i])
-                other += d * d
-            }
+            added += together.agentHeard[at..<(at + frame)].energy - alone.agentHeard[at..<(at + frame)].energy
         }
         losses.sort()
         overlapFrames = losses.count
         medianLossDb = losses.isEmpty ? 0 : losses[losses.count / 2]
         framesSixDbDown = losses.isEmpty ? 0 : Double(losses.filter { $0 < -6 }.count) / Double(losses.count)
-        echoDownDb = 10 * log10(echoEnergy / max(other, 1))
+        echoDownDb = min(60, 10 * log10(echoEnergy / max(added, echoEnergy * 1e-6)))
         let onsetMs = UInt64(callerOffsetMs + (sentences.first?.start ?? 0))
         let bargeIns = together.bargeIns
-        falseBargeIns = bargeIns.filter { $0 + 20 < onsetMs }.count
+        let endMs = UInt64(callerOffsetMs + (sentences.last?.end ?? 0) + 500)
+        falseBargeIns = bargeIns.filter { $0 + 20 < onsetMs || $0 > endMs }.count
         bargeInAfterMs = bargeIns.first { $0 + 20 >= onsetMs }.map { Int($0) - Int(onsetMs) }
     }
 }
