@@ -18,12 +18,14 @@ extension CallPipeline {
 }
 
 extension CallPipeline.Configuration {
-    /// Default rings with a downlink lead of 11 days: agent audio goes out as soon as it is made.
-    /// For tests and benchmarks that send far faster than real time through an echo; the pacer
-    /// itself is tested with its real lead.
+    /// Default rings with a downlink lead of 11 days: agent audio goes out as soon as it is made;
+    /// and a frame budget of a second, since a test runner shares the machine's cores with the
+    /// media thread (a preempted frame is not a slow graph). For tests and benchmarks that send far
+    /// faster than real time through an echo; the pacer and the watchdog have their own tests.
     public static var unpaced: Self {
         var configuration = Self()
         configuration.downlinkLeadMs = 1_000_000_000
+        configuration.frameBudget = .seconds(1)
         return configuration
     }
 }

@@ -14,7 +14,7 @@ import VoicedTesting
 @Suite struct HostileInputTests {
     static let shortLimits: ConnectionLimits = {
         var limits = ConnectionLimits()
-        limits.requestHead = .milliseconds(300)
+        limits.requestHead = .seconds(1) // a loaded test runner may take a while to read even a prompt head
         limits.requestBody = .milliseconds(300)
         limits.idle = .milliseconds(300)
         limits.start = .milliseconds(300)
