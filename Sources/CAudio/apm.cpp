@@ -39,6 +39,10 @@ constexpr int kEstimateLeadMs = 10;
 constexpr int kLinearSpanMs = 60;
 // The longest delay the estimator reports, and so the far-end history the linear canceller needs.
 constexpr int kMaxDelayMs = 500;
+// webrtc's AEC hands each chunk back 112 samples late, at 8 and at 16 kHz (its 64-sample partitions
+// behind a buffer; measured by AudioProcessingTests.processingDelays). The linear canceller's output
+// is held back as much, so switching between the two never skips or repeats audio.
+constexpr size_t kCancellerLagSamples = 112;
 
 } // namespace
 
@@ -57,6 +61,8 @@ struct vd_apm {
     int16_t *history = nullptr;
     size_t history_capacity = 0, history_end = 0;
     int16_t far_aligned[kMaxChunk] = {0}, linear_out[kMaxChunk] = {0}, suppressed[kMaxChunk] = {0};
+    // linear_out held back by kCancellerLagSamples: the oldest kCancellerLagSamples + chunk samples.
+    int16_t linear_line[kCancellerLagSamples + kMaxChunk] = {0};
     vd_echo_delay *delay = nullptr; // with estimate_delay
     vd_double_talk double_talk{};
     int delay_ms = 0;               // what webrtc's canceller was last told
@@ -188,7 +194,9 @@ bool cancel_echo(vd_apm *apm, int16_t *near_end, int fallback_delay_ms) {
     if (!process_near(apm, apm->canceller, apm->suppressed, apm->delay_ms)) return false;
     bool talking = vd_double_talk_update(&apm->double_talk, near_end, apm->linear_out, apm->far_aligned, apm->chunk) != 0;
     apm->double_talk_chunks += talking;
-    std::memcpy(near_end, talking ? apm->linear_out : apm->suppressed, apm->chunk * sizeof(int16_t));
+    std::memcpy(apm->linear_line + kCancellerLagSamples, apm->linear_out, apm->chunk * sizeof(int16_t));
+    std::memcpy(near_end, talking ? apm->linear_line : apm->suppressed, apm->chunk * sizeof(int16_t));
+    std::memmove(apm->linear_line, apm->linear_line + apm->chunk, kCancellerLagSamples * sizeof(int16_t));
     return true;
 }
 

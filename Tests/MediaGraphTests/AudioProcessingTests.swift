@@ -89,6 +89,45 @@ import VoicedTesting
         #expect(abs(Int(vd_apm_echo_delay_ms(apm)) - 150) <= 20)
     }
 
+    /// What each part of the processor delays the caller by (found by cross-correlation): noise
+    /// suppression 6 ms, webrtc's echo canceller 112 samples (14 ms at 8 kHz, 7 ms at 16 kHz), and
+    /// the same in double talk, when speex's linear output goes on instead (held back to match).
+    @Test(arguments: [8000, 16000]) func processingDelays(rateHz: Int) throws {
+        let speech = try Self.speech(rateHz: rateHz)
+        func lag(aec: Bool, ns: Bool, doubleTalk: Bool = false) -> Int {
+            let apm = Self.makeAPM(rateHz: rateHz) {
+                $0.echo_cancellation = aec ? 1 : 0; $0.echo_suppression = 3; $0.noise_suppression = ns ? 3 : 0; $0.estimate_delay = 1
+            }
+            defer { vd_apm_destroy(apm) }
+            let frame = rateHz / 50
+            // Double talk: the agent (the same recording, 3 s on) speaks throughout and comes back
+            // at −6 dB; the caller joins after 4 s.
+            let far = doubleTalk ? Array(speech[(3 * rateHz)...]) + speech.prefix(3 * rateHz) : [Int16](repeating: 0, count: speech.count)
+            var echo = EchoPath(delayMs: 100, attenuationDb: -6)
+            echo.noiseDbfs = nil
+            let caller = speech.indices.map { $0 < 4 * rateHz ? 0 : Double(speech[$0]) }
+            let near = doubleTalk ? mix(echo.apply(to: far, rateHz: rateHz).echo, caller) : speech
+            var out = near
+            var voice: Int32 = 0
+            for at in stride(from: 0, to: out.count - frame, by: frame) {
+                far[at..<(at + frame)].withUnsafeBufferPointer { _ = vd_apm_process_reverse(apm, $0.baseAddress!, frame) }
+                out[at..<(at + frame)].withUnsafeMutableBufferPointer { _ = vd_apm_process(apm, $0.baseAddress!, frame, 100, &voice) }
+            }
+            if doubleTalk { #expect(vd_apm_double_talk_chunks(apm) > 100, "double talk was heard") }
+            var best = 0, bestScore = -Double.infinity
+            for lag in 0...200 {
+                var score = 0.0
+                for i in (5 * rateHz)..<(7 * rateHz) { score += Double(speech[i]) * Double(out[i + lag]) }
+                if score > bestScore { (best, bestScore) = (lag, score) }
+            }
+            return best
+        }
+        #expect(lag(aec: false, ns: false) == 0)
+        #expect(lag(aec: false, ns: true) == 6 * rateHz / 1000)
+        #expect(lag(aec: true, ns: false) == 112)
+        #expect(lag(aec: true, ns: false, doubleTalk: true) == 112)
+    }
+
     /// With a silent far end the same canceller must pass the caller's speech through (it cancels
     /// echo, it does not mute).
     @Test(arguments: [8000, 16000]) func echoCancellationKeepsTheCallersSpeech(rateHz: Int) throws {

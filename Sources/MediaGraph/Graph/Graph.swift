@@ -101,9 +101,9 @@ public final class Graph {
         return runDownlink(arrivalNanos: arrivalNanos) { $0.copyMemory(from: UnsafeRawBufferPointer(reply.pointee.bytes)) }
     }
 
-    /// The echo path delay (ms) the graph's echo canceller works with now, or `nil` without an `apm`
-    /// node. Media thread (or offline), or after the call retired.
-    public var echoDelayInUseMs: Int? { scope.existing(AudioProcessor.self)?.echoDelayInUseMs }
+    /// The call's webrtc audio processing (echo canceller, noise suppression), when the graph has an
+    /// `apm` node. Read its figures on the media thread (or offline), or after the call retired.
+    public var audioProcessor: AudioProcessor? { scope.existing(AudioProcessor.self) }
 
     /// Every level meter in the graph, uplink first. Read their readings only after the call retired.
     public var levelMeters: [LevelMeterNode] {

@@ -20,7 +20,10 @@ public struct NoiseSuppressionMeasurement {
         let frame = rateHz / 50
         let silentAgent = [Int16](repeating: 0, count: speech.count)
         let clean = try DuplexRun(spec: spec, far: silentAgent, near: speech)
-        let count = min(clean.agentHeard.count, speech.count) / frame
+        // Compared frame by frame after the graph's own delay (webrtc's NS and AEC add 6–20 ms).
+        let lag = AddedDelayMeasurement.lag(of: clean.agentHeard, behind: speech, maxLag: 400)
+        let heard = Array(clean.agentHeard.dropFirst(lag))
+        let count = min(heard.count, speech.count) / frame
         func inSentence(_ index: Int, margin: Int) -> Bool {
             let ms = index * 20
             return sentences.contains { ms + 20 > $0.start - margin && ms < $0.end + margin }
@@ -32,8 +35,8 @@ public struct NoiseSuppressionMeasurement {
             guard level > -45 else { continue }
             speechFrames += 1
             inEnergy += speech[range].energy
-            outEnergy += clean.agentHeard[range].energy
-            if Level.dbfs(clean.agentHeard[range]) - level < -6 { down += 1 }
+            outEnergy += heard[range].energy
+            if Level.dbfs(heard[range]) - level < -6 { down += 1 }
         }
         cleanLossDb = 10 * log10(max(outEnergy, 1) / max(inEnergy, 1))
         cleanFramesSixDbDown = Double(down) / Double(max(1, speechFrames))
@@ -45,10 +48,11 @@ public struct NoiseSuppressionMeasurement {
         let noisy = try DuplexRun(spec: spec, far: silentAgent, near: mix(speech.map(Double.init), scaled))
         var noiseIn = 0.0, noiseOut = 0.0
         // The first second is left out: the suppressor is still learning the noise.
+        let noisyHeard = Array(noisy.agentHeard.dropFirst(lag))
         for index in 50..<count where !inSentence(index, margin: 100) {
             let range = (index * frame)..<((index + 1) * frame)
             noiseIn += scaled[range].reduce(0) { $0 + $1 * $1 }
-            noiseOut += noisy.agentHeard[range].energy
+            noiseOut += noisyHeard[range].energy
         }
         noiseReductionDb = 10 * log10(max(noiseIn, 1) / max(noiseOut, 1))
     }
