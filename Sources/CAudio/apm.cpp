@@ -29,6 +29,8 @@
 namespace {
 
 constexpr size_t kMaxChunk = 160; // 10 ms at 16 kHz
+// With echo cancellation the near end is processed in blocks of two chunks (20 ms).
+constexpr size_t kChunksPerBlock = 2;
 
 // webrtc's filter covers echoes that come back later than the delay it is told, not earlier: it is
 // told the estimate less one estimator step (10 ms), so an echo onset is never ahead of it (at 20 ms
@@ -56,16 +58,17 @@ struct vd_apm {
     // The far end waiting to play: a ring of `far_capacity` samples (2 s), oldest at `far_head`.
     int16_t *far = nullptr;
     size_t far_capacity = 0, far_head = 0, far_count = 0;
-    int16_t far_chunk[kMaxChunk] = {0}; // the chunk playing now
+    int16_t far_block[kChunksPerBlock * kMaxChunk] = {0}; // the block playing now
     // The far end that played: a ring of `history_capacity` samples, newest ending at `history_end`.
     int16_t *history = nullptr;
     size_t history_capacity = 0, history_end = 0;
-    int16_t far_aligned[kMaxChunk] = {0}, linear_out[kMaxChunk] = {0}, suppressed[kMaxChunk] = {0};
+    int16_t far_aligned[kChunksPerBlock * kMaxChunk] = {0}, linear_out[kChunksPerBlock * kMaxChunk] = {0};
+    int16_t suppressed[kMaxChunk] = {0};
     // linear_out held back by kCancellerLagSamples: the oldest kCancellerLagSamples + chunk samples.
     int16_t linear_line[kCancellerLagSamples + kMaxChunk] = {0};
     vd_echo_delay *delay = nullptr; // with estimate_delay
     vd_double_talk double_talk{};
-    int delay_ms = 0;               // what webrtc's canceller was last told
+    int delay_ms = 0;               // what webrtc's canceller is told (the estimate less kEstimateLeadMs)
     long double_talk_chunks = 0;
 };
 
@@ -156,47 +159,57 @@ bool warm_up(vd_apm *apm) {
     return true;
 }
 
-// Takes the next 10 ms of the far end off the queue into far_chunk (silence where it runs out) and
+// Takes the next 10 ms of the far end off the queue into `chunk` (silence where it runs out) and
 // appends it to the history.
-void play_far_chunk(vd_apm *apm) {
+void play_far_chunk(vd_apm *apm, int16_t *chunk) {
     size_t take = std::min(apm->chunk, apm->far_count);
     size_t first = std::min(take, apm->far_capacity - apm->far_head);
-    std::memcpy(apm->far_chunk, apm->far + apm->far_head, first * sizeof(int16_t));
-    std::memcpy(apm->far_chunk + first, apm->far, (take - first) * sizeof(int16_t));
-    std::memset(apm->far_chunk + take, 0, (apm->chunk - take) * sizeof(int16_t));
+    std::memcpy(chunk, apm->far + apm->far_head, first * sizeof(int16_t));
+    std::memcpy(chunk + first, apm->far, (take - first) * sizeof(int16_t));
+    std::memset(chunk + take, 0, (apm->chunk - take) * sizeof(int16_t));
     apm->far_head = (apm->far_head + take) % apm->far_capacity;
     apm->far_count -= take;
     // history_capacity is a multiple of the chunk: a chunk never wraps.
-    std::memcpy(apm->history + apm->history_end, apm->far_chunk, apm->chunk * sizeof(int16_t));
+    std::memcpy(apm->history + apm->history_end, chunk, apm->chunk * sizeof(int16_t));
     apm->history_end = (apm->history_end + apm->chunk) % apm->history_capacity;
 }
 
-// The chunk that started playing `ms` before the one playing now, into far_aligned.
-void aligned_far_chunk(vd_apm *apm, int ms) {
-    size_t back = static_cast<size_t>(ms) * static_cast<size_t>(apm->rate) / 1000 + apm->chunk;
+// The block (two chunks) that started playing `ms` before the one playing now, into far_aligned.
+void aligned_far_block(vd_apm *apm, int ms) {
+    size_t block = kChunksPerBlock * apm->chunk;
+    size_t back = static_cast<size_t>(ms) * static_cast<size_t>(apm->rate) / 1000 + block;
     size_t start = (apm->history_end + apm->history_capacity - back) % apm->history_capacity;
-    size_t first = std::min(apm->chunk, apm->history_capacity - start);
+    size_t first = std::min(block, apm->history_capacity - start);
     std::memcpy(apm->far_aligned, apm->history + start, first * sizeof(int16_t));
-    std::memcpy(apm->far_aligned + first, apm->history, (apm->chunk - first) * sizeof(int16_t));
+    std::memcpy(apm->far_aligned + first, apm->history, (block - first) * sizeof(int16_t));
 }
 
-// Echo-cancels one 10 ms chunk of near end in place (see the top of this file).
+// Echo-cancels one 20 ms block of near end in place (see the top of this file): speex over the
+// whole block (one 20 ms frame halves its cost against two of 10 ms), webrtc and the double-talk
+// choice chunk by chunk, webrtc's far and near ends interleaved as it expects.
 bool cancel_echo(vd_apm *apm, int16_t *near_end, int fallback_delay_ms) {
-    play_far_chunk(apm);
-    load(apm, apm->far_chunk);
-    if (apm->canceller->ProcessReverseStream(&apm->frame) != 0) return false;
-    int estimate = apm->delay ? vd_echo_delay_update(apm->delay, apm->far_chunk, near_end) : -1;
-    int delay = estimate >= 0 ? estimate : fallback_delay_ms;
-    apm->delay_ms = std::max(0, delay - kEstimateLeadMs);
-    aligned_far_chunk(apm, apm->delay_ms);
+    if (!apm->delay || vd_echo_delay_estimate(apm->delay) < 0) apm->delay_ms = std::max(0, fallback_delay_ms - kEstimateLeadMs);
+    for (size_t c = 0; c < kChunksPerBlock; c++) play_far_chunk(apm, apm->far_block + c * apm->chunk);
+    aligned_far_block(apm, apm->delay_ms);
     speex_echo_cancellation(apm->linear, near_end, apm->far_aligned, apm->linear_out);
-    std::memcpy(apm->suppressed, near_end, apm->chunk * sizeof(int16_t));
-    if (!process_near(apm, apm->canceller, apm->suppressed, apm->delay_ms)) return false;
-    bool talking = vd_double_talk_update(&apm->double_talk, near_end, apm->linear_out, apm->far_aligned, apm->chunk) != 0;
-    apm->double_talk_chunks += talking;
-    std::memcpy(apm->linear_line + kCancellerLagSamples, apm->linear_out, apm->chunk * sizeof(int16_t));
-    std::memcpy(near_end, talking ? apm->linear_line : apm->suppressed, apm->chunk * sizeof(int16_t));
-    std::memmove(apm->linear_line, apm->linear_line + apm->chunk, kCancellerLagSamples * sizeof(int16_t));
+    for (size_t c = 0; c < kChunksPerBlock; c++) {
+        int16_t *near_chunk = near_end + c * apm->chunk;
+        const int16_t *far_chunk = apm->far_block + c * apm->chunk;
+        const int16_t *linear_chunk = apm->linear_out + c * apm->chunk;
+        load(apm, far_chunk);
+        if (apm->canceller->ProcessReverseStream(&apm->frame) != 0) return false;
+        std::memcpy(apm->suppressed, near_chunk, apm->chunk * sizeof(int16_t));
+        if (!process_near(apm, apm->canceller, apm->suppressed, apm->delay_ms)) return false;
+        bool talking = vd_double_talk_update(&apm->double_talk, near_chunk, linear_chunk, apm->far_aligned + c * apm->chunk,
+                                             apm->chunk) != 0;
+        apm->double_talk_chunks += talking;
+        int estimate = apm->delay ? vd_echo_delay_update(apm->delay, far_chunk, near_chunk) : -1;
+        std::memcpy(apm->linear_line + kCancellerLagSamples, linear_chunk, apm->chunk * sizeof(int16_t));
+        std::memcpy(near_chunk, talking ? apm->linear_line : apm->suppressed, apm->chunk * sizeof(int16_t));
+        std::memmove(apm->linear_line, apm->linear_line + apm->chunk, kCancellerLagSamples * sizeof(int16_t));
+        // The next chunk's delay: the estimate, less one step (see kEstimateLeadMs).
+        apm->delay_ms = std::max(0, (estimate >= 0 ? estimate : fallback_delay_ms) - kEstimateLeadMs);
+    }
     return true;
 }
 
@@ -224,7 +237,7 @@ extern "C" vd_apm *vd_apm_create(const vd_apm_config *cfg, int *err) {
                 apm->history = new int16_t[apm->history_capacity]();
                 apm->canceller = make_processing(apm->rate);
                 if (!apm->canceller || !configure_canceller(apm->canceller, cfg)) throw std::runtime_error("canceller");
-                apm->linear = speex_echo_state_init(static_cast<int>(apm->chunk), kLinearSpanMs * apm->rate / 1000);
+                apm->linear = speex_echo_state_init(static_cast<int>(kChunksPerBlock * apm->chunk), kLinearSpanMs * apm->rate / 1000);
                 if (!apm->linear) throw std::bad_alloc();
                 int rate = apm->rate;
                 speex_echo_ctl(apm->linear, SPEEX_ECHO_SET_SAMPLING_RATE, &rate);
@@ -277,13 +290,16 @@ extern "C" int vd_apm_process_reverse(vd_apm *apm, const int16_t *far_end, size_
 }
 
 extern "C" int vd_apm_process(vd_apm *apm, int16_t *near_end, size_t frames, int delay_ms, int *has_voice) {
-    if (frames % apm->chunk != 0) return VD_EINVAL;
+    size_t step = apm->canceller ? kChunksPerBlock * apm->chunk : apm->chunk;
+    if (frames % step != 0) return VD_EINVAL;
     *has_voice = 0;
     try {
-        for (size_t at = 0; at < frames; at += apm->chunk) {
+        for (size_t at = 0; at < frames; at += step) {
             if (apm->canceller && !cancel_echo(apm, near_end + at, delay_ms)) return VD_ESYS;
-            if (!process_near(apm, apm->post, near_end + at, 0)) return VD_ESYS;
-            *has_voice = apm->post->voice_detection()->is_enabled() && apm->post->voice_detection()->stream_has_voice();
+            for (size_t c = at; c < at + step; c += apm->chunk) {
+                if (!process_near(apm, apm->post, near_end + c, 0)) return VD_ESYS;
+                *has_voice = apm->post->voice_detection()->is_enabled() && apm->post->voice_detection()->stream_has_voice();
+            }
         }
     } catch (...) {
         return VD_ESYS;

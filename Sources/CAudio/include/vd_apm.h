@@ -59,7 +59,8 @@ void vd_apm_destroy(vd_apm *_Nullable apm);
 int vd_apm_process_reverse(vd_apm *_Nonnull apm, const int16_t *_Nonnull far_end, size_t frames);
 
 /** Processes `frames` samples of the near end (the caller's microphone) in place, each 10 ms after
- *  the next 10 ms of the queued far end; `frames` is a multiple of 10 ms. `delay_ms` is the echo
+ *  the next 10 ms of the queued far end; `frames` is a multiple of 10 ms, or of 20 ms with echo
+ *  cancellation. `delay_ms` is the echo
  *  path delay (render → capture) to trust, or to start from with `estimate_delay`. On return
  *  `*has_voice` is 1 when the last 10 ms held speech (0 when voice detection is off).
  *  Returns VD_OK, VD_EINVAL or VD_ESYS. */

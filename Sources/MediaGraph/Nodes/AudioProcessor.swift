@@ -51,14 +51,15 @@ public final class AudioProcessor {
 
     /// What near end plus far end cost per 20 ms frame, in ``FrameCost`` units, from
     /// Benchmarks/Instructions at 8 kHz (framing and VAD 27,000; high-pass 15,000; noise suppression
-    /// 125,000; gain control 46,000; echo cancellation with its far end 313,000, and 5,000 more to
+    /// 125,000; gain control 46,000; echo cancellation with its far end 589,000 — webrtc's AEC
+    /// 313,000, speex's linear canceller and the double-talk detector the rest — and 7,000 more to
     /// measure the delay), twice that at 16 kHz (measured 1.94–1.97×).
     public var instructionsPerFrame: Int {
         var at8kHz = 27_000
         if settings.highPass { at8kHz += 15_000 }
         if settings.noiseSuppression > 0 { at8kHz += 125_000 }
         if settings.gainControl { at8kHz += 46_000 }
-        if settings.echoCancellation { at8kHz += settings.echoDelayMs == nil ? 318_000 : 313_000 }
+        if settings.echoCancellation { at8kHz += settings.echoDelayMs == nil ? 596_000 : 589_000 }
         return FrameCost.scaled(at8kHz, rateHz: sampleRateHz)
     }
 
