@@ -309,6 +309,8 @@ extern "C" int vd_apm_process(vd_apm *apm, int16_t *near_end, size_t frames, int
 
 extern "C" int vd_apm_echo_delay_ms(const vd_apm *apm) { return apm->delay_ms; }
 
-extern "C" int vd_apm_echo_delay_estimated(const vd_apm *apm) { return apm->delay && vd_echo_delay_estimate(apm->delay) >= 0; }
+extern "C" int vd_apm_echo_delay_estimate_ms(const vd_apm *apm) { return apm->delay ? vd_echo_delay_estimate(apm->delay) : -1; }
+
+extern "C" float vd_apm_echo_delay_confidence(const vd_apm *apm) { return apm->delay ? vd_echo_delay_confidence(apm->delay) : 0; }
 
 extern "C" long vd_apm_double_talk_chunks(const vd_apm *apm) { return apm->double_talk_chunks; }

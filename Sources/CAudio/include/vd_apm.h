@@ -71,8 +71,10 @@ int vd_apm_process(vd_apm *_Nonnull apm, int16_t *_Nonnull near_end, size_t fram
  *  vd_apm_process while there is none. */
 int vd_apm_echo_delay_ms(const vd_apm *_Nonnull apm);
 
-/** 1 once the echo path delay has been estimated (with estimate_delay), else 0. */
-int vd_apm_echo_delay_estimated(const vd_apm *_Nonnull apm);
+/** The echo path delay estimated so far, in ms (with estimate_delay), or -1 while there is none. */
+int vd_apm_echo_delay_estimate_ms(const vd_apm *_Nonnull apm);
+/** How strongly the far end's and the near end's envelopes correlate at that delay now (0 … 1). */
+float vd_apm_echo_delay_confidence(const vd_apm *_Nonnull apm);
 
 /** 10 ms chunks in which the caller talked over the echo, so far (the linear canceller's output went on). */
 long vd_apm_double_talk_chunks(const vd_apm *_Nonnull apm);

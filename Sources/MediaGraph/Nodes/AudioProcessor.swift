@@ -91,10 +91,20 @@ public final class AudioProcessor {
     /// - Realtime: safe (media-thread only, or after the call retired).
     public var doubleTalkChunks: Int { Int(vd_apm_double_talk_chunks(handle)) }
 
-    /// Whether the canceller has measured the echo path delay (with `aec-delay=auto`).
+    /// The echo path delay the canceller has measured, in ms (with `aec-delay=auto`), or `nil` while
+    /// it has heard no echo it could time.
     ///
-    /// - Realtime: safe (media-thread only).
-    public var hasEchoDelayEstimate: Bool { vd_apm_echo_delay_estimated(handle) != 0 }
+    /// - Realtime: safe (media-thread only, or after the call retired).
+    public var echoDelayEstimateMs: Int? {
+        let ms = Int(vd_apm_echo_delay_estimate_ms(handle))
+        return ms >= 0 ? ms : nil
+    }
+
+    /// How strongly the agent's and the caller's energy envelopes correlate at that delay now
+    /// (0 … 1): a real echo correlates well above the 0.3 the estimate needs.
+    ///
+    /// - Realtime: safe (media-thread only, or after the call retired).
+    public var echoDelayConfidence: Double { Double(vd_apm_echo_delay_confidence(handle)) }
 
     /// The delay the canceller starts from while it has no estimate of its own.
     static let initialEchoDelayMs: Int32 = 60

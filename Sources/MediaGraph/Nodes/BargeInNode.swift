@@ -76,7 +76,7 @@ public final class BargeInNode: MediaNode {
     public func process(_ input: borrowing AudioFrame, into output: inout AudioFrame) {
         output.copyAudio(from: input)
         guard let activity, let playback else { return }
-        if let processor, processor.hasEchoDelayEstimate {
+        if let processor, processor.echoDelayEstimateMs != nil {
             self.processor = nil
             audibleAtEchoFoundMs = playback.audibleTotalMs
             warmedUpAtMs = nil

@@ -112,6 +112,12 @@ struct Process: ParsableCommand {
             let cells = [50.0, 99.0].map { String(histogram.nanos(atPercentile: $0)) } + [String(histogram.maxNanos)]
             print(node.padding(toLength: 30, withPad: " ", startingAt: 0) + cells.map { $0.leftPadded(11) }.joined())
         }
+        if let canceller = graph.audioProcessor, canceller.settings.echoCancellation {
+            let delay = canceller.echoDelayEstimateMs.map {
+                "echo path delay \($0) ms (envelope correlation \(String(format: "%.2f", canceller.echoDelayConfidence)))"
+            } ?? "no echo heard to time"
+            print("echo canceller: \(delay), double talk \(canceller.doubleTalkChunks * 10) ms")
+        }
         let perFrameMicros = Double(cpuNanos) / Double(frames) / 1000
         print(String(format: "CPU: %.1f µs per frame (both directions) = %.2f CPU-ms per call-second", perFrameMicros, perFrameMicros * 50 / 1000))
         for event in events { print("event \(event)") }
