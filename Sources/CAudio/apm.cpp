@@ -159,18 +159,29 @@ bool warm_up(vd_apm *apm) {
     return true;
 }
 
+// Copies `n` samples out of a ring of `capacity` samples, starting at `start`, across the wrap.
+void read_ring(const int16_t *ring, size_t capacity, size_t start, int16_t *out, size_t n) {
+    size_t first = std::min(n, capacity - start);
+    std::memcpy(out, ring + start, first * sizeof(int16_t));
+    std::memcpy(out + first, ring, (n - first) * sizeof(int16_t));
+}
+
+// Copies `n` samples into a ring of `capacity` samples, starting at `start`, across the wrap.
+void write_ring(int16_t *ring, size_t capacity, size_t start, const int16_t *in, size_t n) {
+    size_t first = std::min(n, capacity - start);
+    std::memcpy(ring + start, in, first * sizeof(int16_t));
+    std::memcpy(ring, in + first, (n - first) * sizeof(int16_t));
+}
+
 // Takes the next 10 ms of the far end off the queue into `chunk` (silence where it runs out) and
 // appends it to the history.
 void play_far_chunk(vd_apm *apm, int16_t *chunk) {
     size_t take = std::min(apm->chunk, apm->far_count);
-    size_t first = std::min(take, apm->far_capacity - apm->far_head);
-    std::memcpy(chunk, apm->far + apm->far_head, first * sizeof(int16_t));
-    std::memcpy(chunk + first, apm->far, (take - first) * sizeof(int16_t));
+    read_ring(apm->far, apm->far_capacity, apm->far_head, chunk, take);
     std::memset(chunk + take, 0, (apm->chunk - take) * sizeof(int16_t));
     apm->far_head = (apm->far_head + take) % apm->far_capacity;
     apm->far_count -= take;
-    // history_capacity is a multiple of the chunk: a chunk never wraps.
-    std::memcpy(apm->history + apm->history_end, chunk, apm->chunk * sizeof(int16_t));
+    write_ring(apm->history, apm->history_capacity, apm->history_end, chunk, apm->chunk);
     apm->history_end = (apm->history_end + apm->chunk) % apm->history_capacity;
 }
 
@@ -179,16 +190,21 @@ void aligned_far_block(vd_apm *apm, int ms) {
     size_t block = kChunksPerBlock * apm->chunk;
     size_t back = static_cast<size_t>(ms) * static_cast<size_t>(apm->rate) / 1000 + block;
     size_t start = (apm->history_end + apm->history_capacity - back) % apm->history_capacity;
-    size_t first = std::min(block, apm->history_capacity - start);
-    std::memcpy(apm->far_aligned, apm->history + start, first * sizeof(int16_t));
-    std::memcpy(apm->far_aligned + first, apm->history, (block - first) * sizeof(int16_t));
+    read_ring(apm->history, apm->history_capacity, start, apm->far_aligned, block);
 }
 
 // Echo-cancels one 20 ms block of near end in place (see the top of this file): speex over the
 // whole block (one 20 ms frame halves its cost against two of 10 ms), webrtc and the double-talk
 // choice chunk by chunk, webrtc's far and near ends interleaved as it expects.
+// The delay webrtc's canceller is told now: the estimate (or, without one, `fallback_ms`) less one
+// estimator step (see kEstimateLeadMs).
+int told_delay_ms(const vd_apm *apm, int fallback_ms) {
+    int estimate = apm->delay ? vd_echo_delay_estimate(apm->delay) : -1;
+    return std::max(0, (estimate >= 0 ? estimate : fallback_ms) - kEstimateLeadMs);
+}
+
 bool cancel_echo(vd_apm *apm, int16_t *near_end, int fallback_delay_ms) {
-    if (!apm->delay || vd_echo_delay_estimate(apm->delay) < 0) apm->delay_ms = std::max(0, fallback_delay_ms - kEstimateLeadMs);
+    apm->delay_ms = told_delay_ms(apm, fallback_delay_ms);
     for (size_t c = 0; c < kChunksPerBlock; c++) play_far_chunk(apm, apm->far_block + c * apm->chunk);
     aligned_far_block(apm, apm->delay_ms);
     speex_echo_cancellation(apm->linear, near_end, apm->far_aligned, apm->linear_out);
@@ -203,12 +219,11 @@ bool cancel_echo(vd_apm *apm, int16_t *near_end, int fallback_delay_ms) {
         bool talking = vd_double_talk_update(&apm->double_talk, near_chunk, linear_chunk, apm->far_aligned + c * apm->chunk,
                                              apm->chunk) != 0;
         apm->double_talk_chunks += talking;
-        int estimate = apm->delay ? vd_echo_delay_update(apm->delay, far_chunk, near_chunk) : -1;
+        if (apm->delay) vd_echo_delay_update(apm->delay, far_chunk, near_chunk);
         std::memcpy(apm->linear_line + kCancellerLagSamples, linear_chunk, apm->chunk * sizeof(int16_t));
         std::memcpy(near_chunk, talking ? apm->linear_line : apm->suppressed, apm->chunk * sizeof(int16_t));
         std::memmove(apm->linear_line, apm->linear_line + apm->chunk, kCancellerLagSamples * sizeof(int16_t));
-        // The next chunk's delay: the estimate, less one step (see kEstimateLeadMs).
-        apm->delay_ms = std::max(0, (estimate >= 0 ? estimate : fallback_delay_ms) - kEstimateLeadMs);
+        apm->delay_ms = told_delay_ms(apm, fallback_delay_ms);
     }
     return true;
 }
@@ -281,10 +296,7 @@ extern "C" int vd_apm_process_reverse(vd_apm *apm, const int16_t *far_end, size_
     size_t overflow = apm->far_count + frames > apm->far_capacity ? apm->far_count + frames - apm->far_capacity : 0;
     apm->far_head = (apm->far_head + overflow) % apm->far_capacity; // nobody listened: the oldest is gone
     apm->far_count -= overflow;
-    size_t tail = (apm->far_head + apm->far_count) % apm->far_capacity;
-    size_t first = std::min(frames, apm->far_capacity - tail);
-    std::memcpy(apm->far + tail, far_end, first * sizeof(int16_t));
-    std::memcpy(apm->far, far_end + first, (frames - first) * sizeof(int16_t));
+    write_ring(apm->far, apm->far_capacity, (apm->far_head + apm->far_count) % apm->far_capacity, far_end, frames);
     apm->far_count += frames;
     return VD_OK;
 }

@@ -5,6 +5,7 @@
 
 /* Thresholds, in dB unless stated: measured on espeak-ng speech through EchoPath (scripts/audio-quality). */
 static const double AUDIBLE_RMS = 100.0;     /* far end audible above ~-50 dBFS */
+static const double ESTIMATE_RMS = 30.0;     /* an echo estimate worth learning from: above ~-60 dBFS */
 static const double ABOVE_FLOOR = 10.0;      /* the linear output must stand this far above its floor */
 static const double LOWEST_FLOOR_DB = 30.0;  /* ... and the floor counts as at least ~-60 dBFS (a silent line) */
 static const double OVER_NEAR = 3.0;         /* the linear output may exceed the microphone by this much at most */
@@ -47,7 +48,7 @@ int vd_double_talk_update(vd_double_talk *d, const int16_t *near_end, const int1
         d->hold = HOLD_CHUNKS;
     } else if (d->hold > 0) {
         d->hold--;
-    } else if (audible && estimate > (double)n * 30.0 * 30.0) {
+    } else if (audible && estimate > (double)n * ESTIMATE_RMS * ESTIMATE_RMS) {
         /* The agent alone: how much the linear canceller removes. */
         d->echo_energy += SMOOTHING * (estimate - d->echo_energy);
         d->residual_energy += SMOOTHING * (residual - d->residual_energy);
