@@ -27,7 +27,6 @@ import VoicedTesting
         return vd_apm_create(&cfg, &err)!
     }
 
-    static func energy(_ x: ArraySlice<Int16>) -> Double { x.reduce(0.0) { $0 + Double($1) * Double($1) } }
 
     /// The agent's speech comes back through a phone line (EchoPath: a short decaying impulse
     /// response, soft clipping, a −50 dBFS noise floor) 20 to 500 ms later at −6 or −12 dB; the
@@ -83,7 +82,7 @@ import VoicedTesting
             }
         }
         let settled = (2 * 8000)..<(far.count - 5 * frame)
-        let erle = 10 * log10(echo[settled].reduce(0) { $0 + $1 * $1 } / max(out[settled].energy, 1))
+        let erle = 10 * log10(echo[settled].energy / max(out[settled].energy, 1))
         print("bursty far end, 150 ms echo: ERLE \(String(format: "%.1f", erle)) dB, delay in use \(vd_apm_echo_delay_ms(apm)) ms")
         #expect(erle >= 30)
         #expect(abs(Int(vd_apm_echo_delay_ms(apm)) - 150) <= 20)
@@ -114,13 +113,7 @@ import VoicedTesting
                 out[at..<(at + frame)].withUnsafeMutableBufferPointer { _ = vd_apm_process(apm, $0.baseAddress!, frame, 100, &voice) }
             }
             if doubleTalk { #expect(vd_apm_double_talk_chunks(apm) > 100, "double talk was heard") }
-            var best = 0, bestScore = -Double.infinity
-            for lag in 0...200 {
-                var score = 0.0
-                for i in (5 * rateHz)..<(7 * rateHz) { score += Double(speech[i]) * Double(out[i + lag]) }
-                if score > bestScore { (best, bestScore) = (lag, score) }
-            }
-            return best
+            return AddedDelayMeasurement.lag(of: out, behind: speech, maxLag: 200, over: (5 * rateHz)..<(7 * rateHz))
         }
         #expect(lag(aec: false, ns: false) == 0)
         #expect(lag(aec: false, ns: true) == 6 * rateHz / 1000)
@@ -142,7 +135,7 @@ import VoicedTesting
             _ = vd_apm_process_reverse(apm, silence, frame)
             out[at..<(at + frame)].withUnsafeMutableBufferPointer { _ = vd_apm_process(apm, $0.baseAddress!, frame, 80, &voice) }
         }
-        let kept = 10 * log10(Self.energy(out[rateHz..<(caller.count - frame)]) / Self.energy(caller[rateHz..<(caller.count - frame)]))
+        let kept = 10 * log10(out[rateHz..<(caller.count - frame)].energy / caller[rateHz..<(caller.count - frame)].energy)
         print("AEC at \(rateHz) Hz with a silent far end: caller speech level \(String(format: "%.1f", kept)) dB")
         #expect(kept > -3)
     }
@@ -155,8 +148,8 @@ import VoicedTesting
         let noise = stride(from: 0, to: noiseFile.data.count - 1, by: 2).map {
             Double(Int16(bitPattern: UInt16(noiseFile.data[$0]) | UInt16(noiseFile.data[$0 + 1]) << 8))
         }
-        let speechRMS = (Self.energy(clean[...]) / Double(clean.count)).squareRoot()
-        let noiseGain = speechRMS / pow(10, 10.0 / 20) / (noise.reduce(0) { $0 + $1 * $1 } / Double(noise.count)).squareRoot()
+        let speechRMS = (clean.energy / Double(clean.count)).squareRoot()
+        let noiseGain = speechRMS / pow(10, 10.0 / 20) / (noise.energy / Double(noise.count)).squareRoot()
         let noisy: [Int16] = clean.indices.map { i in Int16(max(-32768, min(32767, Double(clean[i]) + noise[i % noise.count] * noiseGain))) }
         let apm = Self.makeAPM(rateHz: rateHz) { $0.noise_suppression = 3 }
         defer { vd_apm_destroy(apm) }
@@ -168,7 +161,7 @@ import VoicedTesting
         func segmentalSNR(_ x: [Int16], lag: Int) -> Double {
             var total = 0.0, count = 0
             for at in stride(from: rateHz, to: clean.count - frame - lag, by: frame) {
-                let s = Self.energy(clean[at..<(at + frame)])
+                let s = clean[at..<(at + frame)].energy
                 guard s > Double(frame) * 500 * 500 else { continue } // speech segments only
                 var n = 0.0
                 for i in at..<(at + frame) { let d = Double(x[i + lag]) - Double(clean[i]); n += d * d }

@@ -17,14 +17,14 @@ public struct AddedDelayMeasurement {
         downlinkMs = Double(Self.lag(of: down.callerHeard, behind: speech)) * 1000 / Double(rateHz)
     }
 
-    /// The lag (samples, 0…100 ms at 8 kHz) at which `output` best matches `input`, over their
-    /// first 5 s (at 8 kHz).
-    static func lag(of output: [Int16], behind input: [Int16], maxLag: Int = 800) -> Int {
-        let n = min(40_000, min(output.count, input.count) - maxLag)
+    /// The lag (samples, 0…`maxLag`) at which `output` best matches `input`, correlated over
+    /// `window` of the input (by default its first 5 s at 8 kHz).
+    public static func lag(of output: [Int16], behind input: [Int16], maxLag: Int = 800, over window: Range<Int>? = nil) -> Int {
+        let window = window ?? 0..<min(40_000, min(output.count, input.count) - maxLag)
         var best = 0, bestScore = -Double.infinity
         for lag in 0...maxLag {
             var score = 0.0
-            for i in stride(from: 0, to: n, by: 1) { score += Double(input[i]) * Double(output[i + lag]) }
+            for i in window { score += Double(input[i]) * Double(output[i + lag]) }
             if score > bestScore { (best, bestScore) = (lag, score) }
         }
         return best

@@ -65,19 +65,3 @@ public extension WAVFile {
         return stride(from: 0, to: data.count - 1, by: 2).map { Int16(bitPattern: UInt16(data[$0]) | UInt16(data[$0 + 1]) << 8) }
     }
 }
-
-/// Levels and mixing for measurements.
-public enum Level {
-    /// RMS in dBFS of `x` (−120 for silence).
-    public static func dbfs<C: Collection>(_ x: C) -> Double where C.Element == Int16 {
-        guard !x.isEmpty else { return -120 }
-        let energy = x.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(x.count)
-        return max(-120, 10 * log10(energy / (32768.0 * 32768.0) + 1e-12))
-    }
-
-    /// `noise` (repeated as needed) scaled so that `speech` over it has `snrDb` (whole-signal RMS).
-    public static func noise(_ noise: [Int16], under speech: [Int16], snrDb: Double, count: Int) -> [Double] {
-        let gain = pow(10, (dbfs(speech) - snrDb - dbfs(noise)) / 20)
-        return (0..<count).map { Double(noise[$0 % noise.count]) * gain }
-    }
-}

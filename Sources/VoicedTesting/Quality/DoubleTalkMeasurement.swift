@@ -36,8 +36,8 @@ public struct DoubleTalkMeasurement {
         var losses: [Double] = []
         var echoEnergy = 0.0, added = 0.0
         for at in stride(from: 0, to: min(together.agentHeard.count, alone.agentHeard.count) - frame, by: frame) {
-            let v = voice[at..<(at + frame)].reduce(0) { $0 + $1 * $1 }
-            let e = echo[at..<(at + frame)].reduce(0) { $0 + $1 * $1 }
+            let v = voice[at..<(at + frame)].energy
+            let e = echo[at..<(at + frame)].energy
             guard v > floor, e > floor else { continue }
             losses.append(Level.dbfs(together.agentHeard[at..<(at + frame)]) - Level.dbfs(alone.agentHeard[at..<(at + frame)]))
             echoEnergy += e

@@ -28,7 +28,7 @@ public struct EchoMeasurement {
         let frame = rateHz / 50
         var echoEnergy = 0.0, added = 0.0
         for at in stride(from: Int(settleSeconds * Double(rateHz)), to: withEcho.agentHeard.count - frame, by: frame) {
-            let e = echo[at..<(at + frame)].reduce(0) { $0 + $1 * $1 }
+            let e = echo[at..<(at + frame)].energy
             guard e > Double(frame) * 33 * 33 else { continue } // −60 dBFS
             echoEnergy += e
             added += withEcho.agentHeard[at..<(at + frame)].energy - noiseOnly.agentHeard[at..<(at + frame)].energy
@@ -39,9 +39,4 @@ public struct EchoMeasurement {
         let trace = withEcho.echoDelayTrace
         delayChanges = trace.indices.filter { $0 == 0 || trace[$0] != trace[$0 - 1] }.map { ($0 * 20, trace[$0]) }
     }
-}
-
-public extension ArraySlice where Element == Int16 {
-    /// Σ x².
-    var energy: Double { reduce(0) { $0 + Double($1) * Double($1) } }
 }

@@ -30,34 +30,44 @@ public struct EchoPath: Sendable, CustomStringConvertible {
     /// microphone signal is their sum, plus whatever the caller says.
     public func apply(to far: [Int16], rateHz: Int) -> (echo: [Double], noise: [Double]) {
         var random = SplitMix64(seed: seed)
-        func gaussian() -> Double {
-            let u = (Double(random.next() >> 11) + 1) / 9_007_199_254_740_993
-            let v = Double(random.next() >> 11) / 9_007_199_254_740_992
-            return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
-        }
-        let taps = max(1, responseMs * rateHz / 1000)
-        var response = (0..<taps).map { i in (i == 0 ? 1 : 0.5 * gaussian()) * exp(-Double(i) / Double(max(1, taps / 4))) }
-        let norm = response.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        response = response.map { $0 / norm }
-        let gain = pow(10, attenuationDb / 20)
+        let response = response(rateHz: rateHz, random: &random)
         let delay = delayMs * rateHz / 1000
         var echo = [Double](repeating: 0, count: far.count)
         for i in delay..<max(delay, far.count) {
             var sum = 0.0
-            for k in 0..<min(taps, i - delay + 1) { sum += response[k] * Double(far[i - delay - k]) }
-            let x = sum * gain / 32768
-            echo[i] = (clippingDrive > 0 ? tanh(clippingDrive * x) / clippingDrive : x) * 32768
+            for k in 0..<min(response.count, i - delay + 1) { sum += response[k] * Double(far[i - delay - k]) }
+            echo[i] = loudspeaker(sum)
         }
-        let level = noiseDbfs.map { pow(10, $0 / 20) * 32768 } ?? 0
-        let noise = level == 0 ? [Double](repeating: 0, count: far.count) : (0..<far.count).map { _ in level * gaussian() }
+        let noise = (0..<far.count).map { _ in noiseLevel == 0 ? 0 : noiseLevel * random.nextGaussian() }
         return (echo, noise)
     }
+
+    /// The handset's impulse response at `rateHz`, unit energy: a direct tap and random taps
+    /// decaying to 1/e over a quarter of ``responseMs``.
+    func response(rateHz: Int, random: inout SplitMix64) -> [Double] {
+        let taps = max(1, responseMs * rateHz / 1000)
+        let response = (0..<taps).map { i in (i == 0 ? 1 : 0.5 * random.nextGaussian()) * exp(-Double(i) / Double(max(1, taps / 4))) }
+        let norm = response.energy.squareRoot()
+        return response.map { $0 / norm }
+    }
+
+    /// What the loudspeaker makes of a filtered sample: the attenuation, then the soft clipping.
+    func loudspeaker(_ sample: Double) -> Double {
+        let x = sample * pow(10, attenuationDb / 20) / 32768
+        return (clippingDrive > 0 ? tanh(clippingDrive * x) / clippingDrive : x) * 32768
+    }
+
+    /// RMS of the noise floor in sample units (0 for none).
+    var noiseLevel: Double { noiseDbfs.map { pow(10, $0 / 20) * 32768 } ?? 0 }
 }
 
-/// Sums signals into 16-bit samples, clamping at full scale.
-public func mix(_ signals: [Double]...) -> [Int16] {
-    let count = signals.map(\.count).min() ?? 0
-    return (0..<count).map { i in Int16(max(-32768, min(32767, signals.reduce(0) { $0 + $1[i] }.rounded()))) }
+extension SplitMix64 {
+    /// A standard normal draw (Box–Muller over two 53-bit uniforms).
+    mutating func nextGaussian() -> Double {
+        let u = (Double(next() >> 11) + 1) / 9_007_199_254_740_993
+        let v = Double(next() >> 11) / 9_007_199_254_740_992
+        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
+    }
 }
 
 extension EchoPath {
@@ -76,15 +86,8 @@ extension EchoPath {
 
         public init(path: EchoPath, rateHz: Int = 8000) {
             self.path = path
-            // The impulse response of `apply`, drawn the same way (an impulse through it).
-            var impulse = [Int16](repeating: 0, count: max(1, path.responseMs * rateHz / 1000))
-            impulse[0] = 32767
-            var linear = path
-            linear.delayMs = 0
-            linear.attenuationDb = 0
-            linear.clippingDrive = 0
-            linear.noiseDbfs = nil
-            response = linear.apply(to: impulse, rateHz: rateHz).echo.map { $0 / 32767 }
+            var draws = SplitMix64(seed: path.seed)
+            response = path.response(rateHz: rateHz, random: &draws)
             delay = path.delayMs * rateHz / 1000
             history = [Double](repeating: 0, count: delay + response.count)
             random = SplitMix64(seed: path.seed)
@@ -92,19 +95,13 @@ extension EchoPath {
 
         /// Takes the samples that just played; returns what the microphone hears at the same time.
         public mutating func next(played: [Int16]) -> [Int16] {
-            let gain = pow(10, path.attenuationDb / 20)
-            let level = path.noiseDbfs.map { pow(10, $0 / 20) * 32768 } ?? 0
-            return played.map { sample in
+            played.map { sample in
                 newest = (newest + 1) % history.count
                 history[newest] = Double(sample)
                 var sum = 0.0
                 for k in 0..<response.count { sum += response[k] * history[(newest - delay - k + 2 * history.count) % history.count] }
-                let x = sum * gain / 32768
-                let clipped = (path.clippingDrive > 0 ? tanh(path.clippingDrive * x) / path.clippingDrive : x) * 32768
-                let u = (Double(random.next() >> 11) + 1) / 9_007_199_254_740_993
-                let v = Double(random.next() >> 11) / 9_007_199_254_740_992
-                let noise = level * (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
-                return Int16(max(-32768, min(32767, (clipped + noise).rounded())))
+                let noise = path.noiseLevel * random.nextGaussian()
+                return Int16(max(-32768, min(32767, (path.loudspeaker(sum) + noise).rounded())))
             }
         }
     }

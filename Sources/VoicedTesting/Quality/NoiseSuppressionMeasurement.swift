@@ -51,7 +51,7 @@ public struct NoiseSuppressionMeasurement {
         let noisyHeard = Array(noisy.agentHeard.dropFirst(lag))
         for index in 50..<count where !inSentence(index, margin: 100) {
             let range = (index * frame)..<((index + 1) * frame)
-            noiseIn += scaled[range].reduce(0) { $0 + $1 * $1 }
+            noiseIn += scaled[range].energy
             noiseOut += noisyHeard[range].energy
         }
         noiseReductionDb = 10 * log10(max(noiseIn, 1) / max(noiseOut, 1))

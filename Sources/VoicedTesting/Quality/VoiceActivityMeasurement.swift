@@ -21,6 +21,9 @@ public struct VoiceActivityMeasurement {
         let run = try DuplexRun(spec: spec, far: [Int16](repeating: 0, count: near.count), near: near)
         let frames = run.agentHeard.count / (rateHz / 50)
         var detected = [Bool](repeating: false, count: frames)
+        func markSpeech(fromMs: Int, toMs: Int) {
+            for f in stride(from: max(0, fromMs / 20), to: min(frames, toMs / 20), by: 1) { detected[f] = true }
+        }
         var starts: [Int] = []
         var openedAt: Int?
         for event in run.events {
@@ -29,13 +32,13 @@ public struct VoiceActivityMeasurement {
                 openedAt = Int(ms)
                 starts.append(Int(ms))
             case let .speechStopped(ms):
-                if let from = openedAt { for f in (from / 20)..<min(frames, Int(ms) / 20) where f >= 0 { detected[f] = true } }
+                if let from = openedAt { markSpeech(fromMs: from, toMs: Int(ms)) }
                 openedAt = nil
             case .bargeIn:
                 break
             }
         }
-        if let from = openedAt { for f in (from / 20)..<frames where f >= 0 { detected[f] = true } }
+        if let from = openedAt { markSpeech(fromMs: from, toMs: frames * 20) }
         let truth = (0..<frames).map { f in sentences.contains { f * 20 + 10 >= $0.start && f * 20 + 10 < $0.end } }
         accuracy = Double(zip(truth, detected).filter { $0 == $1 }.count) / Double(max(1, frames))
         onsetsMs = sentences.map { s in starts.first { $0 >= s.start - 200 && $0 < s.end }.map { $0 - s.start } }
