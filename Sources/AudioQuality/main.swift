@@ -9,12 +9,16 @@ import Foundation
 import MediaGraph
 import VoicedTesting
 
-/// The graphs compared: the presets, plus `before` (the `standard` of the previous release: a fixed
-/// 60 ms echo delay).
+/// `standard` with other `apm` settings.
+func standard(apm: String) -> GraphSpec {
+    GraphSpec(name: apm, uplink: GraphSpec.standard.uplink.map { $0 == "apm" ? apm : $0 }, downlink: GraphSpec.standard.downlink)
+}
+
+/// The graphs compared: the presets, plus `standard` trusting a fixed 60 ms echo delay (what it
+/// trusted before the delay estimator; today's canceller otherwise).
+let fixedDelay = "standard, aec-delay=60"
 var graphs: [(String, GraphSpec)] = [
-    ("standard", .standard), ("wideband", .wideband), ("full", .full),
-    ("before", GraphSpec(name: "before", uplink: ["mulaw-decode", "apm(aec-delay=60)", "vad", "barge-in", "resample(rate=agent)"],
-                         downlink: GraphSpec.standard.downlink)),
+    ("standard", .standard), ("wideband", .wideband), ("full", .full), (fixedDelay, standard(apm: "apm(aec-delay=60)")),
 ]
 var arguments = Array(CommandLine.arguments.dropFirst())
 var corpusPath: String?
@@ -31,6 +35,7 @@ while let argument = arguments.first {
 let corpus = try corpusPath.map { try Corpus(directory: URL(fileURLWithPath: $0)) } ?? Corpus()
 let voices = corpus.voices
 func format(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
+func mean<T>(_ results: [T], _ value: (T) -> Double) -> Double { results.map(value).reduce(0, +) / Double(results.count) }
 func row(_ cells: [String]) { print("| " + cells.joined(separator: " | ") + " |") }
 func header(_ cells: [String]) { row(cells); row(cells.map { _ in "---" }) }
 
@@ -44,7 +49,7 @@ for (name, spec) in graphs {
         var cells = [name, "\(Int(attenuation)) dB"]
         for delay in delays {
             let results = try voices.map { try EchoMeasurement(path: EchoPath(delayMs: delay, attenuationDb: attenuation), spec: spec, far: $0.agent) }
-            cells.append("\(format(results.map(\.erleDb).reduce(0, +) / Double(results.count))) / \(results.map(\.bargeIns).reduce(0, +))")
+            cells.append("\(format(mean(results, \.erleDb))) / \(results.map(\.bargeIns).reduce(0, +))")
         }
         row(cells)
     }
@@ -54,9 +59,7 @@ print("\n## Double talk: the caller talks over the agent (echo 200 ms, −6 dB; 
 header(["graph", "median caller loss", "frames > 6 dB down", "echo down (lower bound)", "barge-in after onset", "false barge-ins"])
 var doubleTalkGraphs = graphs
 for level in ["low", "moderate"] {
-    doubleTalkGraphs.append(("standard, aec-suppression=\(level)",
-                             GraphSpec(name: level, uplink: ["mulaw-decode", "apm(aec-suppression=\(level))", "vad", "barge-in", "resample(rate=agent)"],
-                                       downlink: GraphSpec.standard.downlink)))
+    doubleTalkGraphs.append(("standard, aec-suppression=\(level)", standard(apm: "apm(aec-suppression=\(level))")))
 }
 for (name, spec) in doubleTalkGraphs {
     let results = try voices.indices.map { i in
@@ -64,9 +67,8 @@ for (name, spec) in doubleTalkGraphs {
                                   sentences: voices[i].sentences, path: EchoPath(delayMs: 200, attenuationDb: -6))
     }
     let reactions = results.compactMap(\.bargeInAfterMs)
-    row([name, format(results.map(\.medianLossDb).reduce(0, +) / Double(results.count)) + " dB",
-         format(100 * results.map(\.framesSixDbDown).reduce(0, +) / Double(results.count), 0) + " %",
-         format(results.map(\.echoDownDb).reduce(0, +) / Double(results.count)) + " dB",
+    row([name, format(mean(results, \.medianLossDb)) + " dB", format(100 * mean(results, \.framesSixDbDown), 0) + " %",
+         format(mean(results, \.echoDownDb)) + " dB",
          reactions.count == results.count ? "\(reactions.min()!)–\(reactions.max()!) ms" : "missed \(results.count - reactions.count)",
          "\(results.map(\.falseBargeIns).reduce(0, +))"])
 }
@@ -77,24 +79,26 @@ for level in ["off", "low", "moderate", "high", "very-high"] {
     let spec = GraphSpec(name: "ns-\(level)", uplink: ["mulaw-decode", "apm(ns=\(level))"], downlink: ["echo-reference", "mulaw-encode"])
     var cells = [level]
     let clean = try voices.map { try NoiseSuppressionMeasurement(spec: spec, speech: $0.caller, sentences: $0.sentences, noise: nil) }
-    cells.append(format(clean.map(\.cleanLossDb).reduce(0, +) / Double(clean.count), 2) + " dB")
-    cells.append(format(100 * clean.map(\.cleanFramesSixDbDown).reduce(0, +) / Double(clean.count), 1) + " %")
+    cells.append(format(mean(clean, \.cleanLossDb), 2) + " dB")
+    cells.append(format(100 * mean(clean, \.cleanFramesSixDbDown), 1) + " %")
     for kind in ["white", "babble", "brown"] {
         let noisy = try voices.map { try NoiseSuppressionMeasurement(spec: spec, speech: $0.caller, sentences: $0.sentences, noise: corpus.noises[kind]) }
-        cells.append(format(noisy.compactMap(\.noiseReductionDb).reduce(0, +) / Double(noisy.count)) + " dB")
+        cells.append(format(mean(noisy) { $0.noiseReductionDb ?? 0 }) + " dB")
     }
     row(cells)
 }
 
 print("\n## Voice activity (the graph's speech events against the generator's timing; mean over voices)\n")
 header(["graph", "clean: frames right", "white 10 dB", "babble 10 dB", "brown 10 dB", "onset (median, clean)", "false starts in 60 s of noise (white/babble/brown)"])
-for (name, spec) in graphs where name != "before" {
+for (name, spec) in graphs where name != fixedDelay {
     var cells = [name]
+    var clean: [VoiceActivityMeasurement] = []
     for noise in [nil, "white", "babble", "brown"] as [String?] {
         let results = try voices.map { try VoiceActivityMeasurement(spec: spec, speech: $0.caller, sentences: $0.sentences, noise: noise.flatMap { corpus.noises[$0] }) }
-        cells.append(format(100 * results.map(\.accuracy).reduce(0, +) / Double(results.count)) + " %")
+        if noise == nil { clean = results }
+        cells.append(format(100 * mean(results, \.accuracy)) + " %")
     }
-    let onsets = try voices.flatMap { try VoiceActivityMeasurement(spec: spec, speech: $0.caller, sentences: $0.sentences).onsetsMs.compactMap { $0 } }.sorted()
+    let onsets = clean.flatMap { $0.onsetsMs.compactMap { $0 } }.sorted()
     cells.append(onsets.isEmpty ? "—" : "\(onsets[onsets.count / 2]) ms")
     cells.append(try ["white", "babble", "brown"].map { kind in
         String(try VoiceActivityMeasurement.falseStartsInNoise(spec: spec, noise: corpus.noises[kind]!, levelOf: voices[0].caller))
@@ -104,7 +108,7 @@ for (name, spec) in graphs where name != "before" {
 
 print("\n## Added delay (cross-correlation, speech through each direction)\n")
 header(["graph", "uplink (caller → agent)", "downlink (agent → caller)"])
-for (name, spec) in graphs where name != "before" {
+for (name, spec) in graphs where name != fixedDelay {
     let delay = try AddedDelayMeasurement(spec: spec, speech: voices[0].caller)
     row([name, format(delay.uplinkMs) + " ms", format(delay.downlinkMs) + " ms"])
 }

@@ -18,8 +18,6 @@ public struct DuplexRun {
     public var events: [MediaEvent] = []
     /// The echo canceller's delay in use after each frame (ms), when the graph has one.
     public var echoDelayTrace: [Int] = []
-    /// How long the echo canceller heard the caller talk over the agent, in ms.
-    public var doubleTalkMs = 0
     /// The echo canceller's delay in use at the end (ms), when the graph has one.
     public var echoDelayMs: Int? { echoDelayTrace.last }
 
@@ -51,7 +49,6 @@ public struct DuplexRun {
             graph.events.drain { events.append($0) }
             if let delay = graph.audioProcessor?.echoDelayInUseMs { echoDelayTrace.append(delay) }
         }
-        doubleTalkMs = (graph.audioProcessor?.doubleTalkChunks ?? 0) * 10
     }
 
     /// Media times (ms) of the barge-ins the graph raised.
