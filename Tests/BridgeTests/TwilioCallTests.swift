@@ -14,8 +14,8 @@ import VoicedTesting
         try await call.sendAudio(speech)
         let received = try await call.wait { $0.audio.count >= 200 * 160 }
         #expect(received.audio == TestSpeech.echoed(speech))
-        #expect(server.server.registry.snapshot.first?.customParameters == ["tenant": "acme"])
-        #expect(server.server.registry.snapshot.first?.streamSid == call.messages.streamSid)
+        #expect(server.server.registry.snapshot.first?.call.customParameters == ["tenant": "acme"])
+        #expect(server.server.registry.snapshot.first?.call.streamID == call.messages.streamSid)
         call.sendStop()
         for _ in 0..<500 where server.server.registry.count > 0 { try await Task.sleep(for: .milliseconds(10)) }
         #expect(server.server.registry.count == 0, "stop releases the call while the socket is still open")
@@ -153,8 +153,9 @@ import VoicedTesting
         await call.client.close()
         #expect(try await server.waitUntilIdle())
         let nodes = server.server.stats.latencySnapshot.nodes.keys.sorted()
-        #expect(nodes == ["downlink.echo-reference", "downlink.mulaw-encode", "downlink.playback-monitor", "downlink.resample-8k",
-                          "uplink.apm", "uplink.barge-in", "uplink.mulaw-decode", "uplink.resample-8k", "uplink.vad"])
+        // Resamplers already at their rate (8 kHz in and out) are left out of the graph.
+        #expect(nodes == ["downlink.echo-reference", "downlink.mulaw-encode", "downlink.playback-monitor",
+                          "uplink.apm", "uplink.barge-in", "uplink.mulaw-decode", "uplink.vad"])
         try await server.stop()
     }
 

@@ -21,9 +21,31 @@ import Testing
         #expect(mixed.agentSpeaks == pcm24)
         #expect(mixed.nodeTimings.map(\.node) == ["downlink.resample-8k", "downlink.mulaw-encode"])
         let standard = try Graph(spec: .standard, providerFormat: .telephonyMuLaw, agent: AgentAudio(hears: .telephonyMuLaw, speaks: .telephonyMuLaw))
-        #expect(standard.nodeTimings.map(\.node) == ["uplink.mulaw-decode", "uplink.apm", "uplink.vad", "uplink.barge-in", "uplink.resample-8k",
-                                                      "uplink.mulaw-encode", "downlink.mulaw-decode", "downlink.resample-8k",
+        // Resamplers already at their rate are left out.
+        #expect(standard.nodeTimings.map(\.node) == ["uplink.mulaw-decode", "uplink.apm", "uplink.vad", "uplink.barge-in",
+                                                      "uplink.mulaw-encode", "downlink.mulaw-decode",
                                                       "downlink.echo-reference", "downlink.playback-monitor", "downlink.mulaw-encode"])
+    }
+
+    /// One spec serves every provider format: μ-law, A-law and PCM at 8 to 48 kHz; wider providers
+    /// are processed at 16 kHz.
+    @Test func presetsBuildForEveryProviderFormat() throws {
+        let formats = [AudioFormat.telephonyMuLaw, AudioFormat(encoding: .alaw, sampleRateHz: 8000)]
+            + [8000, 16000, 24000, 48000].map { AudioFormat(encoding: .pcm16, sampleRateHz: $0) }
+        for format in formats {
+            for (name, spec) in GraphSpec.presets {
+                let graph = try Graph(spec: spec, providerFormat: format, agent: .pcm(rateHz: 24000))
+                #expect(graph.providerFormat == format, "\(name) \(format)")
+                #expect(graph.agentHears == AudioFormat(encoding: .pcm16, sampleRateHz: 24000))
+            }
+        }
+        let pcm24 = try Graph(spec: .standard, providerFormat: AudioFormat(encoding: .pcm16, sampleRateHz: 24000), agent: .pcm(rateHz: 24000))
+        #expect(pcm24.nodeTimings.map(\.node) == ["uplink.resample-16k", "uplink.apm", "uplink.vad", "uplink.barge-in", "uplink.resample-24k",
+                                                   "downlink.resample-16k", "downlink.echo-reference", "downlink.playback-monitor",
+                                                   "downlink.resample-24k"])
+        let alaw = try Graph(spec: .standard, providerFormat: AudioFormat(encoding: .alaw, sampleRateHz: 8000))
+        #expect(alaw.nodeTimings.map(\.node).first == "uplink.alaw-decode")
+        #expect(alaw.nodeTimings.map(\.node).last == "downlink.alaw-encode")
     }
 
     @Test func everyPresetBuildsForTwilio() throws {
@@ -54,7 +76,8 @@ import Testing
     }
 
     @Test func formatMismatchNamesTheNodeAndBothFormats() {
-        let spec = GraphSpec(name: "bad", uplink: ["mulaw-encode"], downlink: [])
+        // The spec's own decoder takes the provider's μ-law; the encoder after it gets PCM, not μ-law.
+        let spec = GraphSpec(name: "bad", uplink: ["mulaw-decode", "mulaw-encode", "mulaw-encode"], downlink: [])
         #expect(throws: GraphBuildError.unsupportedFormat(node: "mulaw-encode", input: .telephonyMuLaw, expected: "pcm16 at any rate")) {
             try Graph(spec: spec, providerFormat: .telephonyMuLaw)
         }

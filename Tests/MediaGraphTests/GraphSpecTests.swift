@@ -52,11 +52,11 @@ import Testing
             try Self.node("vad(hangover-ms=5)")
         }
         #expect(throws: GraphBuildError.badParameter(node: "resample", parameter: "rate", value: "(missing)",
-                                                     expected: "agent, provider or a rate in Hz")) {
+                                                     expected: "agent, provider, processing or a rate in Hz")) {
             try Self.node("resample")
         }
         #expect(throws: GraphBuildError.badParameter(node: "resample", parameter: "rate", value: "22050",
-                                                     expected: "agent, provider or one of 8000, 16000, 24000, 48000")) {
+                                                     expected: "agent, provider, processing or one of 8000, 16000, 24000, 48000")) {
             try Self.node("resample(rate=22050)")
         }
         #expect(throws: GraphBuildError.unknownParameter(node: "mulaw-encode", parameter: "gain")) {

@@ -29,6 +29,7 @@ final class CallSession: DoorbellListener, AgentSink {
     private let thread: MediaThread
     private let loopCalls: EventLoopCalls
     private weak var provider: ProviderOutput?
+    private let sender: ProviderAudioSender
     private var tracker = PlayoutTracker()
     private var bargeIn = BargeInCoordinator()
     private var timeline: MediaTimeline
@@ -41,14 +42,11 @@ final class CallSession: DoorbellListener, AgentSink {
     /// The utterance being written, and whether its tail still needs padding and queueing.
     private var speakingItem: String?
     private var tailPending = false
-    /// Provider payloads are base64-decoded here in pieces; outbound frames are gathered here.
+    /// Provider payloads are base64-decoded here in pieces.
     private let decodeScratch: UnsafeMutableRawBufferPointer
-    private let sendScratch: UnsafeMutableRawBufferPointer
 
     /// Decoded payload bytes are staged in pieces (a multiple of 3 bytes ↔ 4 characters).
     private static let decodeChunkCharacters = 960
-    /// Frames per outbound `media` message at most (200 ms) for agents without marks.
-    private static let maxFramesPerMessage = 10
 
     /// Builds the call's graph for `agent`, attaches it to a media thread, registers the call and
     /// starts the agent. Throws ``GraphBuildError`` (the call's own graph is bad) or a resource error.
@@ -57,12 +55,13 @@ final class CallSession: DoorbellListener, AgentSink {
         let callID = environment.registry.makeCallID()
         var logger = environment.logger
         logger[metadataKey: "call"] = "\(callID)"
+        var configuration = environment.callConfiguration
+        configuration.downlinkLeadMs = provider.framing.downlinkLeadMs(atLeast: configuration.downlinkLeadMs)
         pipeline = try CallPipeline(callID: callID, spec: spec, providerFormat: providerFormat, agent: agent.audio,
-                                    doorbell: loopCalls.doorbell, configuration: environment.callConfiguration)
+                                    doorbell: loopCalls.doorbell, configuration: configuration)
         thread = try environment.pool.attach(pipeline)
-        record = CallRecord(callID: callID, provider: start.provider, callSid: start.callID, streamSid: start.streamID,
-                            accountSid: start.accountID, customParameters: start.customParameters,
-                            mediaThread: thread.index, startedNanos: MediaClock.nanos())
+        record = CallRecord(callID: callID, call: start, mediaThread: thread.index, startedNanos: MediaClock.nanos())
+        sender = ProviderAudioSender(framing: provider.framing, format: providerFormat)
         self.agent = agent
         self.logger = logger
         self.environment = environment
@@ -71,12 +70,12 @@ final class CallSession: DoorbellListener, AgentSink {
         timeline = MediaTimeline(bytesPerMs: providerFormat.bytesPerFrame / AudioFormat.frameDurationMs)
         realTime = RealTimeGuard(burstMs: environment.limits.mediaBurstMs, maxBankMs: environment.callConfiguration.maxSilenceGapMs)
         decodeScratch = .allocate(byteCount: Self.decodeChunkCharacters / 4 * 3, alignment: 16)
-        sendScratch = .allocate(byteCount: providerFormat.bytesPerFrame * Self.maxFramesPerMessage, alignment: 16)
         loopCalls.add(callID, self)
         environment.registry.add(record)
         environment.stats.callsStarted.wrappingIncrement(ordering: .relaxed)
         logger.info("call started", metadata: [
             "provider": "\(start.provider)", "provider_call": .wire(start.callID), "stream": .wire(start.streamID),
+            "from": .wire(start.from ?? "-"), "to": .wire(start.to ?? "-"), "provider_format": .wire(start.formatDescription),
             "graph": "\(spec.name)", "agent": "\(agent)", "agent_audio": "\(pipeline.graph.agentHears) / \(pipeline.graph.agentSpeaks)",
             "media_thread": "\(thread.index)", "parameters": .wire(start.customParameters),
         ])
@@ -86,7 +85,6 @@ final class CallSession: DoorbellListener, AgentSink {
 
     deinit {
         decodeScratch.deallocate()
-        sendScratch.deallocate()
     }
 
     // MARK: From the provider
@@ -135,6 +133,9 @@ final class CallSession: DoorbellListener, AgentSink {
                 offset = end
             }
         }
+        if media.concealedFrames > 0 {
+            environment.stats.silenceFramesInserted.wrappingIncrement(by: UInt64(media.concealedFrames), ordering: .relaxed)
+        }
         environment.stats.framesIn.wrappingIncrement(by: UInt64(payloadBytes / format.bytesPerFrame), ordering: .relaxed)
         if dropped > 0 { environment.stats.framesDropped.wrappingIncrement(by: UInt64(dropped), ordering: .relaxed) }
         thread.requestWake()
@@ -174,10 +175,12 @@ final class CallSession: DoorbellListener, AgentSink {
     }
 
     /// Moves everything the media thread made: audio for the agent, audio for the provider (with
-    /// marks), and the graph's events; then lets a waiting agent go on.
+    /// marks, or marks the playout clock returns for a provider without them), and the graph's
+    /// events; then lets a waiting agent go on.
     private func pump() {
         _ = pipeline.readAgentAudio { frame, arrival in agent.callerAudio(frame, arrivalNanos: arrival) }
         sendProviderAudio()
+        sender.returnPlayedMarks(nowNanos: MediaClock.nanos()) { markReturned($0) }
         pipeline.graph.events.drain { event in handle(event) }
         if tailPending { queueTail() }
         if agentWaiting, !tailPending {
@@ -186,29 +189,11 @@ final class CallSession: DoorbellListener, AgentSink {
         }
     }
 
-    /// Sends ready provider frames while the socket is writable: a slow provider leaves audio in the
-    /// rings (back-pressure up to the agent's socket). For an interruptible agent each 20 ms frame is
-    /// its own `media` followed by a `mark`, so what was played is known to a frame when the caller
-    /// interrupts; otherwise a message carries up to 200 ms (one frame normally, more after a stall).
+    /// Sends ready provider frames (``ProviderAudioSender``) and counts them.
     private func sendProviderAudio() {
         guard let provider else { return }
-        var sent = 0
-        while provider.isWritable {
-            let limit = agent.interruptible ? 1 : Self.maxFramesPerMessage
-            var used = 0
-            let scratch = sendScratch
-            let frames = pipeline.readProviderAudio(maxFrames: limit) { bytes, _ in
-                UnsafeMutableRawBufferPointer(rebasing: scratch[used..<(used + bytes.count)]).copyMemory(from: bytes)
-                used += bytes.count
-            }
-            guard frames > 0 else { break }
-            provider.send { $0.media(UnsafeRawBufferPointer(rebasing: scratch[0..<used]), allocator: $1) }
-            if agent.interruptible, tracker.hasQueuedFrames {
-                let mark = tracker.sent(frames: frames)
-                provider.send { $0.mark(mark, allocator: $1) }
-            }
-            sent += frames
-        }
+        let sent = sender.send(from: pipeline, to: provider, tracker: &tracker, interruptible: agent.interruptible,
+                               nowNanos: MediaClock.nanos())
         if sent > 0 {
             provider.flush()
             environment.stats.framesOut.wrappingIncrement(by: UInt64(sent), ordering: .relaxed)
@@ -234,6 +219,7 @@ final class CallSession: DoorbellListener, AgentSink {
         guard let provider else { return }
         if bargeIn.interrupt(trigger, tracker: &tracker, pipeline: pipeline, provider: provider, agent: agent, logger: logger) {
             if !trigger.isAgentClear { environment.stats.bargeIns.wrappingIncrement(ordering: .relaxed) }
+            sender.discard()
             provider.flush()
             speakingItem = nil
             tailPending = false
@@ -315,6 +301,7 @@ final class CallSession: DoorbellListener, AgentSink {
         environment.stats.agentFailures.wrappingIncrement(ordering: .relaxed)
         logger.error("agent failed; ending the call after an apology tone", metadata: ["reason": .wire(reason, limit: 300)])
         _ = pipeline.flushDownlink()
+        sender.discard()
         tracker = PlayoutTracker()
         speakingItem = nil
         tailPending = false

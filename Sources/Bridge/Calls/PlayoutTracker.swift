@@ -59,13 +59,19 @@ struct PlayoutTracker {
     /// failure — go without marks).
     var hasQueuedFrames: Bool { !queued.isEmpty }
 
-    /// `frames` frames of the oldest queued item went out in one message; returns the mark to send
-    /// after it.
+    /// The oldest `frames` queued frames went out in one message (it may end one item and begin the
+    /// next); returns the mark to send after it, named for the last item it carried.
     mutating func sent(frames: Int) -> String {
-        let seq = queued[0].item
-        queued[0].frames -= frames
-        if queued[0].frames <= 0 { queued.removeFirst() }
-        items[seq]!.sentMs += frames * AudioFormat.frameDurationMs
+        var seq = queued[0].item
+        var left = frames
+        while left > 0, !queued.isEmpty {
+            seq = queued[0].item
+            let taken = min(left, queued[0].frames)
+            queued[0].frames -= taken
+            items[seq]!.sentMs += taken * AudioFormat.frameDurationMs
+            left -= taken
+            if queued[0].frames <= 0 { queued.removeFirst() }
+        }
         let name = "\(seq):\(items[seq]!.sentMs):\(nextMark)"
         nextMark += 1
         if pending.count == Self.maxPending { pending.removeFirst() }

@@ -5,8 +5,10 @@ import NIOCore
 ///
 /// - Threading: the call's event loop only.
 protocol ProviderOutput: AnyObject {
-    /// Writes the message `build` makes (not flushed: call ``flush()`` after a batch).
-    func send(_ build: (ProviderDialect, ByteBufferAllocator) -> WebSocketMessage)
+    /// Writes the message `build` makes, if it makes one (not flushed: call ``flush()`` after a batch).
+    func send(_ build: (ProviderDialect, ByteBufferAllocator) -> WebSocketMessage?)
+    /// How the provider wants our audio cut into messages.
+    var framing: OutboundFraming { get }
     /// Flushes what `send` wrote.
     func flush()
     /// False while the socket's send buffer is full: the call leaves audio in its rings.

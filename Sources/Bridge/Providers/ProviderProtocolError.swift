@@ -13,15 +13,19 @@ public enum ProviderProtocolError: Error, Equatable, CustomStringConvertible {
     case badPayload
     /// `dtmf.digit` is not one keypad key (`0`–`9`, `*`, `#`, `A`–`D`).
     case badDTMF
-    /// The provider sent a binary frame; Twilio speaks text only.
+    /// A binary frame from a provider that sends JSON text only.
     case binaryFrame
+    /// An audio frame of the wrong size (Vonage frames are exactly 20 ms).
+    case badFrameSize(bytes: Int, expected: Int)
+    /// A frame the jitter buffer had already given up waiting for (Telnyx reorders by chunk).
+    case lateFrame
     /// `media`, `mark` or `dtmf` arrived before `start`.
     case beforeStart(event: String)
     /// A second `start` on a stream that already started.
     case secondStart
-    /// `streamSid` differs from the one in `start`.
+    /// The stream id (`streamSid`, `stream_sid`, `streamId`) differs from the one in `start`.
     case wrongStreamSid
-    /// `start.mediaFormat` is not μ-law 8 kHz mono; the call is refused (closed).
+    /// The call's audio format is not one voiced takes from this provider; the call is refused (closed).
     case unsupportedMediaFormat(String)
     /// A message after `stop`.
     case afterStop(event: String)
@@ -50,10 +54,12 @@ public enum ProviderProtocolError: Error, Equatable, CustomStringConvertible {
         case .badPayload: "media.payload is empty or not base64"
         case .badDTMF: "dtmf.digit is not one keypad key (0-9, *, #, A-D)"
         case .binaryFrame: "binary frame (this provider sends JSON text only)"
+        case let .badFrameSize(bytes, expected): "audio frame of \(bytes) bytes (expected \(expected): 20 ms)"
+        case .lateFrame: "media chunk arrived after the jitter buffer stopped waiting for it"
         case let .beforeStart(event): "'\(event)' before 'start'"
         case .secondStart: "second 'start' on one stream"
-        case .wrongStreamSid: "streamSid differs from the one in 'start'"
-        case let .unsupportedMediaFormat(format): "unsupported media format \(format) (expected audio/x-mulaw 8000 Hz mono)"
+        case .wrongStreamSid: "stream id differs from the one in 'start'"
+        case let .unsupportedMediaFormat(format): "unsupported media format \(format)"
         case let .afterStop(event): "'\(event)' after 'stop'"
         case let .badGraph(reason): "customParameters.graph: \(reason)"
         case let .badAgent(reason): "customParameters.agent: \(reason)"
@@ -76,6 +82,8 @@ public enum ProviderProtocolError: Error, Equatable, CustomStringConvertible {
         case .badPayload: "bad_payload"
         case .badDTMF: "bad_dtmf"
         case .binaryFrame: "binary_frame"
+        case .badFrameSize: "bad_frame_size"
+        case .lateFrame: "late_frame"
         case .beforeStart: "before_start"
         case .secondStart: "second_start"
         case .wrongStreamSid: "wrong_stream_sid"

@@ -10,7 +10,7 @@ import NIOWebSocket
 /// The session outlives the socket until its media thread retired the call; every per-call
 /// resource is released whichever way the call ends.
 ///
-/// Reactions to bad input (docs/twilio.md lists them): a malformed or out-of-order message is
+/// Reactions to bad input (docs/twilio.md and docs/providers.md list them): a malformed or out-of-order message is
 /// rejected (logged, counted by reason) and the call goes on; text that is not UTF-8 closes the
 /// socket with 1007, an unsupported media format with 1003, a graph or agent the server does not
 /// have with 1008, no capacity left for the call's graph with 1013; a client's close is answered
@@ -91,14 +91,15 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
 
     // MARK: ProviderOutput
 
-    func send(_ build: (ProviderDialect, ByteBufferAllocator) -> WebSocketMessage) {
-        guard let context else { return }
-        let message = build(dialect, context.channel.allocator)
+    func send(_ build: (ProviderDialect, ByteBufferAllocator) -> WebSocketMessage?) {
+        guard let context, let message = build(dialect, context.channel.allocator) else { return }
         context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: message.isText ? .text : .binary, data: message.data)),
                       promise: nil)
     }
 
     func flush() { context?.flush() }
+
+    var framing: OutboundFraming { dialect.framing }
 
     var isWritable: Bool { context?.channel.isWritable ?? false }
 
@@ -166,6 +167,8 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
         switch (event, state) {
         case let (.media(media), .active(session)):
             session.providerMedia(media, arrivalNanos: arrival)
+        case (.held, .active):
+            break
         case let (.start(start), .awaitingStart):
             begin(start)
         case (.start, .active), (.start, .ended):
@@ -178,6 +181,11 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
             endCall(reason: "stop")
         case (.connected, _):
             logger.debug("connected")
+        case let (.acknowledged(name), _):
+            logger.debug("provider acknowledged", metadata: ["event": .wire(name)])
+        case let (.providerError(text), _):
+            environment.stats.providerErrors.wrappingIncrement(ordering: .relaxed)
+            log("the provider reports an error", ["error": .wire(text, limit: 300)])
         case let (.unknown(name), _):
             environment.stats.unknownEvents.wrappingIncrement(ordering: .relaxed)
             log("unknown event ignored", ["event": .wire(name)])

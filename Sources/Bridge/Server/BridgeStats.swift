@@ -31,6 +31,8 @@ public final class BridgeStats: Sendable {
     public let heapTrims = ManagedAtomic<UInt64>(0)
     public let messagesRejected = ManagedAtomic<UInt64>(0)
     public let unknownEvents = ManagedAtomic<UInt64>(0)
+    /// Errors a provider reported about what we sent (Telnyx `error`).
+    public let providerErrors = ManagedAtomic<UInt64>(0)
     public let dtmfDigits = ManagedAtomic<UInt64>(0)
     /// Caller speech segments the graph's `vad` node reported (speech-started events).
     public let speechStarts = ManagedAtomic<UInt64>(0)

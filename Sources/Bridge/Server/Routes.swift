@@ -11,12 +11,6 @@ struct Routes: Sendable {
     let stats: BridgeStats
     let pool: MediaThreadPool
 
-    /// `/twilio`, or `/twilio/<anything>` (a path segment may carry a token; query strings are ignored).
-    static func isTwilioMedia(_ uri: String) -> Bool {
-        let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        return path == "/twilio" || path.hasPrefix("/twilio/")
-    }
-
     /// Status, content type and body for a GET of `path`.
     func respond(to uri: String) -> (status: Int, contentType: String, body: String) {
         let path = String(uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
@@ -25,7 +19,7 @@ struct Routes: Sendable {
             return (200, "text/plain", "ok\n")
         case "/stats":
             return (200, "application/json", statsJSON())
-        case _ where Self.isTwilioMedia(path):
+        case _ where ProviderEndpoint.matching(path) != nil:
             return (426, "text/plain", "this is a WebSocket endpoint: connect with an Upgrade: websocket request\n")
         default:
             return (404, "text/plain", "not found: \(path)\n")
@@ -71,6 +65,7 @@ struct Routes: Sendable {
         var messagesRejected: UInt64
         var rejectionsByReason: [String: UInt64]
         var unknownEvents: UInt64
+        var providerErrors: UInt64
         var speechStarts: UInt64
         var bargeIns: UInt64
         var agentFailures: UInt64
@@ -107,6 +102,7 @@ struct Routes: Sendable {
             messagesRejected: stats.messagesRejected.load(ordering: .relaxed),
             rejectionsByReason: stats.rejections,
             unknownEvents: stats.unknownEvents.load(ordering: .relaxed),
+            providerErrors: stats.providerErrors.load(ordering: .relaxed),
             speechStarts: stats.speechStarts.load(ordering: .relaxed),
             bargeIns: stats.bargeIns.load(ordering: .relaxed),
             agentFailures: stats.agentFailures.load(ordering: .relaxed),

@@ -5,8 +5,9 @@ import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
 
-/// The daemon's network side: one port serving provider WebSockets (`/twilio`) and the control
-/// plane (`/health`, `/ready`, `/stats`).
+/// The daemon's network side: one port serving provider WebSockets (`/twilio`, `/exotel`, `/acs`,
+/// `/telnyx`, `/vonage`, `/plivo`: ``ProviderEndpoint/all``) and the control plane (`/health`,
+/// `/ready`, `/stats`).
 ///
 /// - Threading: `start`/`stop` may be called from any thread (not a media thread); connections run on
 ///   the NIO event loops; calls run on the ``MediaThreadPool``.
@@ -125,16 +126,18 @@ public final class VoicedServer: @unchecked Sendable {
                     maxFrameSize: maxMessageBytes,
                     automaticErrorHandling: true,
                     shouldUpgrade: { channel, head in
-                        channel.eventLoop.makeSucceededFuture(Routes.isTwilioMedia(head.uri) ? HTTPHeaders() : nil)
+                        channel.eventLoop.makeSucceededFuture(ProviderEndpoint.matching(head.uri) != nil ? HTTPHeaders() : nil)
                     },
-                    upgradePipelineHandler: { channel, _ in
+                    upgradePipelineHandler: { channel, head in
                         channel.eventLoop.makeCompletedFuture {
+                            // shouldUpgrade let only provider paths through.
+                            let endpoint = ProviderEndpoint.matching(head.uri)!
                             try channel.pipeline.syncOperations.addHandlers([
                                 WebSocketFrameValidator(stats: environment.stats, logger: environment.logger),
                                 NIOWebSocketFrameAggregator(
                                     minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 64,
                                     maxAccumulatedFrameSize: maxMessageBytes),
-                                ProviderSocket(dialect: TwilioDialect(), environment: environment),
+                                ProviderSocket(dialect: endpoint.makeDialect(head), environment: environment),
                             ])
                         }
                     })

@@ -25,7 +25,7 @@ extension AudioFormat {
         tone(frequencyHz: 660, milliseconds: 180) + tone(frequencyHz: 440, milliseconds: 280)
     }
 
-    /// 16-bit samples in this format: as they are for PCM16, G.711-encoded for μ-law.
+    /// 16-bit samples in this format: as they are for PCM16, G.711-encoded for μ-law and A-law.
     ///
     /// - Realtime: unsafe (allocates).
     public func encode(_ pcm: [Int16]) -> [UInt8] {
@@ -33,6 +33,10 @@ extension AudioFormat {
         case .mulaw:
             var out = [UInt8](repeating: 0xFF, count: pcm.count)
             vd_ulaw_encode(pcm, &out, pcm.count)
+            return out
+        case .alaw:
+            var out = [UInt8](repeating: 0xD5, count: pcm.count)
+            vd_alaw_encode(pcm, &out, pcm.count)
             return out
         default:
             return pcm.withUnsafeBytes { Array($0) }

@@ -9,7 +9,7 @@ public struct AudioFormat: Hashable, Sendable, CustomStringConvertible {
         case pcm16
         /// G.711 μ-law, one byte a sample (Twilio, Telnyx).
         case mulaw
-        /// G.711 A-law, one byte a sample.
+        /// G.711 A-law, one byte a sample (Telnyx PCMA).
         case alaw
         /// Opus: one packet per 20 ms frame (variable length, `AudioFrame.packetByteCount`);
         /// `sampleRateHz` is the rate it is encoded from and decoded to.
@@ -45,6 +45,16 @@ public struct AudioFormat: Hashable, Sendable, CustomStringConvertible {
 
     /// The graph's frame length. Every node sees exactly one 20 ms frame per call.
     public static let frameDurationMs = 20
+
+    /// The byte that fills silence in this format: 0xFF for μ-law, 0xD5 for A-law (protocols.md §6),
+    /// 0 for PCM.
+    public var silenceByte: UInt8 {
+        switch encoding {
+        case .mulaw: 0xFF
+        case .alaw: 0xD5
+        case .pcm16, .opus: 0
+        }
+    }
 
     /// Samples per channel in one 20 ms frame.
     public var samplesPerFrame: Int { sampleRateHz * Self.frameDurationMs / 1000 }

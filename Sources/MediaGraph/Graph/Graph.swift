@@ -2,12 +2,14 @@
 /// format conversion at the edges.
 ///
 /// ```
-///  provider ─► spec uplink ─► [convert to what the agent hears] ─► agent
-///  agent ─► [decode μ-law] ─► spec downlink ─► [convert to what the provider plays] ─► provider
+///  provider ─► [decode G.711] ─► spec uplink ─► [convert to what the agent hears] ─► agent
+///  agent ─► [decode G.711] ─► spec downlink ─► [convert to what the provider plays] ─► provider
 /// ```
-/// A spec's uplink starts from the provider's format; its downlink starts from 16-bit PCM at the
-/// rate the agent speaks (an empty downlink converts straight to the provider's format). So
-/// `passthrough` (both chains empty) between a μ-law provider and a μ-law agent runs no node at all.
+/// A spec's uplink starts from 16-bit PCM at the provider's rate — or from the provider's own
+/// format when it begins with a decoder (`mulaw-decode`, `alaw-decode`, `opus-decode`); its
+/// downlink starts from 16-bit PCM at the rate the agent speaks. So one spec serves μ-law, A-law
+/// and PCM providers alike, and `passthrough` (both chains empty) between a μ-law provider and a
+/// μ-law agent runs no node at all.
 ///
 /// - Threading: built on the control thread; used only on the media thread that owns the call
 ///   from then on; read on the control thread again only after the call retired.
@@ -41,7 +43,10 @@ public final class Graph {
             }
             return nodes
         }
-        uplink = try NodeChain(nodes: try make(spec.uplink), input: providerFormat) { (reached) throws(GraphBuildError) in
+        let specUplink = try make(spec.uplink)
+        let decodesItself = specUplink.first.map { FormatConversion.decoderNames.contains($0.name) } ?? true
+        let decodeProvider = decodesItself ? [] : try FormatConversion.nodes(toPCMFrom: providerFormat)
+        uplink = try NodeChain(nodes: decodeProvider + specUplink, input: providerFormat) { (reached) throws(GraphBuildError) in
             try FormatConversion.nodes(from: reached, to: agent.hears ?? reached)
         }
         let speaks = agent.speaks ?? agent.hears ?? uplink.outputFormat

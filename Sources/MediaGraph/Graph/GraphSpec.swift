@@ -56,30 +56,31 @@ public struct GraphSpec: Sendable {
     public static let passthrough = GraphSpec(name: "passthrough", uplink: [], downlink: [])
 
     /// Telephone audio cleaned for the agent, processed at the provider's rate (8 kHz for μ-law:
-    /// the band the call carries): μ-law decode, webrtc audio processing (echo cancellation against
-    /// the downlink, noise suppression, high-pass), VAD and barge-in detection, then resampling to
-    /// the agent's rate (nothing to do when the agent speaks 8 kHz). The downlink resamples the agent
-    /// back to 8 kHz first, so the echo reference is exactly what the caller hears. See
-    /// docs/graphs.md for its delay and cost.
+    /// the band the call carries; 16 kHz for wider providers): the provider's codec decoded, webrtc
+    /// audio processing (echo cancellation against the downlink, noise suppression, high-pass), VAD
+    /// and barge-in detection, then resampling to the agent's rate (nothing to do when the agent
+    /// speaks the provider's rate). The downlink resamples the agent to the processing rate first,
+    /// so the echo reference is exactly what the caller hears. See docs/graphs.md for its delay and
+    /// cost.
     public static let standard = GraphSpec(
         name: "standard",
-        uplink: ["mulaw-decode", "apm", "vad", "barge-in", "resample(rate=agent)"],
-        downlink: ["resample(rate=provider)", "echo-reference", "playback-monitor", "mulaw-encode"])
+        uplink: ["resample(rate=processing)", "apm", "vad", "barge-in", "resample(rate=agent)"],
+        downlink: ["resample(rate=processing)", "echo-reference", "playback-monitor"])
 
     /// `standard` processed at 16 kHz: the provider's audio is resampled to 16 kHz before the audio
     /// processing and from 16 kHz to the agent's rate after it; the downlink mirrors it. For
     /// wideband sources; on 8 kHz μ-law it costs several times `standard`.
     public static let wideband = GraphSpec(
         name: "wideband",
-        uplink: ["mulaw-decode", "resample(rate=16000)", "apm", "vad", "barge-in", "resample(rate=agent)"],
-        downlink: ["resample(rate=16000)", "echo-reference", "playback-monitor", "resample(rate=provider)", "mulaw-encode"])
+        uplink: ["resample(rate=16000)", "apm", "vad", "barge-in", "resample(rate=agent)"],
+        downlink: ["resample(rate=16000)", "echo-reference", "playback-monitor", "resample(rate=provider)"])
 
     /// `standard` plus adaptive digital gain control and level meters on both directions (their
     /// readings go into each call's end-of-call log line).
     public static let full = GraphSpec(
         name: "full",
-        uplink: ["mulaw-decode", "apm(agc=on)", "level-meter", "vad", "barge-in", "resample(rate=agent)"],
-        downlink: ["resample(rate=provider)", "echo-reference", "playback-monitor", "level-meter-out", "mulaw-encode"])
+        uplink: ["resample(rate=processing)", "apm(agc=on)", "level-meter", "vad", "barge-in", "resample(rate=agent)"],
+        downlink: ["resample(rate=processing)", "echo-reference", "playback-monitor", "level-meter-out"])
 
     /// Every preset `voiced serve --graph` accepts, by name.
     public static let presets: [String: GraphSpec] = [

@@ -22,15 +22,22 @@ public final class NodeChain {
     private let storage: UnsafeMutableRawBufferPointer
 
     /// Negotiates formats from `input` through every node, then through the nodes `ending` returns
-    /// for the format the chain has reached (a ``Graph`` converts to what its edge needs there), and
-    /// allocates one frame per edge.
+    /// for the format the chain has reached (a ``Graph`` converts to what its edge needs there),
+    /// leaves out nodes that would only copy (``MediaNode/isIdentity``), and allocates one frame per
+    /// edge.
     public init(nodes: [any MediaNode], input: AudioFormat,
                 ending: (AudioFormat) throws(GraphBuildError) -> [any MediaNode] = { _ in [] }) throws(GraphBuildError) {
         var formats = [input]
-        for node in nodes { formats.append(try node.prepare(input: formats.last!)) }
-        let tail = try ending(formats.last!)
-        for node in tail { formats.append(try node.prepare(input: formats.last!)) }
-        let nodes = nodes + tail
+        var kept: [any MediaNode] = []
+        func add(_ node: any MediaNode) throws(GraphBuildError) {
+            let output = try node.prepare(input: formats.last!)
+            guard !(node.isIdentity && output == formats.last!) else { return }
+            formats.append(output)
+            kept.append(node)
+        }
+        for node in nodes { try add(node) }
+        for node in try ending(formats.last!) { try add(node) }
+        let nodes = kept
         // Room for one 20 ms frame of the widest format on the chain, 16-byte aligned.
         let capacity = (formats.map(\.bytesPerFrame).max()! + 15) & ~15
         storage = .allocate(byteCount: capacity * formats.count, alignment: 16)

@@ -36,10 +36,16 @@ public protocol MediaNode: AnyObject {
     /// format and settings `prepare` saw: the server admits a call only where its graph's cost fits.
     /// Default: ``FrameCost/unmeasured``. Measure a new node with scripts/instructions.
     var instructionsPerFrame: Int { get }
+
+    /// True when, as `prepare` set it up, the node would only copy its input (a resampler already at
+    /// its rate): the chain leaves it out. Default: false.
+    var isIdentity: Bool { get }
 }
 
 extension MediaNode {
     public func reset() {}
+
+    public var isIdentity: Bool { false }
 
     public var instructionsPerFrame: Int { FrameCost.unmeasured }
 }

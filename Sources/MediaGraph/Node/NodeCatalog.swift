@@ -8,8 +8,10 @@ public enum NodeCatalog {
 
     /// Node name → factory. Add one line here for a new node.
     public static let factories: [String: Factory] = [
-        "mulaw-decode": { _ in MuLawDecodeNode() },
-        "mulaw-encode": { _ in MuLawEncodeNode() },
+        "mulaw-decode": { _ in G711DecodeNode(law: .mulaw) },
+        "mulaw-encode": { _ in G711EncodeNode(law: .mulaw) },
+        "alaw-decode": { _ in G711DecodeNode(law: .alaw) },
+        "alaw-encode": { _ in G711EncodeNode(law: .alaw) },
         "resample": { context throws(GraphBuildError) in try ResampleNode(&context) },
         "apm": { context throws(GraphBuildError) in try AudioProcessingNode(&context) },
         "echo-reference": { EchoReferenceNode(scope: $0.scope) },

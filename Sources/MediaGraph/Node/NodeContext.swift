@@ -18,16 +18,22 @@ public struct NodeContext {
         self.agentRateHz = agentRateHz
     }
 
-    /// A sample rate setting: `agent`, `provider` or one of ``AudioFormat/commonRatesHz``; `nil` when absent.
+    /// The rate audio processing runs at for a provider: its own, at most 16 kHz (the widest band
+    /// webrtc's processing takes here), so 24 and 48 kHz providers are processed at 16 kHz.
+    public static func processingRateHz(providerRateHz: Int) -> Int { min(providerRateHz, 16000) }
+
+    /// A sample rate setting: `agent`, `provider`, `processing` (``processingRateHz(providerRateHz:)``)
+    /// or one of ``AudioFormat/commonRatesHz``; `nil` when absent.
     public mutating func rate(_ key: String) throws(GraphBuildError) -> Int? {
         guard let text = parameters.string(key) else { return nil }
         switch text.lowercased() {
         case "agent": return agentRateHz
         case "provider": return providerRateHz
+        case "processing": return Self.processingRateHz(providerRateHz: providerRateHz)
         default:
             guard let hz = Int(text), AudioFormat.commonRatesHz.contains(hz) else {
                 let rates = AudioFormat.commonRatesHz.map(String.init).joined(separator: ", ")
-                throw .badParameter(node: parameters.node, parameter: key, value: text, expected: "agent, provider or one of \(rates)")
+                throw .badParameter(node: parameters.node, parameter: key, value: text, expected: "agent, provider, processing or one of \(rates)")
             }
             return hz
         }

@@ -3,7 +3,8 @@ import CAudio
 /// Converts 16-bit PCM to another sample rate (8, 16, 24 or 48 kHz), streaming, on libsamplerate.
 ///
 /// Each 20 ms frame in gives exactly one 20 ms frame out (no block buffering); the filter's delay
-/// is a constant, ``delayFrames`` output samples. At equal rates it is a plain copy. Default quality `medium`: ≥ 60 dB SNR on band-
+/// is a constant, ``delayFrames`` output samples. At equal rates it is an identity (left out of its
+/// chain, a plain copy when run alone). Default quality `medium`: ≥ 60 dB SNR on band-
 /// limited speech through 8→16→8 kHz (103 dB measured) for 6 ms per conversion between 8 and
 /// 16 kHz (3 ms between 16 and 24 kHz); `fastest` halves the delay (2.6 ms) at about 50 dB on
 /// speech; `best` costs 18 ms. Mono only.
@@ -27,10 +28,11 @@ public final class ResampleNode: MediaNode {
         name = "resample-\(outputRateHz / 1000)k"
     }
 
-    /// From a spec: `resample(rate=16000|agent|provider, quality=fastest|medium|best)`; `rate` is required.
+    /// From a spec: `resample(rate=16000|agent|provider|processing, quality=fastest|medium|best)`;
+    /// `rate` is required.
     public convenience init(_ context: inout NodeContext) throws(GraphBuildError) {
         guard let rate = try context.rate("rate") else {
-            throw .badParameter(node: "resample", parameter: "rate", value: "(missing)", expected: "agent, provider or a rate in Hz")
+            throw .badParameter(node: "resample", parameter: "rate", value: "(missing)", expected: "agent, provider, processing or a rate in Hz")
         }
         let quality = try context.parameters.choice("quality", default: VD_RESAMPLER_MEDIUM,
                                                     ["fastest": VD_RESAMPLER_FASTEST, "medium": VD_RESAMPLER_MEDIUM, "best": VD_RESAMPLER_BEST])
@@ -65,6 +67,8 @@ public final class ResampleNode: MediaNode {
     public func reset() {
         if let handle { vd_resampler_reset(handle) }
     }
+
+    public var isIdentity: Bool { handle == nil }
 
     /// libsamplerate's sinc filter, per conversion, grows with the higher of the two rates: 456,000
     /// (`fastest`), 1,022,000 (`medium`) or 3,080,000 (`best`) per frame between 8 and 16 kHz

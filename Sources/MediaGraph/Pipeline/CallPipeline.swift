@@ -295,8 +295,6 @@ public final class CallPipeline: @unchecked Sendable {
         return true
     }
 
-    /// μ-law silence (protocols.md §6.2), for gaps in a μ-law provider's audio; PCM silence is 0.
-    private var providerSilenceByte: UInt8 { graph.providerFormat.encoding == .mulaw ? 0xFF : 0 }
 
     /// - Realtime: safe (media-thread only).
     private func serviceUplink() -> Bool {
@@ -305,7 +303,7 @@ public final class CallPipeline: @unchecked Sendable {
         var room = min(agentOut.free, Self.maxFramesPerService)
         while room > 0 {
             if pendingSilenceFrames > 0 {
-                let silence = providerSilenceByte
+                let silence = graph.providerFormat.silenceByte
                 runUplink(arrivalNanos: MediaClock.nanos()) { $0.initializeMemory(as: UInt8.self, repeating: silence) }
                 pendingSilenceFrames -= 1
             } else if let slot = providerIn.peek() {

@@ -8,6 +8,7 @@ import NIOCore
 /// - Realtime: parsing `media` is allocation-free; building a message allocates its ByteBuffer.
 final class TwilioDialect: ProviderDialect {
     let name = "twilio"
+    let framing = OutboundFraming.anyFrames
     private let parser = TwilioMessageParser()
     private var outbound: TwilioOutbound?
     private var streamSid: [UInt8] = []
@@ -36,7 +37,7 @@ final class TwilioDialect: ProviderDialect {
     }
 
     func accept(_ start: ProviderCallStart) throws(ProviderProtocolError) -> AudioFormat {
-        guard start.formatDescription == Self.muLawFormat else { throw .unsupportedMediaFormat(start.formatDescription) }
+        guard start.formatDescription == Self.muLawFormat else { throw .unsupportedMediaFormat("\(start.formatDescription) (expected \(Self.muLawFormat))") }
         outbound = TwilioOutbound(streamSid: start.streamID)
         streamSid = Array(start.streamID.utf8)
         return .telephonyMuLaw
@@ -46,7 +47,7 @@ final class TwilioDialect: ProviderDialect {
         WebSocketMessage(isText: true, data: outbound!.media(audio, allocator: allocator))
     }
 
-    func mark(_ name: String, allocator: ByteBufferAllocator) -> WebSocketMessage {
+    func mark(_ name: String, allocator: ByteBufferAllocator) -> WebSocketMessage? {
         WebSocketMessage(isText: true, data: outbound!.mark(name, allocator: allocator))
     }
 

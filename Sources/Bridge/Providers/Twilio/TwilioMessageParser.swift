@@ -91,9 +91,7 @@ public final class TwilioMessageParser {
     /// `dtmf.digit`: one key of a telephone keypad, `0`–`9`, `*`, `#` or `A`–`D`.
     private func digit(in dtmf: Int) throws(ProviderProtocolError) -> String {
         let digit = try string(in: dtmf, "digit", field: "dtmf.digit")
-        guard digit.utf8.count == 1, let key = digit.utf8.first,
-              key.isDigit || key == UInt8(ascii: "*") || key == UInt8(ascii: "#") || (UInt8(ascii: "A")...UInt8(ascii: "D")).contains(key)
-        else { throw .badDTMF }
+        guard digit.utf8.count == 1, DTMF.isKey(digit.utf8.first!) else { throw .badDTMF }
         return digit
     }
 

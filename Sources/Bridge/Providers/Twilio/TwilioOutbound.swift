@@ -20,21 +20,12 @@ struct TwilioOutbound {
 
     /// `{"event":"media",…}` carrying `audio` (μ-law) as base64.
     func media(_ audio: UnsafeRawBufferPointer, allocator: ByteBufferAllocator) -> ByteBuffer {
-        let encoded = Base64.encodedCount(audio.count)
-        var buffer = allocator.buffer(capacity: mediaPrefix.count + encoded + 3)
-        buffer.writeBytes(mediaPrefix)
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: encoded) { Base64.encode(audio, into: $0) }
-        buffer.writeStaticString(#""}}"#)
-        return buffer
+        OutboundJSON.base64(mediaPrefix, audio, #""}}"#, allocator: allocator)
     }
 
     /// `{"event":"mark",…,"mark":{"name":…}}`.
     func mark(_ name: String, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: markPrefix.count + name.utf8.count + 3)
-        buffer.writeBytes(markPrefix)
-        buffer.writeString(JSONStringEscaper.escape(name))
-        buffer.writeStaticString(#""}}"#)
-        return buffer
+        OutboundJSON.string(markPrefix, name, #""}}"#, allocator: allocator)
     }
 
     /// `{"event":"clear",…}`.
