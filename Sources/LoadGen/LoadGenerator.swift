@@ -17,7 +17,7 @@ import NIOWebSocket
 /// **Fake-agent mode** (``Configuration/fakeAgent`` set, against `voiced serve --agent openai`
 /// pointed at the fake): the generator also runs a ``FakeRealtimeServer`` that answers every caller
 /// turn with a TTS-like burst, and each call plays what it hears at real time and returns marks
-/// as Twilio does (``TwilioPlayback``). Calls start one after another, so the fake's connection i
+/// as Twilio does (``ProviderPlayback``). Calls start one after another, so the fake's connection i
 /// is call i (voiced dials the agent when a call's `start` arrives), and the run joins what the
 /// calls sent and heard with the fake's ``FakeRealtimeServer/Trace``s: uplink latency (frame sent →
 /// its `input_audio_buffer.append` at the fake), downlink first audio (a response's first delta →

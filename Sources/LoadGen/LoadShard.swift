@@ -6,7 +6,7 @@ import NIOWebSocket
 /// The calls of one client event loop of ``LoadGenerator``, with their ticker and histograms.
 ///
 /// Every 1 ms tick sends each call's due frames on the absolute schedule and, in fake-agent mode,
-/// advances each call's ``TwilioPlayback`` every 5 ms; what the server sends is handled as it
+/// advances each call's ``ProviderPlayback`` every 5 ms; what the server sends is handled as it
 /// arrives. Per frame nothing is allocated but the message buffers NIO writes: send and arrival
 /// times go into arrays allocated when the call starts, latencies into histograms.
 ///
@@ -52,7 +52,7 @@ final class LoadShard: @unchecked Sendable {
         var framesReturned = 0
         var stopped = false
         // Fake-agent mode.
-        var playback: TwilioPlayback?
+        var playback: ProviderPlayback?
         var mediaNanos: [UInt64] = []
         var mediaMessages = 0
         var clears = 0
@@ -122,7 +122,7 @@ final class LoadShard: @unchecked Sendable {
                 call.client = client
                 if playback != nil {
                     // Twilio's side of the stream: play at real time, return marks once played.
-                    call.playback = TwilioPlayback(externallyTickedOn: loop) { [unowned self, unowned call] name in
+                    call.playback = ProviderPlayback(externallyTickedOn: loop) { [unowned self, unowned call] name in
                         writeMark(name, call: call)
                     }
                 }

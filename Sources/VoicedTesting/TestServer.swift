@@ -2,6 +2,7 @@
 import Bridge
 import Foundation
 import Logging
+import MediaGraph
 import NIOPosix
 
 /// A real voiced daemon on 127.0.0.1 with a free port, plus an event loop group for clients.
@@ -38,6 +39,11 @@ public final class TestServer: Sendable {
     /// A new fake Twilio call connected to `/twilio`.
     public func call(path: String = "/twilio") async throws -> TwilioTestCall {
         try await TwilioTestCall.connect(port: port, path: path, group: clients)
+    }
+
+    /// A new fake call of `wire`'s provider connected to its path.
+    public func call(_ wire: any ProviderWire, suffix: String = "") async throws -> ProviderTestCall {
+        try await ProviderTestCall.connect(port: port, wire: wire, suffix: suffix, group: clients)
     }
 
     /// Waits until no call, media-thread slot or connection is left, or `timeout` passes; returns
@@ -87,6 +93,24 @@ public enum TestSpeech {
         return text.split(separator: "\n").map { line in
             let parts = line.split(separator: " ").map { Double($0)! }
             return (Int(parts[0] * 1000), Int(parts[1] * 1000))
+        }
+    }
+
+    /// The test speech as 20 ms frames in `wire`'s format: μ-law as recorded, or decoded to
+    /// 16-bit PCM (and A-law) and resampled to its rate by the graph's own nodes.
+    public static func frames(for wire: any ProviderWire) throws -> [[UInt8]] {
+        let muLaw = try frames()
+        let rateHz = wire.bytesPerFrame / (wire.silenceByte == 0 ? 2 : 1) * 50
+        if wire.silenceByte == 0xFF, rateHz == 8000 { return muLaw }
+        var nodes: [any MediaNode] = [G711DecodeNode(law: .mulaw)]
+        if rateHz != 8000 { nodes.append(ResampleNode(outputRateHz: rateHz)) }
+        if wire.silenceByte == 0xD5 { nodes.append(G711EncodeNode(law: .alaw)) }
+        let chain = try NodeChain(nodes: nodes, input: .telephonyMuLaw)
+        return muLaw.map { frame in
+            chain.input.pointee.sampleCount = 160
+            frame.withUnsafeBytes { chain.input.pointee.bytes.copyMemory(from: $0) }
+            chain.run()
+            return Array(UnsafeRawBufferPointer(rebasing: chain.output.pointee.bytes[0..<wire.bytesPerFrame]))
         }
     }
 

@@ -6,7 +6,7 @@ import NIOWebSocket
 import NIOConcurrencyHelpers
 
 /// One fake Twilio call over a real WebSocket, recording everything the server sends back and
-/// playing it as Twilio does (``TwilioPlayback``: real-time playout, marks returned when played,
+/// playing it as Twilio does (``ProviderPlayback``: real-time playout, marks returned when played,
 /// `clear` honoured).
 ///
 /// - Threading: any thread; received data is kept under a mutex.
@@ -50,7 +50,7 @@ public final class TwilioTestCall: Sendable {
         let client = try await WebSocketClient.connect(host: "127.0.0.1", port: port, path: path, group: group) { frame in
             box.handle(frame)
         }
-        box.playback = TwilioPlayback(eventLoop: client.channel.eventLoop, messages: messages,
+        box.playback = ProviderPlayback(eventLoop: client.channel.eventLoop, messages: messages,
                                       nextSequence: { sequence.withLockedValue { $0 += 1; return $0 } },
                                       send: { [weak client] text in client?.send(text: text) })
         client.channel.closeFuture.whenComplete { _ in box.state.withLockedValue { $0.closed = true } }
@@ -105,7 +105,7 @@ private final class ReceivedBox: @unchecked Sendable {
     // before the first frame can arrive and then used only on the client's event loop.
     let state = NIOLockedValueBox(TwilioTestCall.Received())
     private let tape = NIOLockedValueBox(JSONTape(maxTokens: 64))
-    var playback: TwilioPlayback?
+    var playback: ProviderPlayback?
 
     /// What one text message from the server was.
     private enum Message {

@@ -73,7 +73,7 @@ import VoicedTesting
 
 extension TwilioTestCall {
     /// Streams silence as `caller` until the bot printed a line starting with `prefix`; returns it.
-    func waitForBotLine(_ bot: ExampleBot, _ prefix: String, caller: inout TestCaller) async throws -> String? {
+    func waitForBotLine(_ bot: ExampleBot, _ prefix: String, caller: inout TestCaller<TwilioTestCall>) async throws -> String? {
         for _ in 0..<100 {
             if let line = bot.lines.first(where: { $0.hasPrefix(prefix) }) { return line }
             try await caller.silence(ms: 100)

@@ -49,7 +49,7 @@ import VoicedTesting
         let loop = group.next()
         let steps: [String] = try await loop.submit {
             var steps: [String] = []
-            let playback = TwilioPlayback(externallyTickedOn: loop) { steps.append("mark \($0)") }
+            let playback = ProviderPlayback(externallyTickedOn: loop) { steps.append("mark \($0)") }
             let start = MonotonicClock.nanos()
             playback.media(bytes: 160)
             playback.mark("a")

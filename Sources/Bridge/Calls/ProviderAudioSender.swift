@@ -53,9 +53,11 @@ final class ProviderAudioSender {
             guard gathered > 0 else { break }
             let audio = gathered
             if audio < framing.minFrames {
-                // Short: wait for more, unless it has waited as long as its frames would play.
+                // Short: wait for more while the agent's audio is still queued or until it has
+                // waited as long as its frames would play.
                 let waitedNanos = nowNanos &- gatheredSinceNanos
-                guard waitedNanos >= UInt64(framing.minFrames * AudioFormat.frameDurationMs) * 1_000_000 else { break }
+                guard pipeline.agentAudioQueued == 0,
+                      waitedNanos >= UInt64(framing.minFrames * AudioFormat.frameDurationMs) * 1_000_000 else { break }
                 UnsafeMutableRawBufferPointer(rebasing: scratch[(audio * bytesPerFrame)..<(framing.minFrames * bytesPerFrame)])
                     .initializeMemory(as: UInt8.self, repeating: format.silenceByte)
                 gathered = framing.minFrames

@@ -2,8 +2,8 @@
 /// that arrives ahead of a missing one waits, up to ``depth`` of them; once that many wait, the
 /// missing chunk is given up for lost — one frame of silence in its place, counted — and the rest go
 /// on. A chunk older than the next one expected (or one already waiting) is late: dropped and
-/// counted. A jump of more than ``depth`` chunks (the provider restarted its count) releases what
-/// waits and starts again from there.
+/// counted. A jump of more than ``depth`` chunks (lost audio, or a count that does not start at 1)
+/// releases what waits and starts again from there.
 ///
 /// - Threading: one per socket, on its event loop.
 /// - Ownership: owns its slots and output buffer (allocated at init, freed in deinit).
@@ -52,7 +52,9 @@ final class ChunkReorderBuffer {
     /// a late or repeated chunk, or what `write` throws.
     func insert(_ number: UInt64,
                 write: (UnsafeMutableRawBufferPointer) throws(ProviderProtocolError) -> Int) throws(ProviderProtocolError) -> Result {
-        let expected = next ?? number
+        // Chunks count from 1 (from 0 if the stream's first one is 0): a stream whose chunk 2
+        // overtook chunk 1 waits for it.
+        let expected = next ?? min(number, 1)
         guard number >= expected else { throw .lateFrame }
         var used = 0
         var concealed = 0

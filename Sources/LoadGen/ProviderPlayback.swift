@@ -1,14 +1,15 @@
 import NIOCore
 
-/// Plays what a server sends on a Twilio stream the way Twilio does (shared/protocols.md §1.3):
-/// `media` is queued and played at real time (μ-law, 8 bytes per ms); a `mark` comes back once
-/// everything queued before it has played (at once when nothing is queued); `clear` drops every
-/// queued byte and returns every pending mark at once.
+/// Plays what a server sends on a provider stream the way the provider does (shared/protocols.md
+/// §1.3, §7): `media` is queued and played at real time (``bytesPerMs``: 8 for μ-law 8 kHz); a
+/// `mark` comes back once everything queued before it has played (at once when nothing is queued);
+/// `clear` drops every queued byte and returns every pending mark at once.
 ///
 /// Two ways to run the clock:
-/// - ``init(eventLoop:messages:nextSequence:send:)`` schedules its own 10 ms ticks on `eventLoop`
-///   while audio is queued, and sends each returned mark as a whole Twilio `mark` message (tests).
-/// - ``init(externallyTickedOn:returnMark:)`` never schedules anything: the owner calls
+/// - ``init(eventLoop:bytesPerMs:returnMark:)`` schedules its own 10 ms ticks on `eventLoop` while
+///   audio is queued, and hands each returned mark to `returnMark` (tests);
+///   ``init(eventLoop:messages:nextSequence:send:)`` sends each as a whole Twilio `mark` message.
+/// - ``init(externallyTickedOn:bytesPerMs:returnMark:)`` never schedules anything: the owner calls
 ///   ``advance(nowNanos:)`` (the load generator does, from one ticker for all its calls), and gets
 ///   each returned mark's name to write back itself.
 ///
@@ -17,7 +18,7 @@ import NIOCore
 ///   delivers the returned marks.
 /// - Realtime: not for media threads. Per message: no allocation once the queue has grown, except
 ///   what the mark callback does.
-public final class TwilioPlayback {
+public final class ProviderPlayback {
     private enum Entry {
         case audio(bytes: Int)
         case mark(String)
@@ -26,38 +27,47 @@ public final class TwilioPlayback {
     private let eventLoop: EventLoop
     private let selfTicking: Bool
     private let returnMark: (String) -> Void
+    /// Bytes of the provider's audio per millisecond.
+    private let bytesPerMs: Int
     private var queue: [Entry] = []
     private var head = 0
     private var lastTickNanos: UInt64 = 0
     /// Audio is queued and the clock runs (a tick is scheduled, or the owner advances it).
     private var playing = false
 
-    /// μ-law bytes played so far.
+    /// Audio bytes played so far.
     public private(set) var playedBytes = 0
-    /// μ-law bytes a `clear` dropped before they played.
+    /// Audio bytes a `clear` dropped before they played.
     public private(set) var clearedBytes = 0
     /// Marks returned so far (played or cleared).
     public private(set) var marksReturned = 0
-    /// μ-law bytes received and not yet played: > 0 while the caller hears the server.
+    /// Audio bytes received and not yet played: > 0 while the caller hears the server.
     public private(set) var queuedBytes = 0
 
     /// A playback that ticks itself every 10 ms and sends each returned mark as a Twilio `mark`
     /// message (`messages.mark`, numbered by `nextSequence`) through `send`.
-    public init(eventLoop: EventLoop, messages: TwilioMessages, nextSequence: @escaping () -> Int, send: @escaping (String) -> Void) {
+    public convenience init(eventLoop: EventLoop, messages: TwilioMessages, nextSequence: @escaping () -> Int, send: @escaping (String) -> Void) {
+        self.init(eventLoop: eventLoop, bytesPerMs: 8) { name in send(messages.mark(sequence: nextSequence(), name: name)) }
+    }
+
+    /// A playback that ticks itself every 10 ms and hands each returned mark's name to `returnMark`.
+    public init(eventLoop: EventLoop, bytesPerMs: Int, returnMark: @escaping (String) -> Void) {
         self.eventLoop = eventLoop
+        self.bytesPerMs = bytesPerMs
         selfTicking = true
-        returnMark = { name in send(messages.mark(sequence: nextSequence(), name: name)) }
+        self.returnMark = returnMark
     }
 
     /// A playback whose clock the owner runs with ``advance(nowNanos:)``; `returnMark` gets the name
     /// of each mark that comes back (in order), for the owner to answer.
-    public init(externallyTickedOn eventLoop: EventLoop, returnMark: @escaping (String) -> Void) {
+    public init(externallyTickedOn eventLoop: EventLoop, bytesPerMs: Int = 8, returnMark: @escaping (String) -> Void) {
         self.eventLoop = eventLoop
+        self.bytesPerMs = bytesPerMs
         selfTicking = false
         self.returnMark = returnMark
     }
 
-    /// `bytes` of μ-law arrived in a `media` message.
+    /// `bytes` of audio arrived in a `media` message.
     public func media(bytes: Int) {
         queue.append(.audio(bytes: bytes))
         queuedBytes += bytes
@@ -106,13 +116,13 @@ public final class TwilioPlayback {
         if playing { eventLoop.scheduleTask(in: .milliseconds(10)) { [self] in tick() } }
     }
 
-    /// Plays the bytes due between the last tick and `now` (8 per ms); stops the clock once the
-    /// queue is empty.
+    /// Plays the bytes due between the last tick and `now` (``bytesPerMs`` per ms); stops the clock
+    /// once the queue is empty.
     private func playElapsed(until now: UInt64) {
         guard now > lastTickNanos else { return }
-        let budget = Int((now - lastTickNanos) / 125_000)
-        // Keep the remainder: ticks a fraction of 125 µs apart still add up to real time.
-        lastTickNanos += UInt64(budget) * 125_000
+        let budget = Int((now - lastTickNanos) * UInt64(bytesPerMs) / 1_000_000)
+        // Keep the remainder: ticks a fraction of a byte's time apart still add up to real time.
+        lastTickNanos += UInt64(budget) * 1_000_000 / UInt64(bytesPerMs)
         play(budget: budget)
         if head >= queue.count {
             playing = false

@@ -1,0 +1,100 @@
+import Bridge
+import Foundation
+
+/// One provider's media-socket protocol as the provider's cloud speaks it to voiced: the messages a
+/// fake provider sends (opening, audio, DTMF, returned markers, stop) and how it reads what voiced
+/// sends back. Written from each provider's documentation (shared/protocols.md, docs/providers.md),
+/// independently of voiced's own dialects, so a test that passes means both sides agree with the
+/// docs, not with each other.
+///
+/// - Threading: immutable values; any thread.
+public protocol ProviderWire: Sendable {
+    /// The provider's name in voiced (`exotel`).
+    var provider: String { get }
+    /// The media endpoint's path.
+    var path: String { get }
+    /// Bytes of one 20 ms frame of the call's audio, and bytes per ms.
+    var bytesPerFrame: Int { get }
+    /// The byte that is silence in the call's audio.
+    var silenceByte: UInt8 { get }
+    /// Frames the provider puts in one `media` message (Exotel: about 100 ms).
+    var framesPerMessage: Int { get }
+    /// The messages that open the stream (`connected`, `start`, or what stands for them).
+    func opening(parameters: [String: String]) -> [ClientMessage]
+    /// A message carrying `audio` as chunk `chunk` (from 1), `timestampMs` into the stream.
+    func media(_ audio: [UInt8], chunk: Int, timestampMs: Int) -> ClientMessage
+    /// A key press.
+    func dtmf(_ digit: String) -> ClientMessage
+    /// The provider ends the stream (nil: it only closes the socket).
+    func stop() -> ClientMessage?
+    /// What the provider sends when a marker of ours has played (nil: it has no markers).
+    func markPlayed(_ name: String) -> ClientMessage?
+    /// What the provider answers a flush with (nil: nothing).
+    func cleared() -> ClientMessage?
+    /// What one message from voiced means.
+    func read(text: String) -> ServerMessage
+    /// What one binary message from voiced means.
+    func read(binary: [UInt8]) -> ServerMessage
+}
+
+extension ProviderWire {
+    public var bytesPerMs: Int { bytesPerFrame / 20 }
+}
+
+/// A message a fake provider sends.
+public enum ClientMessage: Sendable, Equatable {
+    case text(String)
+    case binary([UInt8])
+}
+
+/// What a message from voiced means to the provider.
+public enum ServerMessage: Sendable, Equatable {
+    /// Audio to play, decoded.
+    case media([UInt8])
+    /// A playback marker to return once what came before it has played.
+    case mark(String)
+    /// Drop everything queued.
+    case clear
+    /// Anything else (kept raw by the test client).
+    case other
+}
+
+extension WebSocketClient {
+    /// Sends a fake provider's message.
+    public func send(_ message: ClientMessage) {
+        switch message {
+        case let .text(text): send(text: text)
+        case let .binary(bytes): send(binary: bytes)
+        }
+    }
+}
+
+/// JSON helpers the wires share.
+enum WireJSON {
+    /// `value` as a JSON string literal, quotes included.
+    static func quoted(_ value: String) -> String { "\"" + JSONStringEscaper.escape(value) + "\"" }
+
+    /// `pairs` as a JSON object of strings.
+    static func object(_ pairs: [String: String]) -> String {
+        "{" + pairs.sorted { $0.key < $1.key }.map { quoted($0.key) + ":" + quoted($0.value) }.joined(separator: ",") + "}"
+    }
+
+    /// Standard base64 of `bytes`.
+    static func base64(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }
+
+    /// Parses `text` into a tape and returns the string at `path` of nested member names, if any.
+    static func string(_ text: String, _ path: [String]) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) else { return nil }
+        var node: Any = object
+        for key in path {
+            guard let dictionary = node as? [String: Any], let next = dictionary[key] else { return nil }
+            node = next
+        }
+        return node as? String
+    }
+
+    /// The base64 audio at `path`, decoded.
+    static func audio(_ text: String, _ path: [String]) -> [UInt8]? {
+        string(text, path).flatMap { Data(base64Encoded: $0) }.map { [UInt8]($0) }
+    }
+}
