@@ -92,4 +92,131 @@ import VoicedTesting
         #expect(try await server.waitUntilIdle())
         try await server.stop()
     }
+
+    /// Malformed variants of every message type each provider sends, as (message, rejection reason);
+    /// sent mid-call after 20 frames of audio (chunks 1–20).
+    static func malformed(_ wire: any ProviderWire) -> [(ClientMessage, String)] {
+        let common: [(ClientMessage, String)] = [(.text("not json"), "malformed_json"), (.text("[1,2]"), "not_an_object")]
+        switch wire {
+        case let exotel as ExotelWire:
+            let sid = exotel.streamSid
+            return common + [
+                (.text(#"{"stream_sid":"\#(sid)"}"#), "missing_field"),
+                (.text(#"{"event":"media","stream_sid":"\#(sid)"}"#), "missing_field"),
+                (.text(#"{"event":"media","stream_sid":"\#(sid)","media":{"chunk":"21","timestamp":"400","payload":"@@@@"}}"#), "bad_payload"),
+                (.text(#"{"event":"media","stream_sid":"\#(sid)","media":{"chunk":"21","timestamp":"400","payload":"AAAA"}}"#), "bad_payload"),
+                (.text(#"{"event":"media","stream_sid":"\#(sid)","media":{"chunk":"2x","timestamp":"400","payload":"AAAAAA=="}}"#), "bad_counter"),
+                (.text(#"{"event":"media","stream_sid":"MZother","media":{"chunk":"21","timestamp":"400","payload":"AAAAAA=="}}"#), "wrong_stream_sid"),
+                (.text(#"{"event":"mark","stream_sid":"\#(sid)","mark":{}}"#), "missing_field"),
+                (.text(#"{"event":"dtmf","stream_sid":"\#(sid)","dtmf":{"digit":"5\n"}}"#), "bad_dtmf"),
+                (exotel.opening(parameters: [:])[1], "second_start"),
+                (.binary([1, 2, 3, 4]), "binary_frame"),
+            ]
+        case let acs as ACSWire:
+            return common + [
+                (.text(#"{"audioData":{}}"#), "missing_field"),
+                (.text(#"{"kind":"AudioData"}"#), "missing_field"),
+                (.text(#"{"kind":"AudioData","audioData":{"data":"@@@@","silent":false}}"#), "bad_payload"),
+                (.text(#"{"kind":"AudioData","audioData":{"data":"AAAA","silent":false}}"#), "bad_payload"),
+                (.text(#"{"kind":"DtmfData","dtmfData":{"data":"x"}}"#), "bad_dtmf"),
+                (acs.opening(parameters: [:])[0], "second_start"),
+                (.binary([1, 2, 3, 4]), "binary_frame"),
+            ]
+        case let telnyx as TelnyxWire:
+            let id = telnyx.streamID
+            return common + [
+                (.text(#"{"event":"media","media":{"track":"inbound","timestamp":"400","payload":"//8="},"stream_id":"\#(id)"}"#), "missing_field"),
+                (.text(#"{"event":"media","media":{"track":"inbound","chunk":"abc","payload":"//8="},"stream_id":"\#(id)"}"#), "bad_counter"),
+                (.text(#"{"event":"media","media":{"track":"inbound","chunk":"21","payload":"!"},"stream_id":"\#(id)"}"#), "bad_payload"),
+                (telnyx.media(Array(repeating: 0xFF, count: 160), chunk: 3, timestampMs: 40), "late_frame"),
+                (.text(#"{"event":"mark","mark":{"name":""},"stream_id":"\#(id)"}"#), "missing_field"),
+                (.text(#"{"event":"dtmf","dtmf":{"digit":"E"},"stream_id":"\#(id)"}"#), "bad_dtmf"),
+                (telnyx.opening(parameters: [:])[1], "second_start"),
+                (.binary([1, 2, 3, 4]), "binary_frame"),
+            ]
+        case let vonage as VonageWire:
+            return common + [
+                (.binary(Array(repeating: 0, count: vonage.bytesPerFrame - 2)), "bad_frame_size"),
+                (.binary(Array(repeating: 0, count: vonage.bytesPerFrame * 2)), "bad_frame_size"),
+                (.text(#"{"event":"websocket:notify","payload":{}}"#), "missing_field"),
+                (.text(#"{"event":"websocket:dtmf","digit":"12","duration":260}"#), "bad_dtmf"),
+                (.text(#"{"content-type":"audio/l16;rate=16000"}"#), "missing_field"),
+                (vonage.opening(parameters: [:])[0], "second_start"),
+            ]
+        case let plivo as PlivoWire:
+            let id = plivo.streamID
+            return common + [
+                (.text(#"{"event":"media","streamId":"\#(id)"}"#), "missing_field"),
+                (.text(#"{"event":"media","streamId":"\#(id)","media":{"chunk":21,"timestamp":"1","payload":"@"}}"#), "bad_payload"),
+                (.text(#"{"event":"media","streamId":"\#(id)","media":{"chunk":-1,"timestamp":"1","payload":"//8="}}"#), "bad_counter"),
+                (.text(#"{"event":"media","streamId":"other","media":{"chunk":21,"timestamp":"1","payload":"//8="}}"#), "wrong_stream_sid"),
+                (.text(#"{"event":"playedStream","streamId":"\#(id)"}"#), "missing_field"),
+                (.text(#"{"event":"dtmf","streamId":"\#(id)","dtmf":{"digit":""}}"#), "missing_field"),
+                (plivo.opening(parameters: [:])[0], "second_start"),
+                (.binary([1, 2, 3, 4]), "binary_frame"),
+            ]
+        default:
+            return common
+        }
+    }
+
+    /// Every malformed variant is rejected with its reason and counted; the call goes on (its audio
+    /// still echoes, complete), and a healthy call on the same daemon never notices.
+    @Test(arguments: [ExotelWire(rateHz: 8000), ACSWire(rateHz: 16000), TelnyxWire(codec: .pcmu), VonageWire(rateHz: 16000),
+                      PlivoWire(muLaw: true)] as [any ProviderWire])
+    func malformedMessagesAreRejectedAndTheCallGoesOn(_ wire: any ProviderWire) async throws {
+        let server = try await TestServer()
+        let stats = server.server.stats
+        let speech = try TestSpeech.frames(for: wire)
+        let healthy = try await Self.open(wire, on: server)
+        let healthyAudio = Array(speech[100..<300])
+        async let healthyDone: Void = healthy.sendAudio(healthyAudio, intervalMs: 10)
+
+        let call = try await Self.open(wire, on: server)
+        try await call.sendAudio(Array(speech.prefix(20)), intervalMs: 0)
+        _ = try await call.wait { $0.audio.count >= 20 * wire.bytesPerFrame }
+        let variants = Self.malformed(wire)
+        for (message, _) in variants { call.send(message) }
+        call.send(.text(#"{"event":"something-new","kind":"SomethingNew"}"#))
+        let expected = Dictionary(variants.map { ($0.1, UInt64(1)) }, uniquingKeysWith: +)
+        for _ in 0..<500 where stats.messagesRejected.load(ordering: .relaxed) < UInt64(variants.count)
+            || stats.unknownEvents.load(ordering: .relaxed) == 0 {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(stats.rejections == expected, "\(wire.provider): every variant rejected with its reason")
+        #expect(stats.unknownEvents.load(ordering: .relaxed) == 1, "an unknown event is counted and ignored")
+
+        // The call goes on: more speech comes back complete after what came before.
+        let more = Array(speech[20..<60])
+        try await call.sendAudio(more, firstFrame: 21, intervalMs: 0)
+        let got = try await call.wait { $0.audio.count >= 60 * wire.bytesPerFrame }
+        #expect(got.audio == speech.prefix(60).flatMap { $0 }, "\(wire.provider): the call's audio is untouched")
+        #expect(got.closeCode == nil && !got.closed)
+
+        try await healthyDone
+        let healthyGot = try await healthy.wait { $0.audio.count >= healthyAudio.count * wire.bytesPerFrame }
+        #expect(healthyGot.audio == healthyAudio.flatMap { $0 }, "the other call never noticed")
+        await call.client.close()
+        await healthy.client.close()
+        #expect(try await server.waitUntilIdle())
+        try await server.stop()
+    }
+
+    /// Telnyx: a chunk that never comes is given up after four later ones wait, one frame of silence
+    /// in its place (counted); the rest play in order.
+    @Test func telnyxLostChunkBecomesOneFrameOfSilence() async throws {
+        let server = try await TestServer()
+        let wire = TelnyxWire(codec: .pcmu)
+        let speech = Array(try TestSpeech.frames(for: wire).prefix(40))
+        let call = try await Self.open(wire, on: server)
+        try await call.sendAudio(speech, intervalMs: 0, order: Array(0..<10) + Array(11..<40))
+        let got = try await call.wait { $0.audio.count >= 40 * 160 }
+        var expected = speech
+        expected[10] = Array(repeating: 0xFF, count: 160)
+        #expect(got.audio == expected.flatMap { $0 })
+        #expect(server.server.stats.silenceFramesInserted.load(ordering: .relaxed) == 1)
+        await call.client.close()
+        #expect(try await server.waitUntilIdle())
+        try await server.stop()
+    }
 }
