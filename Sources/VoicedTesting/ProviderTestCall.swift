@@ -40,10 +40,12 @@ public final class ProviderTestCall: Sendable {
         self.box = box
     }
 
-    /// Connects to `ws://127.0.0.1:port` + `wire.path` + `suffix`.
-    public static func connect(port: Int, wire: any ProviderWire, suffix: String = "", group: EventLoopGroup) async throws -> ProviderTestCall {
+    /// Connects to `ws://127.0.0.1:port` + `wire.path` + `suffix`, with `headers` on the upgrade request.
+    public static func connect(port: Int, wire: any ProviderWire, suffix: String = "", headers: [(String, String)] = [],
+                               group: EventLoopGroup) async throws -> ProviderTestCall {
         let box = ProviderReceivedBox(wire: wire)
-        let client = try await WebSocketClient.connect(host: "127.0.0.1", port: port, path: wire.path + suffix, group: group) { frame in
+        let client = try await WebSocketClient.connect(host: "127.0.0.1", port: port, path: wire.path + suffix, group: group,
+                                                       headers: headers) { frame in
             box.handle(frame)
         }
         box.client = client

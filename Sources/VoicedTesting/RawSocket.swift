@@ -62,21 +62,44 @@ public final class RawSocket: ChannelInboundHandler, Sendable {
         return socket
     }
 
+    /// An HTTP response: status, headers (names lowercased) and body.
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: [UInt8]
+        public var text: String { String(decoding: body, as: UTF8.self) }
+    }
+
+    /// One plain HTTP/1.1 request over a fresh connection; the response once its body (by
+    /// `Content-Length`) has arrived.
+    public static func request(port: Int, method: String = "GET", path: String, headers: [(String, String)] = [],
+                               body: [UInt8] = []) async throws -> Response {
+        let socket = try await connect(port: port)
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        if !body.isEmpty || method == "POST" { head += "Content-Length: \(body.count)\r\n" }
+        socket.send(Array((head + "\r\n").utf8) + body)
+        let response = try await socket.wait { received -> Response? in
+            guard let end = received.bytes.firstRange(of: handshakeEnd) else { return nil }
+            let lines = String(decoding: received.bytes[..<end.lowerBound], as: UTF8.self).split(separator: "\r\n")
+            var fields: [String: String] = [:]
+            for line in lines.dropFirst() {
+                let parts = line.split(separator: ":", maxSplits: 1)
+                if parts.count == 2 { fields[parts[0].lowercased()] = parts[1].trimmingCharacters(in: .whitespaces) }
+            }
+            let length = Int(fields["content-length"] ?? "0") ?? 0
+            guard received.bytes.count - end.upperBound >= length,
+                  let status = lines.first?.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return nil }
+            return Response(status: status, headers: fields, body: Array(received.bytes[end.upperBound..<(end.upperBound + length)]))
+        }
+        socket.channel.withLock { $0?.close(promise: nil) }
+        return response
+    }
+
     /// `/stats` → `rejectionsByReason`, over a plain HTTP GET.
     public static func rejections(port: Int) async throws -> [String: UInt64] {
         struct Stats: Decodable { var rejectionsByReason: [String: UInt64] }
-        let socket = try await connect(port: port)
-        socket.send(Array("GET /stats HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n\r\n".utf8))
-        let body = try await socket.wait { received -> [UInt8]? in
-            guard let end = received.bytes.firstRange(of: handshakeEnd) else { return nil }
-            let head = String(decoding: received.bytes[..<end.lowerBound], as: UTF8.self).lowercased()
-            guard let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
-                  let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)),
-                  received.bytes.count - end.upperBound >= length else { return nil }
-            return Array(received.bytes[end.upperBound..<(end.upperBound + length)])
-        }
-        socket.channel.withLock { $0?.close(promise: nil) }
-        return try JSONDecoder().decode(Stats.self, from: Data(body)).rejectionsByReason
+        return try JSONDecoder().decode(Stats.self, from: Data(try await request(port: port, path: "/stats").body)).rejectionsByReason
     }
 
     /// Stops reading from the socket (a provider that no longer reads): the server's writes then

@@ -27,6 +27,8 @@ public final class TestServer: Sendable {
         // input tests set their own).
         config.limits.mediaBurstMs = 3_600_000
         for timeout in [\ConnectionLimits.requestHead, \.requestBody, \.idle, \.start] { config.limits[keyPath: timeout] = .seconds(60) }
+        // Calls name their graph and agent in tests without signing their requests.
+        config.security.trustCallParameters = true
         configure(&config)
         var logger = Logger(label: "voiced-test")
         logger.logLevel = ProcessInfo.processInfo.environment["VOICED_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
@@ -36,14 +38,14 @@ public final class TestServer: Sendable {
         clients = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     }
 
-    /// A new fake Twilio call connected to `/twilio`.
-    public func call(path: String = "/twilio") async throws -> TwilioTestCall {
-        try await TwilioTestCall.connect(port: port, path: path, group: clients)
+    /// A new fake Twilio call connected to `path`, with `headers` on the upgrade request.
+    public func call(path: String = "/twilio", headers: [(String, String)] = []) async throws -> TwilioTestCall {
+        try await TwilioTestCall.connect(port: port, path: path, headers: headers, group: clients)
     }
 
     /// A new fake call of `wire`'s provider connected to its path.
-    public func call(_ wire: any ProviderWire, suffix: String = "") async throws -> ProviderTestCall {
-        try await ProviderTestCall.connect(port: port, wire: wire, suffix: suffix, group: clients)
+    public func call(_ wire: any ProviderWire, suffix: String = "", headers: [(String, String)] = []) async throws -> ProviderTestCall {
+        try await ProviderTestCall.connect(port: port, wire: wire, suffix: suffix, headers: headers, group: clients)
     }
 
     /// Waits until no call, media-thread slot or connection is left, or `timeout` passes; returns

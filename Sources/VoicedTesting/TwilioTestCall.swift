@@ -42,12 +42,13 @@ public final class TwilioTestCall: Sendable {
         self.sequence = sequence
     }
 
-    /// Connects to `ws://127.0.0.1:port/path`.
-    public static func connect(port: Int, path: String = "/twilio", group: EventLoopGroup) async throws -> TwilioTestCall {
+    /// Connects to `ws://127.0.0.1:port/path`, with `headers` on the upgrade request.
+    public static func connect(port: Int, path: String = "/twilio", headers: [(String, String)] = [],
+                               group: EventLoopGroup) async throws -> TwilioTestCall {
         let box = ReceivedBox()
         let messages = TwilioMessages.random()
         let sequence = NIOLockedValueBox(1)
-        let client = try await WebSocketClient.connect(host: "127.0.0.1", port: port, path: path, group: group) { frame in
+        let client = try await WebSocketClient.connect(host: "127.0.0.1", port: port, path: path, group: group, headers: headers) { frame in
             box.handle(frame)
         }
         box.playback = ProviderPlayback(eventLoop: client.channel.eventLoop, messages: messages,

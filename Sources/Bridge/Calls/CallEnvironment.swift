@@ -15,5 +15,7 @@ struct CallEnvironment {
     var callConfiguration: CallPipeline.Configuration
     var limits: ConnectionLimits
     var agents: AgentDirectory
+    /// Whether calls whose provider request was not verified may still pick their graph and agent.
+    var trustCallParameters: Bool
     var logger: Logger
 }

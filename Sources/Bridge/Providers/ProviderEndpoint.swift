@@ -1,24 +1,29 @@
 import NIOHTTP1
 
-/// One provider's media WebSocket endpoint: the path the provider connects to and the
+/// One provider's endpoints: the path its media sockets connect to (and its webhooks live under),
+/// the ``ProviderGateway`` that checks its requests and answers its webhooks, and the
 /// ``ProviderDialect`` each of its sockets speaks.
 ///
 /// - Threading: a value; safe anywhere. `makeDialect` runs on the socket's event loop.
 struct ProviderEndpoint: Sendable {
-    /// `/twilio`: the endpoint also answers `/twilio/<anything>` (a path segment may carry a token;
-    /// query strings are ignored).
+    /// `/twilio`: the media endpoint also answers `/twilio/<anything>` that is not a webhook (a path
+    /// segment may carry a token; query strings are ignored).
     let path: String
+    let gateway: any ProviderGateway
     /// A dialect for one socket, from its upgrade request (ACS puts the call's ids in its headers).
     let makeDialect: @Sendable (HTTPRequestHead) -> ProviderDialect
 
+    /// The provider's name (`twilio`).
+    var provider: String { String(path.dropFirst()) }
+
     /// Every provider voiced serves: a new provider is its folder under `Providers/` and one line here.
     static let all: [ProviderEndpoint] = [
-        ProviderEndpoint(path: "/twilio") { _ in TwilioDialect() },
-        ProviderEndpoint(path: "/exotel") { _ in ExotelDialect() },
-        ProviderEndpoint(path: "/acs") { ACSDialect(request: $0) },
-        ProviderEndpoint(path: "/telnyx") { _ in TelnyxDialect() },
-        ProviderEndpoint(path: "/vonage") { _ in VonageDialect() },
-        ProviderEndpoint(path: "/plivo") { _ in PlivoDialect() },
+        ProviderEndpoint(path: "/twilio", gateway: TwilioGateway()) { _ in TwilioDialect() },
+        ProviderEndpoint(path: "/exotel", gateway: ExotelGateway()) { _ in ExotelDialect() },
+        ProviderEndpoint(path: "/acs", gateway: ACSGateway()) { ACSDialect(request: $0) },
+        ProviderEndpoint(path: "/telnyx", gateway: TelnyxGateway()) { _ in TelnyxDialect() },
+        ProviderEndpoint(path: "/vonage", gateway: VonageGateway()) { _ in VonageDialect() },
+        ProviderEndpoint(path: "/plivo", gateway: PlivoGateway()) { _ in PlivoDialect() },
     ]
 
     /// The endpoint `uri` names, if any.

@@ -36,14 +36,18 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
 
     private let environment: CallEnvironment
     private let dialect: ProviderDialect
+    private let verified: Bool
     private var state = State.awaitingStart
     private var context: ChannelHandlerContext?
     private var logger: Logger
     private var loudLogs = 0
     private var limits: MediaSocketLimits!
 
-    init(dialect: ProviderDialect, environment: CallEnvironment) {
+    /// `verified`: the upgrade request passed the provider's signature check (its calls may pick
+    /// their graph and agent).
+    init(dialect: ProviderDialect, verified: Bool, environment: CallEnvironment) {
         self.dialect = dialect
+        self.verified = verified
         self.environment = environment
         logger = environment.logger
         logger[metadataKey: "provider"] = "\(dialect.name)"
@@ -207,10 +211,20 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
             close(code: .unacceptableData)
             return
         }
+        // A call may name its graph and agent (<Parameter name="graph" value="standard"/>) only when
+        // its provider's request was verified, or the operator trusts every call.
+        var choice = start
+        if !verified, !environment.trustCallParameters {
+            let asked = [GraphDirectory.parameter, AgentDirectory.parameter].filter { start.customParameters[$0] != nil }
+            if !asked.isEmpty {
+                logger.warning("call parameters ignored: the provider's request is not verified (configure its secret, or trust_call_parameters)",
+                               metadata: ["parameters": "\(asked)"])
+                for key in asked { choice.customParameters[key] = nil }
+            }
+        }
         do {
-            let agent = try environment.agents.connector(for: start)
-            // A call may name its graph: <Parameter name="graph" value="standard"/>.
-            let spec = try environment.graphs.spec(for: start)
+            let agent = try environment.agents.connector(for: choice)
+            let spec = try environment.graphs.spec(for: choice)
             // Refused before its graph is built (webrtc's set-up costs the event loop milliseconds):
             // a graph no media thread could ever hold (1008), or one none has room for now (1013).
             if let cost = environment.graphs.cost(of: spec, for: agent.audio) {

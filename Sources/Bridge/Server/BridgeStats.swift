@@ -57,6 +57,7 @@ public final class BridgeStats: Sendable {
     public let agentTranscripts = ManagedAtomic<UInt64>(0)
     private let limitClosuresByKind = LabelledCounters()
     private let refusalsByReason = LabelledCounters()
+    private let authRefusalsByProvider = LabelledCounters()
     private let latency = NIOLockedValueBox<LatencySnapshot>(LatencySnapshot())
 
     public init() {}
@@ -87,6 +88,12 @@ public final class BridgeStats: Sendable {
 
     /// Calls refused at `start` for want of capacity, by reason (`over_budget`, `media_threads_full`).
     public var refusals: [String: UInt64] { refusalsByReason.snapshot }
+
+    /// A provider request (media upgrade or webhook) failed its authentication check.
+    func authRefused(_ provider: String) { authRefusalsByProvider.count(provider) }
+
+    /// Requests refused for failed authentication, by provider.
+    public var authRefusals: [String: UInt64] { authRefusalsByProvider.snapshot }
 
     /// Rejected messages by ``ProviderProtocolError/metricLabel``.
     public var rejections: [String: UInt64] { rejectionsByReason.snapshot }

@@ -1,34 +1,54 @@
 import NIOCore
 import NIOHTTP1
 
-/// Answers plain HTTP requests (control plane) on the shared port; WebSocket upgrades never reach it.
+/// Answers plain HTTP requests on the shared port — the control plane and the providers' webhooks
+/// (``Routes``) — and refused media upgrades (403); WebSocket upgrades that pass never reach it.
+/// A body is gathered up to ``maxBodyBytes``; a larger one is answered with 413 and the connection
+/// closed.
 ///
 /// - Threading: runs on the connection's event loop.
 final class ControlHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let routes: Routes
-    private var uri: String?
+    /// Largest request body read (webhooks are a few KB).
+    static let maxBodyBytes = 1 << 16
 
-    init(routes: Routes) { self.routes = routes }
+    private let routes: Routes
+    private let gate: UpgradeGate
+    private var request: HTTPRequest?
+    private var tooLarge = false
+
+    init(routes: Routes, gate: UpgradeGate) {
+        self.routes = routes
+        self.gate = gate
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case let .head(head):
-            uri = head.method == .GET ? head.uri : nil
-        case .body:
-            break
+            request = HTTPRequest(method: head.method, uri: head.uri, headers: head.headers, remoteAddress: context.channel.remoteAddress)
+            tooLarge = false
+        case var .body(buffer):
+            guard request != nil, !tooLarge else { return }
+            if request!.body.count + buffer.readableBytes > Self.maxBodyBytes {
+                tooLarge = true
+            } else {
+                request!.body += buffer.readBytes(length: buffer.readableBytes) ?? []
+            }
         case .end:
-            let (status, contentType, body) = uri.map(routes.respond(to:)) ?? (405, "text/plain", "only GET is served here\n")
+            guard let request else { return }
+            self.request = nil
+            let reply = tooLarge ? .text(413, "request body over \(Self.maxBodyBytes) bytes\n") : routes.respond(to: request, gate: gate)
             var headers = HTTPHeaders()
-            headers.add(name: "Content-Type", value: contentType)
-            headers.add(name: "Content-Length", value: "\(body.utf8.count)")
-            let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers)
+            headers.add(name: "Content-Type", value: reply.contentType)
+            headers.add(name: "Content-Length", value: "\(reply.body.utf8.count)")
+            if tooLarge { headers.add(name: "Connection", value: "close") }
+            let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: reply.status), headers: headers)
             context.write(wrapOutboundOut(.head(head)), promise: nil)
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-            uri = nil
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: reply.body)))), promise: nil)
+            let close = tooLarge
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in if close { context.close(promise: nil) } }
         }
     }
 }

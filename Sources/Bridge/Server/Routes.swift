@@ -2,27 +2,32 @@ import CAudio
 import Foundation
 import MediaGraph
 
-/// What the HTTP side answers, independent of NIO: which paths are WebSocket media endpoints and
-/// the control-plane documents.
+/// What the HTTP side answers: the control-plane documents (`/health`, `/ready`, `/stats`), the
+/// providers' webhooks (each ``ProviderGateway``), and what a plain request to a media path gets.
 ///
 /// - Threading: any thread (reads thread-safe registry and stats).
 struct Routes: Sendable {
     let registry: CallRegistry
     let stats: BridgeStats
     let pool: MediaThreadPool
+    let gateways: GatewayContext
 
-    /// Status, content type and body for a GET of `path`.
-    func respond(to uri: String) -> (status: Int, contentType: String, body: String) {
-        let path = String(uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+    /// The reply to `request`; `gate` holds what its media upgrade's check found, if it asked for one.
+    func respond(to request: HTTPRequest, gate: UpgradeGate) -> HTTPReply {
+        if case .refused = gate.authentication { return .forbidden }
+        let path = request.path
+        if let endpoint = ProviderEndpoint.matching(path) {
+            if let reply = endpoint.gateway.answer(request, gateways) { return reply }
+            return .text(426, "this is a WebSocket endpoint: connect with an Upgrade: websocket request\n")
+        }
+        guard request.method == .GET else { return .text(405, "only GET is served here\n") }
         switch path {
         case "/health", "/ready":
-            return (200, "text/plain", "ok\n")
+            return .text(200, "ok\n")
         case "/stats":
-            return (200, "application/json", statsJSON())
-        case _ where ProviderEndpoint.matching(path) != nil:
-            return (426, "text/plain", "this is a WebSocket endpoint: connect with an Upgrade: websocket request\n")
+            return .json(statsJSON())
         default:
-            return (404, "text/plain", "not found: \(path)\n")
+            return .text(404, "not found: \(path)\n")
         }
     }
 
@@ -53,6 +58,8 @@ struct Routes: Sendable {
         var callsOverBudget: UInt64
         /// Calls refused at `start` for want of capacity, by reason.
         var callsRefused: [String: UInt64]
+        /// Media upgrades and webhooks refused for failed authentication, by provider.
+        var authRefusals: [String: UInt64]
         var framesIn: UInt64
         var framesOut: UInt64
         var framesDropped: UInt64
@@ -91,6 +98,7 @@ struct Routes: Sendable {
             callsEnded: stats.callsEnded.load(ordering: .relaxed),
             callsOverBudget: stats.callsOverBudget.load(ordering: .relaxed),
             callsRefused: stats.refusals,
+            authRefusals: stats.authRefusals,
             framesIn: stats.framesIn.load(ordering: .relaxed),
             framesOut: stats.framesOut.load(ordering: .relaxed),
             framesDropped: stats.framesDropped.load(ordering: .relaxed),

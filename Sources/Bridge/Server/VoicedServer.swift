@@ -44,6 +44,8 @@ public final class VoicedServer: @unchecked Sendable {
         public var call = CallPipeline.Configuration()
         /// Timeouts and the real-time cap on provider audio.
         public var limits = ConnectionLimits()
+        /// Providers' secrets and the public URL (docs/security.md).
+        public var security = ProviderSecurity()
         /// How often to hand heap memory freed by ended calls back to the kernel (``HeapTrimmer``):
         /// default 10 s; nil never.
         public var heapTrimInterval: TimeAmount? = .seconds(10)
@@ -113,20 +115,35 @@ public final class VoicedServer: @unchecked Sendable {
         for calls in loops.all { try await calls.start().get() }
         let environment = CallEnvironment(
             registry: registry, stats: stats, pool: pool, loops: loops, graphs: graphs,
-            callConfiguration: configuration.call, limits: configuration.limits, agents: agents, logger: logger)
+            callConfiguration: configuration.call, limits: configuration.limits, agents: agents,
+            trustCallParameters: configuration.security.trustCallParameters, logger: logger)
         let maxMessageBytes = configuration.maxMessageBytes
-        let routes = Routes(registry: registry, stats: stats, pool: pool)
+        let gateways = GatewayContext(security: configuration.security, logger: logger, stats: stats)
+        let routes = Routes(registry: registry, stats: stats, pool: pool, gateways: gateways)
+        if configuration.security.skipAuthentication {
+            logger.warning("provider authentication is OFF (--insecure-skip-auth): anyone can open calls and choose their graph and agent")
+        }
         let (limits, stats, logger) = (configuration.limits, stats, logger)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
+                let gate = UpgradeGate()
                 let upgrader = NIOWebSocketServerUpgrader(
                     maxFrameSize: maxMessageBytes,
                     automaticErrorHandling: true,
                     shouldUpgrade: { channel, head in
-                        channel.eventLoop.makeSucceededFuture(ProviderEndpoint.matching(head.uri) != nil ? HTTPHeaders() : nil)
+                        // A refused upgrade goes on as a plain request, which the HTTP handler answers with 403.
+                        guard let endpoint = ProviderEndpoint.matching(head.uri) else { return channel.eventLoop.makeSucceededFuture(nil) }
+                        let request = HTTPRequest(method: head.method, uri: head.uri, headers: head.headers, remoteAddress: channel.remoteAddress)
+                        let authentication = endpoint.gateway.authenticateUpgrade(request, gateways)
+                        gate.authentication = authentication
+                        if case let .refused(reason) = authentication {
+                            _ = gateways.refuse(request, provider: endpoint.provider, reason: reason)
+                            return channel.eventLoop.makeSucceededFuture(nil)
+                        }
+                        return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
                     },
                     upgradePipelineHandler: { channel, head in
                         channel.eventLoop.makeCompletedFuture {
@@ -137,12 +154,13 @@ public final class VoicedServer: @unchecked Sendable {
                                 NIOWebSocketFrameAggregator(
                                     minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 64,
                                     maxAccumulatedFrameSize: maxMessageBytes),
-                                ProviderSocket(dialect: endpoint.makeDialect(head), environment: environment),
+                                ProviderSocket(dialect: endpoint.makeDialect(head), verified: gate.authentication == .verified,
+                                               environment: environment),
                             ])
                         }
                     })
                 let deadlines = HTTPDeadlineHandler(limits: limits, stats: stats, logger: logger)
-                let http = ControlHTTPHandler(routes: routes)
+                let http = ControlHTTPHandler(routes: routes, gate: gate)
                 return channel.pipeline.configureHTTPServerPipeline(
                     withServerUpgrade: (upgraders: [upgrader], completionHandler: { context in
                         context.pipeline.syncOperations.removeHandler(deadlines, promise: nil)

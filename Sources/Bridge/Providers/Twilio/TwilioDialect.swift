@@ -19,7 +19,8 @@ final class TwilioDialect: ProviderDialect {
         case let .start(start):
             return .start(ProviderCallStart(
                 provider: name, callID: start.callSid, streamID: start.streamSid, accountID: start.accountSid,
-                from: nil, to: nil, customParameters: start.customParameters,
+                // voiced's own TwiML answer passes the caller and callee as parameters.
+                from: start.customParameters["from"], to: start.customParameters["to"], customParameters: start.customParameters,
                 formatDescription: "\(start.encoding) \(start.sampleRateHz) Hz \(start.channels) ch"))
         case let .media(media):
             // Checked only once a stream started; before that the socket rejects `media` anyway.

@@ -1,0 +1,78 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// One HTTP request as the control plane and the providers' gateways see it: head, body, and the
+/// peer's address.
+///
+/// - Threading: a value; made on the connection's event loop.
+struct HTTPRequest {
+    var method: HTTPMethod
+    /// As requested: path and query.
+    var uri: String
+    var headers: HTTPHeaders
+    var body: [UInt8] = []
+    var remoteAddress: SocketAddress?
+
+    /// The path without the query.
+    var path: String { String(uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "") }
+
+    /// The query's parameters, decoded, in order.
+    var query: [(String, String)] {
+        guard let range = uri.firstIndex(of: "?") else { return [] }
+        return Self.formPairs(String(uri[uri.index(after: range)...]))
+    }
+
+    /// The body's parameters when it is `application/x-www-form-urlencoded`, decoded, in order.
+    var form: [(String, String)] {
+        guard headers.first(name: "content-type")?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true else { return [] }
+        return Self.formPairs(String(decoding: body, as: UTF8.self))
+    }
+
+    /// The value of parameter `name` in the query or the form.
+    func parameter(_ name: String) -> String? {
+        (query + form).first { $0.0 == name }?.1
+    }
+
+    /// `a=1&b=2` → pairs, `+` as space and percent-escapes decoded.
+    static func formPairs(_ text: String) -> [(String, String)] {
+        text.split(separator: "&").compactMap { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) -> String { s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
+            guard let name = parts.first, !name.isEmpty else { return nil }
+            return (decode(name), parts.count > 1 ? decode(parts[1]) : "")
+        }
+    }
+}
+
+/// What the server answers an HTTP request with.
+struct HTTPReply {
+    var status: Int
+    var contentType: String
+    var body: String
+
+    static func text(_ status: Int, _ body: String) -> HTTPReply { HTTPReply(status: status, contentType: "text/plain", body: body) }
+    static func xml(_ body: String) -> HTTPReply { HTTPReply(status: 200, contentType: "application/xml", body: body) }
+    static func json(_ body: String) -> HTTPReply { HTTPReply(status: 200, contentType: "application/json", body: body) }
+    static let noContent = HTTPReply(status: 204, contentType: "text/plain", body: "")
+    static let forbidden = HTTPReply.text(403, "forbidden: the request is not signed by this server's provider account\n")
+}
+
+/// Text made safe inside XML attributes and elements.
+enum XMLText {
+    static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.count)
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+}
