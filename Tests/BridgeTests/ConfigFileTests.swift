@@ -96,6 +96,40 @@ import Testing
         #expect(file.mediaThreadBudget == 50_000_000)
     }
 
+    @Test func providerSecretsComeFromTheEnvironment() throws {
+        let toml = """
+            [providers]
+            public_url = "https://voiced.example.com"
+            trust_call_parameters = false
+            [providers.twilio]
+            auth_token_env = "TWILIO_AUTH_TOKEN"
+            [providers.exotel]
+            credentials_env = "EXOTEL_CREDENTIALS"
+            allowed_addresses = ["203.0.113.7"]
+            [providers.telnyx]
+            public_key = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+            media_token_env = "TELNYX_MEDIA_TOKEN"
+            [providers.plivo]
+            auth_token_env = "PLIVO_AUTH_TOKEN"
+            [providers.vonage]
+            signature_secret_env = "VONAGE_SIGNATURE_SECRET"
+            """
+        let env = ["TWILIO_AUTH_TOKEN": "tw", "EXOTEL_CREDENTIALS": "k:t", "TELNYX_MEDIA_TOKEN": "tok", "PLIVO_AUTH_TOKEN": "pl",
+                   "VONAGE_SIGNATURE_SECRET": "vo"]
+        let security = try ConfigFile(toml: toml, environment: env).security
+        #expect(security.publicURL == "https://voiced.example.com")
+        #expect(security.twilioAuthToken == "tw" && security.exotelCredentials == "k:t" && security.plivoAuthToken == "pl")
+        #expect(security.vonageSignatureSecret == "vo" && security.mediaTokens == ["telnyx": "tok"])
+        #expect(security.exotelAllowedAddresses == ["203.0.113.7"])
+        #expect(security.telnyxPublicKey == "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=")
+        #expect(throws: ConfigError.missingSecret(key: "providers.twilio.auth_token_env", variable: "TWILIO_AUTH_TOKEN")) {
+            try ConfigFile(toml: "[providers.twilio]\nauth_token_env = \"TWILIO_AUTH_TOKEN\"", environment: [:])
+        }
+        #expect(throws: ConfigError.unknownKey("providers.twilio.auth_token")) {
+            try ConfigFile(toml: "[providers.twilio]\nauth_token = \"in the file\"", environment: [:])
+        }
+    }
+
     @Test func syntaxErrorsNameTheLine() {
         do {
             _ = try ConfigFile(toml: "[agents.a]\nconnector = \n", environment: Self.env)

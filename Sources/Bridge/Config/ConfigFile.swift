@@ -32,6 +32,9 @@ public struct ConfigFile: Sendable {
     public var frameBudget: Duration?
     /// `[limits] media_thread_budget`: ``FrameCost`` units per 20 ms per media thread.
     public var mediaThreadBudget: Int?
+    /// `[providers]`: the public URL, trust in call parameters, and each provider's secrets
+    /// (`[providers.twilio] auth_token_env = "TWILIO_AUTH_TOKEN"`; docs/security.md).
+    public var security = ProviderSecurity()
 
     /// No file: no profiles, no default.
     public init() {}
@@ -81,6 +84,10 @@ public struct ConfigFile: Sendable {
             try readLimits(&limits)
             try limits.rejectUnread()
         }
+        if var providers = try top.table("providers") {
+            try readProviders(&providers, environment: environment)
+            try providers.rejectUnread()
+        }
         try top.rejectUnread()
         if let name = defaultAgent, agents[name] == nil, AgentProfile.builtInNames.contains(name) == false {
             throw .badValue(key: "default_agent", value: "\"\(name)\"",
@@ -106,6 +113,34 @@ public struct ConfigFile: Sendable {
         limits.floodPauses = try table.int("flood_pauses", in: 1...10_000) ?? limits.floodPauses
         frameBudget = try table.int("frame_budget_us", in: 50...20_000).map { .microseconds($0) }
         mediaThreadBudget = try table.int("media_thread_budget", in: 1_000_000...100_000_000_000)
+    }
+
+    /// The `[providers]` table and its `[providers.NAME]` sub-tables.
+    private mutating func readProviders(_ table: inout ConfigTable, environment: [String: String]) throws(ConfigError) {
+        if let url = try table.string("public_url") {
+            guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
+                throw .badValue(key: "providers.public_url", value: "\"\(url)\"", expected: "an https:// URL (the server's public base)")
+            }
+            security.publicURL = url
+        }
+        security.trustCallParameters = try table.bool("trust_call_parameters") ?? false
+        func provider(_ name: String, _ read: (inout ConfigTable) throws(ConfigError) -> Void) throws(ConfigError) {
+            guard var sub = try table.table(name) else { return }
+            try read(&sub)
+            if let token = try sub.secret("media_token_env", environment: environment) { security.mediaTokens[name] = token }
+            try sub.rejectUnread()
+        }
+        try provider("twilio") { (t) throws(ConfigError) in security.twilioAuthToken = try t.secret("auth_token_env", environment: environment) }
+        try provider("exotel") { (t) throws(ConfigError) in
+            security.exotelCredentials = try t.secret("credentials_env", environment: environment)
+            security.exotelAllowedAddresses = try t.strings("allowed_addresses") ?? []
+        }
+        try provider("telnyx") { (t) throws(ConfigError) in security.telnyxPublicKey = try t.string("public_key") }
+        try provider("plivo") { (t) throws(ConfigError) in security.plivoAuthToken = try t.secret("auth_token_env", environment: environment) }
+        try provider("vonage") { (t) throws(ConfigError) in
+            security.vonageSignatureSecret = try t.secret("signature_secret_env", environment: environment)
+        }
+        try provider("acs") { _ in }
     }
 
     /// One `[agents.NAME]` table.

@@ -64,6 +64,22 @@ struct ConfigTable {
         return flag
     }
 
+    mutating func strings(_ name: String) throws(ConfigError) -> [String]? {
+        guard let value = value(name) else { return nil }
+        guard let array = value.array, let items = Optional(array.compactMap(\.string)), items.count == array.count else {
+            throw .badValue(key: key(name), value: "\(value)", expected: "an array of strings")
+        }
+        return items
+    }
+
+    /// A secret named by an environment variable: `NAME_env = "VARIABLE"` → the variable's value,
+    /// which must be set and not empty; nil when the key is absent.
+    mutating func secret(_ name: String, environment: [String: String]) throws(ConfigError) -> String? {
+        guard let variable = try string(name) else { return nil }
+        guard let secret = environment[variable], !secret.isEmpty else { throw .missingSecret(key: key(name), variable: variable) }
+        return secret
+    }
+
     /// The sub-table `name`, or nil when absent.
     mutating func table(_ name: String) throws(ConfigError) -> ConfigTable? {
         guard let value = value(name) else { return nil }

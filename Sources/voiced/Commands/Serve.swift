@@ -80,6 +80,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical. (env: VOICED_LOG_LEVEL; default: info)")
     var logLevel: String?
 
+    @Option(help: "The public https:// base URL providers reach this server at: webhook answers point media streams there (as wss://) and signatures are checked against it. (env: VOICED_PUBLIC_URL; default: the config file's [providers] public_url, else each request's X-Forwarded-Proto/-Host or Host)")
+    var publicUrl: String?
+
+    @Flag(help: "Serve every provider request unchecked even where a secret is configured, and let every call pick its graph and agent. Logged as a warning at start-up; for local development only. (docs/security.md)")
+    var insecureSkipAuth = false
+
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         var config = VoicedServer.Configuration()
@@ -89,6 +95,12 @@ struct Serve: AsyncParsableCommand {
         try configureAgents(&config, file, env)
         config.graphs = file.graphs
         config.limits = file.limits
+        config.security = file.security
+        config.security.publicURL = publicUrl ?? env["VOICED_PUBLIC_URL"] ?? config.security.publicURL
+        if insecureSkipAuth {
+            config.security.skipAuthentication = true
+            config.security.trustCallParameters = true
+        }
         config.call.frameBudget = file.frameBudget ?? config.call.frameBudget
         do {
             let name = graph ?? env["VOICED_GRAPH"] ?? config.graph.name
