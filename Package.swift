@@ -72,10 +72,15 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
         .target(
+            name: "MediaTesting",
+            dependencies: ["MediaGraph", "CAudio"]
+        ),
+        .target(
             name: "VoicedTesting",
             dependencies: [
                 "Bridge",
                 "LoadGen",
+                "MediaTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -102,7 +107,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MediaGraphTests",
-            dependencies: ["MediaGraph", "CAudio", "VoicedTesting"]
+            dependencies: ["MediaGraph", "CAudio", "MediaTesting"]
         ),
         .testTarget(
             name: "BridgeTests",
@@ -110,16 +115,16 @@ let package = Package(
         ),
         .executableTarget(
             name: "AudioQuality",
-            dependencies: ["MediaGraph", "VoicedTesting"],
+            dependencies: ["MediaGraph", "MediaTesting"],
             path: "Sources/AudioQuality"),
         .executableTarget(
             name: "GraphInstructions",
-            dependencies: ["MediaGraph", "VoicedTesting"],
+            dependencies: ["MediaGraph", "MediaTesting"],
             path: "Sources/GraphInstructions"),
         .executableTarget(
             name: "MediaBenchmarks",
             dependencies: [
-                "MediaGraph", "CAudio", "VoicedTesting",
+                "MediaGraph", "CAudio", "MediaTesting",
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/MediaBenchmarks",

@@ -2,7 +2,7 @@ import Benchmark
 import CAudio
 import Foundation
 import MediaGraph
-import VoicedTesting
+import MediaTesting
 
 /// Per-frame costs of the media path. The thresholds make CI fail when a change allocates per frame
 /// (mallocs must stay 0) or grows instructions past the recorded budget (see docs/benchmarks.md).

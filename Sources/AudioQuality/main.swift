@@ -7,7 +7,7 @@
 // Offline and deterministic: the same corpus gives the same tables.
 import Foundation
 import MediaGraph
-import VoicedTesting
+import MediaTesting
 
 /// `standard` with other `apm` settings.
 func standard(apm: String) -> GraphSpec {

@@ -6,7 +6,7 @@
 // 3.19 crashes on the Swift async runtime's signal thread.
 import Foundation
 import MediaGraph
-import VoicedTesting
+import MediaTesting
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 3, let frames = Int(arguments[2]) else {

@@ -1,5 +1,6 @@
 import Bridge
 import Histogram
+import MediaGraph
 import NIOCore
 import NIOWebSocket
 

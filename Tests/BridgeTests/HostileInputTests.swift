@@ -178,8 +178,9 @@ import VoicedTesting
         #expect(ended.closed)
         #expect(server.server.stats.callsOverBudget.load(ordering: .relaxed) == 1)
         let got = try await healthy.wait { $0.audio.count >= 150 * 160 }
+        // Complete and in order: not one of the healthy call's frames was dropped. (The heavy call's
+        // own frames may be: once stopped, its rings are no longer read until it is ended.)
         #expect(got.audio == TestSpeech.echoed(speech) && !got.closed, "\(got.audio.count) bytes back, closed: \(got.closed)")
-        #expect(server.server.stats.framesDropped.load(ordering: .relaxed) == 0)
         await healthy.client.close()
         #expect(try await server.waitUntilIdle(timeout: .seconds(30)))
         try await server.stop()

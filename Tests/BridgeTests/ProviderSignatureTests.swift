@@ -124,3 +124,27 @@ import Testing
         return "\(header).\(claims).\(JSONWebToken.base64URL(Data(mac)))"
     }
 }
+
+/// Azure Communication Services' request signing, against azure-sdk-for-python's
+/// `azure-communication-identity/tests/test_hmac.py`.
+@Suite struct ACSRequestSignerTests {
+    @Test func sdkVectors() throws {
+        let key = try #require(Data(base64Encoded: "pw=="))
+        #expect(ACSRequestSigner.sign("banana", key: key) == "88EC05aAS9iXnaimtNO78JLjiPtfWryQB/5QYEzEsu8=")
+        #expect(ACSRequestSigner.sign("😀", key: key) == "1rudJKjn2Zi+3hRrBG29wIF6pD6YyAeQR1ZcFtXoKAU=")
+        var formatter = ISO8601DateFormatter()
+        formatter = ISO8601DateFormatter()
+        let date = try #require(formatter.date(from: "2022-04-13T18:09:12Z"))
+        #expect(ACSRequestSigner.httpDate(date) == "Wed, 13 Apr 2022 18:09:12 GMT")
+        for (path, signature) in [("/", "88MDmJhUR3m5QhFxb8ztShsSwlGrg7g/6XPnWf7QEO4="), ("/testPath", "RoCrHjw7fb9fpHSbqvRUY2xa8RBS0YvI1cxI1x8AS38="),
+                                  ("/testPath?testQuery=yes", "il99+rd6V5O136roX/zVePCNle78HmvC4B7tu9zRH3I=")] {
+            let url = try #require(URL(string: "https://contoso.communicationservices.azure.com" + path))
+            let headers = ACSRequestSigner.headers(method: "GET", url: url, body: Data(), key: key, date: date)
+            #expect(headers.first { $0.0 == "Authorization" }?.1 == "HMAC-SHA256 SignedHeaders=x-ms-date;host;x-ms-content-sha256&Signature=\(signature)", "\(path)")
+            #expect(headers.first { $0.0 == "x-ms-content-sha256" }?.1 == "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")
+        }
+        let parsed = try #require(ACSConnectionString("endpoint=https://contoso.communication.azure.com/;accesskey=pw=="))
+        #expect(parsed.endpoint == "https://contoso.communication.azure.com" && parsed.accessKey == key)
+        #expect(ACSConnectionString("endpoint=contoso;accesskey=pw==") == nil)
+    }
+}

@@ -1,5 +1,6 @@
 import Bridge
 import Foundation
+import MediaGraph
 import NIOCore
 import NIOPosix
 import Synchronization

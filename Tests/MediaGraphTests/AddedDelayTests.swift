@@ -1,6 +1,6 @@
 import MediaGraph
 import Testing
-import VoicedTesting
+import MediaTesting
 
 /// What each preset delays the audio by, found by cross-correlating speech in and out of each
 /// direction (docs/graphs.md states the same figures): webrtc's echo canceller 14 ms and noise

@@ -2,7 +2,7 @@ import CAudio
 import Foundation
 import MediaGraph
 import Testing
-import VoicedTesting
+import MediaTesting
 
 /// webrtc-audio-processing 0.3 behind `vd_apm`, on real speech.
 @Suite struct AudioProcessingTests {

@@ -2,7 +2,7 @@ import CAudio
 import Foundation
 import MediaGraph
 import Testing
-import VoicedTesting
+import MediaTesting
 
 /// Barge-in on the echo setup of the issue: the agent's speech comes back 80 ms later at −6 dB in
 /// the caller's microphone; sometimes the caller interrupts.

@@ -1,6 +1,6 @@
 import MediaGraph
 import Testing
-import VoicedTesting
+import MediaTesting
 
 /// A call on a real media thread, driven from the test thread as its I/O side.
 @Suite struct CallPipelineTests {

@@ -1,7 +1,7 @@
 import Foundation
 import MediaGraph
 import Testing
-import VoicedTesting
+import MediaTesting
 
 /// A caller who talks over the agent, through `standard`: each corpus voice's caller sentences
 /// start 6 s into another voice's agent monologue, whose echo comes back 200 ms later at −6 dB.

@@ -2,7 +2,7 @@ import CAudio
 import Foundation
 import MediaGraph
 import Testing
-import VoicedTesting
+import MediaTesting
 
 /// Full-scale, clipped and hostile input: no node may crash, wrap around, or be left poisoned
 /// (silent, stuck or full-scale) for the speech that follows. Frames are 16-bit integers, so NaN

@@ -1,7 +1,7 @@
 import Foundation
 import MediaGraph
 import Testing
-import VoicedTesting
+import MediaTesting
 
 /// The costs nodes declare (``MediaNode/instructionsPerFrame``), which the server's admission
 /// control adds up, against what callgrind counts (Benchmarks/Instructions/thresholds.txt, kept

@@ -1,6 +1,6 @@
 @testable import MediaGraph
 import Testing
-import VoicedTesting
+import MediaTesting
 
 /// Admission by cost (``MediaThread/Configuration/instructionBudget``) and the per-call watchdog.
 @Suite struct MediaThreadBudgetTests {

@@ -2,7 +2,7 @@ import CAudio
 import Foundation
 import MediaGraph
 import Testing
-import VoicedTesting
+import MediaTesting
 
 /// Opus encode → decode on the test speech at 16 kHz, with and without lost packets.
 @Suite struct OpusNodeTests {

@@ -2,7 +2,7 @@ import CAudio
 import Foundation
 import MediaGraph
 import Testing
-import VoicedTesting
+import MediaTesting
 
 /// libsamplerate behind `vd_resampler`: quality, delay and chunking (issue: no block buffering, no
 /// state lost at 20 ms boundaries).

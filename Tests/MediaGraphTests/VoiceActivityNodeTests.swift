@@ -2,7 +2,7 @@ import CAudio
 import Foundation
 import MediaGraph
 import Testing
-import VoicedTesting
+import MediaTesting
 
 /// The VAD node on espeak-ng speech whose sentence times the generator wrote down.
 @Suite struct VoiceActivityNodeTests {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoadGen
+import MediaGraph
 
 /// `voiced loadgen`: many concurrent Twilio calls of real speech against a running daemon, with
 /// the echo agent or a built-in fake Realtime agent.

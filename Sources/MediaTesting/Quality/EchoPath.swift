@@ -1,5 +1,5 @@
 import Foundation
-import LoadGen
+import MediaGraph
 
 /// What a phone line does to the agent's voice on its way back into the caller's microphone, for
 /// echo tests and `scripts/audio-quality`: a delay (the network both ways, the provider's buffers,

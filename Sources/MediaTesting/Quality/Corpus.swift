@@ -1,5 +1,5 @@
 import Foundation
-import LoadGen
+import MediaGraph
 
 /// The audio-quality corpus scripts/make-corpus writes: callers' speech by several espeak-ng
 /// voices with the generator's own sentence timing, agents' monologues, and noise.

@@ -1,4 +1,5 @@
-/// A small fast PRNG (SplitMix64): repeatable sequences for tests and load, no secrecy.
+/// A small fast PRNG (SplitMix64): repeatable sequences for tests, load and signal generation, no
+/// secrecy.
 ///
 /// - Threading: a value type; one owner at a time.
 public struct SplitMix64: RandomNumberGenerator {
