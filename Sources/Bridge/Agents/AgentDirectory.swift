@@ -25,7 +25,7 @@ struct AgentDirectory: Sendable {
     private let demoVoice: DemoVoice?
     /// The TLS client context every `wss://` agent connection shares (certificates verified against
     /// the system's trust store); nil when no agent needs TLS.
-    private let tls: NIOSSLContext?
+    let tls: NIOSSLContext?
 
     /// The built-in agents; `defaultName` must be one of `profiles`' names.
     init(profiles: [String: AgentProfile], defaultName: String, logger: Logger) throws(Refusal) {

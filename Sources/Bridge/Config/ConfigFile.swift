@@ -140,7 +140,25 @@ public struct ConfigFile: Sendable {
         try provider("vonage") { (t) throws(ConfigError) in
             security.vonageSignatureSecret = try t.secret("signature_secret_env", environment: environment)
         }
-        try provider("acs") { _ in }
+        try provider("acs") { (t) throws(ConfigError) in
+            if let text = try t.secret("connection_string_env", environment: environment) {
+                guard let connection = ACSConnectionString(text) else {
+                    throw .badValue(key: "providers.acs.connection_string_env", value: "(its variable's value)",
+                                    expected: "endpoint=https://NAME.communication.azure.com/;accesskey=BASE64")
+                }
+                security.acsConnectionString = connection
+            }
+            security.acsAudience = try t.string("audience")
+            security.acsOpenIDMetadataURL = try t.string("openid_metadata_url") ?? security.acsOpenIDMetadataURL
+            security.acsIssuer = try t.string("issuer") ?? security.acsIssuer
+            security.acsAudioFormat = try t.choice("audio_format", ["pcm16KMono", "pcm24KMono"]) ?? security.acsAudioFormat
+            security.eventGridAudience = try t.string("event_grid_audience")
+            security.eventGridOpenIDMetadataURL = try t.string("event_grid_openid_metadata_url")
+            security.eventGridIssuer = try t.string("event_grid_issuer")
+            if security.eventGridAudience != nil, security.eventGridOpenIDMetadataURL == nil || security.eventGridIssuer == nil {
+                throw .missing("providers.acs.event_grid_openid_metadata_url and event_grid_issuer (with event_grid_audience)")
+            }
+        }
     }
 
     /// One `[agents.NAME]` table.

@@ -2,6 +2,9 @@
 ///
 /// - Realtime: unsafe (allocates); for ids and names set once per call.
 public enum JSONStringEscaper {
+    /// `text` as a JSON string literal, quotes included.
+    public static func quoted(_ text: String) -> String { "\"" + escape(text) + "\"" }
+
     public static func escape(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)

@@ -7,11 +7,11 @@ import Logging
 ///
 /// - Threading: immutable; called on connections' event loops.
 protocol ProviderGateway: Sendable {
-    /// Checks a media socket's upgrade request.
-    func authenticateUpgrade(_ request: HTTPRequest, _ context: GatewayContext) -> Authentication
+    /// Checks a media socket's upgrade request (async: a key set may have to be fetched).
+    func authenticateUpgrade(_ request: HTTPRequest, _ context: GatewayContext) async -> Authentication
     /// Answers an HTTP request under the provider's path (`/twilio/voice`), or nil when the path is
     /// not one of its webhooks.
-    func answer(_ request: HTTPRequest, _ context: GatewayContext) -> HTTPReply?
+    func answer(_ request: HTTPRequest, _ context: GatewayContext) async -> HTTPReply?
 }
 
 /// A request's standing.
@@ -24,11 +24,14 @@ enum Authentication: Equatable {
     case refused(String)
 }
 
-/// What gateways share: the secrets, the public URL, the log and the counters.
+/// What gateways share: the secrets, the public URL, the log and the counters, the HTTP client
+/// and the OpenID key sets it fetches.
 struct GatewayContext: Sendable {
     var security: ProviderSecurity
     var logger: Logger
     var stats: BridgeStats
+    var fetcher: any HTTPFetching
+    var keySets: OpenIDKeySets
 
     /// The public base of this server for `request` as `https://host` (or `http://` behind a plain
     /// proxy): the configured public URL, else `X-Forwarded-Proto` / `X-Forwarded-Host`, else `Host`.

@@ -23,9 +23,27 @@ public struct ProviderSecurity: Sendable {
     public var plivoAuthToken: String?
     /// Vonage: the account's signature secret (HS256 JWTs on webhooks and media sockets).
     public var vonageSignatureSecret: String?
+    /// Azure Communication Services: the resource's connection string (`endpoint=…;accesskey=…`),
+    /// with which voiced answers incoming calls through Call Automation.
+    public var acsConnectionString: ACSConnectionString?
+    /// ACS: the resource's id, the audience of the JWTs Call Automation puts on media sockets and
+    /// callbacks; when set, they are checked against ACS's OpenID keys.
+    public var acsAudience: String?
+    /// ACS: where its OpenID metadata and issuer are (tests point these at a local key set).
+    public var acsOpenIDMetadataURL = "https://acscallautomation.communication.azure.com/calling/.well-known/acsopenidconfiguration"
+    public var acsIssuer = "https://acscallautomation.communication.azure.com"
+    /// ACS: the audio format calls are answered with: `pcm16KMono` (default) or `pcm24KMono`.
+    public var acsAudioFormat = "pcm16KMono"
+    /// Event Grid deliveries to `/acs/events` with Entra ID authentication: the audience (the
+    /// app's id or URI), the tenant's OpenID metadata and issuer
+    /// (`https://login.microsoftonline.com/TENANT/v2.0`). When the audience is set, they are checked.
+    public var eventGridAudience: String?
+    public var eventGridOpenIDMetadataURL: String?
+    public var eventGridIssuer: String?
+
     /// A path segment a provider's media socket must carry (`/telnyx/<token>`), by provider name:
-    /// for providers whose media connect carries no signature (Telnyx, Plivo, ACS until its JWT
-    /// check lands).
+    /// for providers whose media connect carries no signature (Telnyx, Plivo; ACS without an
+    /// audience).
     public var mediaTokens: [String: String] = [:]
     /// Serve every request unchecked even where a secret is configured (`--insecure-skip-auth`;
     /// logged as a warning at start-up). For local development only.

@@ -39,16 +39,31 @@ final class ControlHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let request else { return }
             self.request = nil
-            let reply = tooLarge ? .text(413, "request body over \(Self.maxBodyBytes) bytes\n") : routes.respond(to: request, gate: gate)
-            var headers = HTTPHeaders()
-            headers.add(name: "Content-Type", value: reply.contentType)
-            headers.add(name: "Content-Length", value: "\(reply.body.utf8.count)")
-            if tooLarge { headers.add(name: "Connection", value: "close") }
-            let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: reply.status), headers: headers)
-            context.write(wrapOutboundOut(.head(head)), promise: nil)
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: reply.body)))), promise: nil)
-            let close = tooLarge
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in if close { context.close(promise: nil) } }
+            guard !tooLarge else {
+                write(.text(413, "request body over \(Self.maxBodyBytes) bytes\n"), close: true, context: context)
+                return
+            }
+            // Webhooks may wait on a key fetch: answered when ready. NIO's pipelining handler holds
+            // the connection's next request until this one is answered.
+            let routes = routes
+            let refused: Bool = if case .refused = gate.authentication { true } else { false }
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            context.eventLoop.makeFutureWithTask { await routes.respond(to: request, refusedUpgrade: refused) }.whenSuccess { reply in
+                let (handler, context) = bound.value
+                handler.write(reply, close: false, context: context)
+            }
         }
+    }
+
+    /// Writes `reply`, closing the connection after it when `close`.
+    private func write(_ reply: HTTPReply, close: Bool, context: ChannelHandlerContext) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: reply.contentType)
+        headers.add(name: "Content-Length", value: "\(reply.body.utf8.count)")
+        if close { headers.add(name: "Connection", value: "close") }
+        let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: reply.status), headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: reply.body)))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in if close { context.close(promise: nil) } }
     }
 }

@@ -12,12 +12,12 @@ struct Routes: Sendable {
     let pool: MediaThreadPool
     let gateways: GatewayContext
 
-    /// The reply to `request`; `gate` holds what its media upgrade's check found, if it asked for one.
-    func respond(to request: HTTPRequest, gate: UpgradeGate) -> HTTPReply {
-        if case .refused = gate.authentication { return .forbidden }
+    /// The reply to `request`; `refusedUpgrade` says its media upgrade failed its check.
+    func respond(to request: HTTPRequest, refusedUpgrade: Bool) async -> HTTPReply {
+        if refusedUpgrade { return .forbidden }
         let path = request.path
         if let endpoint = ProviderEndpoint.matching(path) {
-            if let reply = endpoint.gateway.answer(request, gateways) { return reply }
+            if let reply = await endpoint.gateway.answer(request, gateways) { return reply }
             return .text(426, "this is a WebSocket endpoint: connect with an Upgrade: websocket request\n")
         }
         guard request.method == .GET else { return .text(405, "only GET is served here\n") }

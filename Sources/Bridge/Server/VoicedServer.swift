@@ -118,7 +118,9 @@ public final class VoicedServer: @unchecked Sendable {
             callConfiguration: configuration.call, limits: configuration.limits, agents: agents,
             trustCallParameters: configuration.security.trustCallParameters, logger: logger)
         let maxMessageBytes = configuration.maxMessageBytes
-        let gateways = GatewayContext(security: configuration.security, logger: logger, stats: stats)
+        let fetcher = NIOHTTPFetcher(group: group, tls: agents.tls)
+        let gateways = GatewayContext(security: configuration.security, logger: logger, stats: stats, fetcher: fetcher,
+                                      keySets: OpenIDKeySets(fetcher: fetcher, logger: logger))
         let routes = Routes(registry: registry, stats: stats, pool: pool, gateways: gateways)
         if configuration.security.skipAuthentication {
             logger.warning("provider authentication is OFF (--insecure-skip-auth): anyone can open calls and choose their graph and agent")
@@ -137,13 +139,16 @@ public final class VoicedServer: @unchecked Sendable {
                         // A refused upgrade goes on as a plain request, which the HTTP handler answers with 403.
                         guard let endpoint = ProviderEndpoint.matching(head.uri) else { return channel.eventLoop.makeSucceededFuture(nil) }
                         let request = HTTPRequest(method: head.method, uri: head.uri, headers: head.headers, remoteAddress: channel.remoteAddress)
-                        let authentication = endpoint.gateway.authenticateUpgrade(request, gateways)
-                        gate.authentication = authentication
-                        if case let .refused(reason) = authentication {
-                            _ = gateways.refuse(request, provider: endpoint.provider, reason: reason)
-                            return channel.eventLoop.makeSucceededFuture(nil)
+                        return channel.eventLoop.makeFutureWithTask {
+                            await endpoint.gateway.authenticateUpgrade(request, gateways)
+                        }.map { authentication -> HTTPHeaders? in
+                            gate.authentication = authentication
+                            if case let .refused(reason) = authentication {
+                                _ = gateways.refuse(request, provider: endpoint.provider, reason: reason)
+                                return nil
+                            }
+                            return HTTPHeaders()
                         }
-                        return channel.eventLoop.makeSucceededFuture(HTTPHeaders())
                     },
                     upgradePipelineHandler: { channel, head in
                         channel.eventLoop.makeCompletedFuture {

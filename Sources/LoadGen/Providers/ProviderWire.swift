@@ -72,7 +72,7 @@ extension WebSocketClient {
 /// JSON helpers the wires share.
 enum WireJSON {
     /// `value` as a JSON string literal, quotes included.
-    static func quoted(_ value: String) -> String { "\"" + JSONStringEscaper.escape(value) + "\"" }
+    static func quoted(_ value: String) -> String { JSONStringEscaper.quoted(value) }
 
     /// `pairs` as a JSON object of strings.
     static func object(_ pairs: [String: String]) -> String {
