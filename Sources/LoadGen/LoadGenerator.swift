@@ -47,6 +47,9 @@ public final class LoadGenerator: Sendable {
         public var clientThreads = 1
         /// Fake-agent mode: default nil (echo mode).
         public var fakeAgent: FakeAgent?
+        /// The provider to speak, when not Twilio (echo mode only): `frames` are converted to its
+        /// format (``ProviderAudio``) and sent as it sends them.
+        public var wire: (any ProviderWire)?
         public init() {}
     }
 
@@ -113,6 +116,7 @@ public final class LoadGenerator: Sendable {
     public func run(fakeAgent: FakeRealtimeServer? = nil) async throws -> Report {
         let config = configuration
         precondition(!config.frames.isEmpty, "no audio frames to play")
+        precondition(config.wire == nil || config.fakeAgent == nil, "the fake agent plays Twilio only")
         guard config.fakeAgent != nil else { return try await runCalls(fake: nil) }
         if let fakeAgent { return try await runCalls(fake: fakeAgent) }
         let fake = try await startFakeAgent()
@@ -128,7 +132,8 @@ public final class LoadGenerator: Sendable {
 
     private func runCalls(fake: FakeRealtimeServer?) async throws -> Report {
         let config = configuration
-        let encoded = config.frames.map { Array(TwilioMessages.base64($0).utf8) }
+        let encoded = try config.wire.map { try ProviderAudio.frames(config.frames, for: $0) }
+            ?? config.frames.map { Array(TwilioMessages.base64($0).utf8) }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, config.clientThreads))
         defer { group.shutdownGracefully { _ in } }
         let framesPerCall = framesPerCall
@@ -139,7 +144,7 @@ public final class LoadGenerator: Sendable {
             for k in agent.sentenceStartFrames where starts.indices.contains(k) { starts[k] = true }
             return LoadShard.Playback(sentenceStarts: starts)
         }
-        let shards = loops.map { LoadShard(loop: $0, frames: encoded, framesPerCall: framesPerCall, playback: playback) }
+        let shards = loops.map { LoadShard(loop: $0, frames: encoded, framesPerCall: framesPerCall, playback: playback, wire: config.wire) }
         let rssBefore = config.serverPID.flatMap(ProcessSampler.rssBytes)
         let usageBefore = ProcessSampler.selfCPUSeconds()
         let started = Date()

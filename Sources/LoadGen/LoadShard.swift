@@ -84,9 +84,12 @@ final class LoadShard: @unchecked Sendable {
     }
 
     let loop: EventLoop
+    /// Twilio: base64 of each μ-law frame. Another provider (``wire``): each frame in its format.
     let frames: [[UInt8]]
     let framesPerCall: Int
     let playback: Playback?
+    /// The provider spoken, when not Twilio (echo mode only).
+    let wire: (any ProviderWire)?
     var calls: [Call] = []
     var rtt = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
     var lateness = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
@@ -102,12 +105,16 @@ final class LoadShard: @unchecked Sendable {
     /// How often the calls' playback clocks advance: 5 ms.
     static let playbackTickNanos: UInt64 = 5_000_000
 
-    init(loop: EventLoop, frames: [[UInt8]], framesPerCall: Int, playback: Playback?) {
+    init(loop: EventLoop, frames: [[UInt8]], framesPerCall: Int, playback: Playback?, wire: (any ProviderWire)? = nil) {
         self.loop = loop
         self.frames = frames
         self.framesPerCall = framesPerCall
         self.playback = playback
+        self.wire = wire
     }
+
+    /// Bytes of one returned frame: μ-law for Twilio, the wire's frame otherwise.
+    private var bytesPerFrame: Int { wire?.bytesPerFrame ?? 160 }
 
     static func now() -> UInt64 { MonotonicClock.nanos() }
 
@@ -127,8 +134,12 @@ final class LoadShard: @unchecked Sendable {
                         writeMark(name, call: call)
                     }
                 }
-                client.send(text: call.messages.connected)
-                client.send(text: call.messages.start(sequence: 1, parameters: ["loadgen": "1"]))
+                if let wire {
+                    for message in wire.opening(parameters: ["loadgen": "1"]) { client.send(message) }
+                } else {
+                    client.send(text: call.messages.connected)
+                    client.send(text: call.messages.start(sequence: 1, parameters: ["loadgen": "1"]))
+                }
                 call.t0 = Self.now()
                 calls.append(call)
             }.get()
@@ -151,6 +162,11 @@ final class LoadShard: @unchecked Sendable {
         for call in calls where !call.stopped {
             guard let client = call.client else { continue }
             if advancePlayback { call.playback?.advance(nowNanos: now) }
+            if let wire {
+                sendDue(wire, call, client, now: now)
+                flush(call, client)
+                continue
+            }
             while call.next < framesPerCall {
                 let due = call.t0 + UInt64(call.next) * 20_000_000
                 guard due <= now else { break }
@@ -176,6 +192,32 @@ final class LoadShard: @unchecked Sendable {
         }
     }
 
+    /// Another provider's messages: each carries `framesPerMessage` frames and goes when its last
+    /// frame is due (a provider sends what it has captured); its frames share its send time.
+    private func sendDue(_ wire: any ProviderWire, _ call: Call, _ client: WebSocketClient, now: UInt64) {
+        let per = wire.framesPerMessage
+        while call.next < framesPerCall {
+            let last = min(call.next + per, framesPerCall) - 1
+            let due = call.t0 + UInt64(last) * 20_000_000
+            guard due <= now else { break }
+            let audio = (call.next...last).flatMap { frames[$0 % frames.count] }
+            let message = wire.media(audio, chunk: call.next / per + 1, timestampMs: call.next * 20)
+            let frame: WebSocketFrame
+            switch message {
+            case let .text(text):
+                frame = WebSocketFrame(fin: true, opcode: .text, maskKey: .random(using: &maskKeys), data: client.channel.allocator.buffer(string: text))
+            case let .binary(bytes):
+                frame = WebSocketFrame(fin: true, opcode: .binary, maskKey: .random(using: &maskKeys), data: client.channel.allocator.buffer(bytes: bytes))
+            }
+            client.channel.write(frame, promise: nil)
+            let sent = Self.now()
+            for k in call.next...last { call.sendTimes[k] = sent }
+            lateness.record((now - due) / 1000)
+            call.next = last + 1
+            call.unflushed = true
+        }
+    }
+
     private func flush(_ call: Call, _ client: WebSocketClient) {
         guard call.unflushed else { return }
         call.unflushed = false
@@ -183,17 +225,33 @@ final class LoadShard: @unchecked Sendable {
     }
 
     private func received(_ frame: WebSocketFrame, call: Call) {
+        if let wire { return receivedEcho(frame, wire: wire, call: call) }
         guard frame.opcode == .text else { return }
         let now = Self.now()
         guard playback == nil else { return receivedFromAgent(frame, call: call, now: now) }
         frame.unmaskedData.withUnsafeReadableBytes { bytes in
             guard (try? tape.parse(bytes)) != nil, let payload = tape.outboundMediaPayload() else { return }
-            let n = Base64.decodedCount(tape.raw(payload))
-            call.bytesReturned += n
-            while (call.framesReturned + 1) * 160 <= call.bytesReturned, call.framesReturned < call.next {
-                rtt.record((now - call.sendTimes[call.framesReturned]) / 1000)
-                call.framesReturned += 1
-            }
+            countReturned(Base64.decodedCount(tape.raw(payload)), call: call, now: now)
+        }
+    }
+
+    /// Another provider's echo: its media messages, read by the wire.
+    private func receivedEcho(_ frame: WebSocketFrame, wire: any ProviderWire, call: Call) {
+        let now = Self.now()
+        let message: ServerMessage = switch frame.opcode {
+        case .text: wire.read(text: String(buffer: frame.unmaskedData))
+        case .binary: wire.read(binary: Array(buffer: frame.unmaskedData))
+        default: .other
+        }
+        if case let .media(audio) = message { countReturned(audio.count, call: call, now: now) }
+    }
+
+    /// `bytes` of echo came back: each frame now complete has made its round trip.
+    private func countReturned(_ bytes: Int, call: Call, now: UInt64) {
+        call.bytesReturned += bytes
+        while (call.framesReturned + 1) * bytesPerFrame <= call.bytesReturned, call.framesReturned < call.next {
+            rtt.record((now - call.sendTimes[call.framesReturned]) / 1000)
+            call.framesReturned += 1
         }
     }
 
@@ -253,7 +311,11 @@ final class LoadShard: @unchecked Sendable {
             ticker?.cancel()
             for call in calls where !call.stopped {
                 call.stopped = true
-                call.client?.send(text: call.messages.stop(sequence: call.sequence))
+                if let wire {
+                    if let stop = wire.stop() { call.client?.send(stop) }
+                } else {
+                    call.client?.send(text: call.messages.stop(sequence: call.sequence))
+                }
             }
             return calls.compactMap(\.client)
         }.get()

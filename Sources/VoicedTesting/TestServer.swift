@@ -70,21 +70,8 @@ public final class TestServer: Sendable {
 }
 
 extension TestSpeech {
-    /// The test speech as 20 ms frames in `wire`'s format: μ-law as recorded, or decoded to
-    /// 16-bit PCM (and A-law) and resampled to its rate by the graph's own nodes.
+    /// The test speech as 20 ms frames in `wire`'s format (``ProviderAudio``).
     public static func frames(for wire: any ProviderWire) throws -> [[UInt8]] {
-        let muLaw = try frames()
-        let rateHz = wire.bytesPerFrame / (wire.silenceByte == 0 ? 2 : 1) * 50
-        if wire.silenceByte == 0xFF, rateHz == 8000 { return muLaw }
-        var nodes: [any MediaNode] = [G711DecodeNode(law: .mulaw)]
-        if rateHz != 8000 { nodes.append(ResampleNode(outputRateHz: rateHz)) }
-        if wire.silenceByte == 0xD5 { nodes.append(G711EncodeNode(law: .alaw)) }
-        let chain = try NodeChain(nodes: nodes, input: .telephonyMuLaw)
-        return muLaw.map { frame in
-            chain.input.pointee.sampleCount = 160
-            frame.withUnsafeBytes { chain.input.pointee.bytes.copyMemory(from: $0) }
-            chain.run()
-            return Array(UnsafeRawBufferPointer(rebasing: chain.output.pointee.bytes[0..<wire.bytesPerFrame]))
-        }
+        try ProviderAudio.frames(frames(), for: wire)
     }
 }

@@ -3,16 +3,18 @@ import Foundation
 import LoadGen
 import MediaGraph
 
-/// `voiced loadgen`: many concurrent Twilio calls of real speech against a running daemon, with
-/// the echo agent or a built-in fake Realtime agent.
+/// `voiced loadgen`: many concurrent calls of real speech against a running daemon, speaking any
+/// provider's protocol, with the echo agent or (Twilio) a built-in fake Realtime agent.
 struct Loadgen: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Play Twilio for many concurrent calls and measure round-trip time, loss, server CPU and RSS.",
+        abstract: "Play a provider for many concurrent calls and measure round-trip time, loss, server CPU and RSS.",
         discussion: """
-            Each call sends 20 ms μ-law frames of the --audio WAV (looped) on an absolute real-time \
-            schedule after a ramped, randomly offset start. Frame i is back when 160·(i+1) payload \
-            bytes have returned on its call. Pin server and generator to different cores for honest \
-            figures, e.g. taskset -c 0 voiced serve & taskset -c 1 voiced loadgen --server-pid $!
+            Each call sends 20 ms frames of the --audio WAV (looped) on an absolute real-time \
+            schedule after a ramped, randomly offset start, in --provider's protocol and format \
+            (twilio: μ-law; exotel: PCM 8 kHz in 100 ms chunks; acs: PCM 16 kHz; telnyx: PCMU; \
+            vonage: binary PCM 16 kHz; plivo: μ-law; docs/providers.md). Frame i is back when i+1 \
+            frames of payload have returned on its call. Pin server and generator to different \
+            cores for honest figures, e.g. taskset -c 0 voiced serve & taskset -c 1 voiced loadgen --server-pid $!
 
             With --fake-agent-port P the generator first starts a fake OpenAI Realtime agent (GA) on \
             127.0.0.1:P that answers each caller turn with --fake-agent-response-ms of speech sent as \
@@ -34,8 +36,11 @@ struct Loadgen: AsyncParsableCommand {
             docs/benchmarks.md ("Load with an agent") explains each figure.
             """)
 
-    @Option(help: "WebSocket URL of the daemon's Twilio endpoint.")
-    var url = "ws://127.0.0.1:8080/twilio"
+    @Option(help: "Provider protocol to speak: twilio, exotel, acs, telnyx, vonage or plivo (the daemon's echo agent answers; --fake-agent-port needs twilio).")
+    var provider = "twilio"
+
+    @Option(help: "WebSocket URL of the daemon (default: ws://127.0.0.1:8080 and the provider's path, e.g. /twilio).")
+    var url: String?
 
     @Option(help: "Concurrent calls.")
     var calls = 1
@@ -74,6 +79,16 @@ struct Loadgen: AsyncParsableCommand {
     var segments = "TestAudio/speech-segments.txt"
 
     func run() async throws {
+        let wire: (any ProviderWire)?
+        if provider == "twilio" {
+            wire = nil
+        } else if let named = ProviderAudio.wire(named: provider) {
+            guard fakeAgentPort == nil else { throw ValidationError("--fake-agent-port plays Twilio only") }
+            wire = named
+        } else {
+            throw ValidationError("--provider must be twilio, exotel, acs, telnyx, vonage or plivo (got \(provider))")
+        }
+        let url = url ?? "ws://127.0.0.1:8080" + (wire?.path ?? "/twilio")
         guard let parsed = URL(string: url), parsed.scheme == "ws", let host = parsed.host, parsed.port != nil || !url.contains("://\(host):") else {
             throw ValidationError("--url must look like ws://HOST:PORT/PATH (got \(url))")
         }
@@ -95,6 +110,7 @@ struct Loadgen: AsyncParsableCommand {
         config.frames = frames
         config.serverPID = serverPid
         config.clientThreads = clientThreads
+        config.wire = wire
         if let fakeAgentPort {
             guard (1...65535).contains(fakeAgentPort) else { throw ValidationError("--fake-agent-port must be 1…65535") }
             guard fakeAgentResponseMs > 0 else { throw ValidationError("--fake-agent-response-ms must be positive") }
