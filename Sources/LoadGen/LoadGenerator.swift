@@ -132,11 +132,12 @@ public final class LoadGenerator: Sendable {
 
     private func runCalls(fake: FakeRealtimeServer?) async throws -> Report {
         let config = configuration
-        let encoded = try config.wire.map { try ProviderAudio.frames(config.frames, for: $0) }
+        let framesPerCall = framesPerCall
+        // Only the frames a call plays are converted (resampling a long file costs seconds).
+        let encoded = try config.wire.map { try ProviderAudio.frames(Array(config.frames.prefix(framesPerCall)), for: $0) }
             ?? config.frames.map { Array(TwilioMessages.base64($0).utf8) }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, config.clientThreads))
         defer { group.shutdownGracefully { _ in } }
-        let framesPerCall = framesPerCall
         let ramp = rampSeconds
         let loops = Array(group.makeIterator())
         let playback: LoadShard.Playback? = config.fakeAgent.map { agent in

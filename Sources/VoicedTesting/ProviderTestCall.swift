@@ -92,18 +92,6 @@ public final class ProviderTestCall: Sendable {
     public func sendStop() async {
         if let stop = wire.stop() { client.send(stop) } else { await client.close() }
     }
-
-    /// Waits until `condition` holds for what was received, or `timeout` passes. Returns the last state.
-    @discardableResult
-    public func wait(timeout: Duration = .seconds(30), until condition: (Received) -> Bool) async throws -> Received {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            let late = ContinuousClock.now >= deadline
-            let now = received
-            if condition(now) || late { return now }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-    }
 }
 
 /// What the event loop records and the test reads.

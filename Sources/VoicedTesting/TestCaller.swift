@@ -14,6 +14,21 @@ public protocol CallerLine {
     func speechFrames() throws -> [[UInt8]]
 }
 
+extension CallerLine {
+    /// Waits until `condition` holds for what was received, or `timeout` passes. Returns the last state.
+    @discardableResult
+    public func wait(timeout: Duration = .seconds(30), until condition: (Received) -> Bool) async throws -> Received {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            // The deadline is read before the state, so a task starved past it still looks once more.
+            let late = ContinuousClock.now >= deadline
+            let now = received
+            if condition(now) || late { return now }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+}
+
 /// One caller on a fake call, streaming audio in real time as a person would: silence, or
 /// sentences of the test speech (TestAudio, whose sentence times are known).
 ///

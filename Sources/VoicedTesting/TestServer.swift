@@ -4,6 +4,7 @@ import Bridge
 import Foundation
 import Logging
 import MediaGraph
+import NIOConcurrencyHelpers
 import NIOPosix
 
 /// A real voiced daemon on 127.0.0.1 with a free port, plus an event loop group for clients.
@@ -70,8 +71,15 @@ public final class TestServer: Sendable {
 }
 
 extension TestSpeech {
-    /// The test speech as 20 ms frames in `wire`'s format (``ProviderAudio``).
+    /// The test speech as 20 ms frames in `wire`'s format (``ProviderAudio``), converted once per
+    /// format (resampling it costs a second of CPU).
     public static func frames(for wire: any ProviderWire) throws -> [[UInt8]] {
-        try ProviderAudio.frames(frames(), for: wire)
+        let key = "\(wire.bytesPerFrame) \(wire.silenceByte)"
+        if let cached = converted.withLockedValue({ $0[key] }) { return cached }
+        let frames = try ProviderAudio.frames(frames(), for: wire)
+        converted.withLockedValue { $0[key] = frames }
+        return frames
     }
+
+    private static let converted = NIOLockedValueBox<[String: [[UInt8]]]>([:])
 }

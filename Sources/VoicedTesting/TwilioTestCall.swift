@@ -85,19 +85,6 @@ public final class TwilioTestCall: Sendable {
     }
 
     public func sendStop() { client.send(text: messages.stop(sequence: nextSequence())) }
-
-    /// Waits until `condition` holds for what was received, or `timeout` passes. Returns the last state.
-    @discardableResult
-    public func wait(timeout: Duration = .seconds(30), until condition: (Received) -> Bool) async throws -> Received {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            // The deadline is read before the state, so a task starved past it still looks once more.
-            let late = ContinuousClock.now >= deadline
-            let now = received
-            if condition(now) || late { return now }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-    }
 }
 
 /// What the event loop records and the test reads.

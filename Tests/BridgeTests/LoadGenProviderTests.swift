@@ -4,8 +4,9 @@ import Testing
 import VoicedTesting
 
 /// `voiced loadgen --provider`: the load generator speaks every provider's protocol to the daemon
-/// and gets every frame back.
-@Suite struct LoadGenProviderTests {
+/// and gets every frame back. One provider at a time: five daemons and generators at once would
+/// starve the suite's timing-sensitive tests on a 2-core machine.
+@Suite(.serialized) struct LoadGenProviderTests {
     @Test(arguments: ["exotel", "acs", "telnyx", "vonage", "plivo"])
     func everyFrameComesBack(_ provider: String) async throws {
         let server = try await TestServer()

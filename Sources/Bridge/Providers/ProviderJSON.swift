@@ -1,3 +1,5 @@
+import MediaGraph
+
 /// Strict readers every provider dialect uses on a parsed message (shared/protocols.md §0):
 /// counters as numbers or digit strings, payloads as non-empty standard base64, DTMF as one keypad
 /// key, custom parameters as a string map. Unknown fields are never an error.
@@ -14,6 +16,49 @@ extension JSONTape {
             throw .malformedJSON(error)
         }
         guard self[0].kind == .object else { throw .notAnObject }
+    }
+
+    /// The member `key` of `object` that must be an object; throws `missingField(field)` otherwise.
+    func object(_ key: StaticString, of object: Int, field: String) throws(ProviderProtocolError) -> Int {
+        guard let value = member(key, of: object), self[value].kind == .object else { throw .missingField(field) }
+        return value
+    }
+
+    /// The root's `event` member (a string); throws `missingField("event")` otherwise.
+    func event() throws(ProviderProtocolError) -> Int {
+        guard let event = member("event", of: 0), self[event].kind == .string else { throw .missingField("event") }
+        return event
+    }
+
+    /// The events Exotel and Telnyx write alike (Twilio's shapes, snake_case or not): `mark` with
+    /// `mark.name`, `dtmf` with `dtmf.digit`, `stop`, `connected`; nil for any other event.
+    func twilioShapedEvent(_ event: Int) throws(ProviderProtocolError) -> ProviderEvent? {
+        if equals(event, "mark") { return .mark(name: try requiredString("name", of: member("mark", of: 0), field: "mark.name")) }
+        if equals(event, "dtmf") { return .dtmf(digit: try keypadDigit("digit", of: member("dtmf", of: 0), field: "dtmf.digit")) }
+        if equals(event, "stop") { return .stop }
+        if equals(event, "connected") { return .connected }
+        return nil
+    }
+
+    /// A `media` object's base64 `payload` with its `chunk` and `timestamp` checked (digits when
+    /// present), `format`'s whole samples required; when `streamKey` is given and the root holds it,
+    /// it must equal `stream` (once the stream started).
+    func base64Media(_ media: Int, format: AudioFormat, streamKey: StaticString, stream: [UInt8]) throws(ProviderProtocolError) -> ProviderMedia {
+        if !stream.isEmpty, let id = member(streamKey, of: 0), !raw(id).elementsEqual(stream) { throw .wrongStreamSid }
+        let payload = try base64Payload("payload", of: media)
+        guard Base64.decodedCount(payload) % max(1, format.encoding.bytesPerSample) == 0 else { throw .badPayload }
+        _ = try counter("chunk", of: media, field: "media.chunk")
+        let timestamp = try counter("timestamp", of: media, field: "media.timestamp")
+        return ProviderMedia(payload: payload, encoding: .base64, timestampMs: timestamp)
+    }
+
+    /// A media-format object's encoding, rate and channel count (numbers or digit strings; 1
+    /// channel when absent).
+    func mediaFormat(_ format: Int, encoding: StaticString = "encoding", rate: StaticString, channels: StaticString = "channels")
+        -> (encoding: String, rateHz: Int, channels: Int) {
+        (optionalString(encoding, of: format) ?? "",
+         Int(member(rate, of: format).flatMap { unsignedInteger($0) } ?? 0),
+         Int(member(channels, of: format).flatMap { unsignedInteger($0) } ?? 1))
     }
 
     /// The string member `key` of `object`; throws `missingField(field)` when absent, empty or not a string.

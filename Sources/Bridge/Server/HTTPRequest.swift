@@ -34,6 +34,16 @@ struct HTTPRequest {
         (query + form).first { $0.0 == name }?.1
     }
 
+    /// What an answer webhook passes on to the call it connects: the webhook URL's own query
+    /// (routing the operator set in the provider's console, `?agent=sales`), then the caller
+    /// (`From`) and callee (`To`) as `from` and `to`.
+    var routing: [(String, String)] {
+        var pairs = query
+        if let from = parameter("From") { pairs.append(("from", from)) }
+        if let to = parameter("To") { pairs.append(("to", to)) }
+        return pairs
+    }
+
     /// `a=1&b=2` → pairs, `+` as space and percent-escapes decoded.
     static func formPairs(_ text: String) -> [(String, String)] {
         text.split(separator: "&").compactMap { pair in
@@ -60,6 +70,11 @@ struct HTTPReply {
 
 /// Text made safe inside XML attributes and elements.
 enum XMLText {
+    /// TwiML/TeXML `<Parameter name="…" value="…"/>` children for `pairs`.
+    static func parameters(_ pairs: [(String, String)]) -> String {
+        pairs.map { #"<Parameter name="\#(escape($0.0))" value="\#(escape($0.1))"/>"# }.joined()
+    }
+
     static func escape(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.count)

@@ -8,6 +8,7 @@ public struct ExotelWire: ProviderWire {
     public var bytesPerFrame: Int { rateHz / 50 * 2 }
     public let silenceByte: UInt8 = 0
     public let framesPerMessage = 5
+    public let minimumFramesPlayed = 5
 
     public init(rateHz: Int = 8000) { self.rateHz = rateHz }
 

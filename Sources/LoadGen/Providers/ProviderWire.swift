@@ -19,6 +19,9 @@ public protocol ProviderWire: Sendable {
     var silenceByte: UInt8 { get }
     /// Frames the provider puts in one `media` message (Exotel: about 100 ms).
     var framesPerMessage: Int { get }
+    /// Frames the provider takes per message at least (Exotel: 5); voiced pads a shorter batch
+    /// with silence at a lull, so an echo may hold whole silent frames the caller never sent.
+    var minimumFramesPlayed: Int { get }
     /// The messages that open the stream (`connected`, `start`, or what stands for them).
     func opening(parameters: [String: String]) -> [ClientMessage]
     /// A message carrying `audio` as chunk `chunk` (from 1), `timestampMs` into the stream.
@@ -39,6 +42,25 @@ public protocol ProviderWire: Sendable {
 
 extension ProviderWire {
     public var bytesPerMs: Int { bytesPerFrame / 20 }
+    public var minimumFramesPlayed: Int { 1 }
+
+    /// Whether `audio` (what came back) is `sent`, complete and in order — allowing, where the
+    /// provider takes messages of several frames, whole frames of silence voiced padded a short
+    /// batch with.
+    public func isEcho(_ audio: [UInt8], of sent: [[UInt8]]) -> Bool {
+        guard minimumFramesPlayed > 1 else { return audio == sent.flatMap { $0 } }
+        guard audio.count % bytesPerFrame == 0 else { return false }
+        var next = 0
+        for start in stride(from: 0, to: audio.count, by: bytesPerFrame) {
+            let frame = audio[start..<(start + bytesPerFrame)]
+            if next < sent.count, frame.elementsEqual(sent[next]) {
+                next += 1
+            } else if !frame.allSatisfy({ $0 == silenceByte }) {
+                return false
+            }
+        }
+        return next == sent.count
+    }
 }
 
 /// A message a fake provider sends.

@@ -52,7 +52,7 @@ final class ACSDialect: ProviderDialect {
     func parse(binary bytes: UnsafeRawBufferPointer) throws(ProviderProtocolError) -> ProviderEvent { throw .binaryFrame }
 
     private func audio() throws(ProviderProtocolError) -> ProviderEvent {
-        guard let data = tape.member("audioData", of: 0), tape[data].kind == .object else { throw .missingField("audioData") }
+        let data = try tape.object("audioData", of: 0, field: "audioData")
         let silent = tape.flag("silent", of: data) ?? false
         if silent {
             let count = tape.member("data", of: data) != nil ? Base64.decodedCount(try tape.base64Payload("data", of: data)) : frameBytes
@@ -65,12 +65,8 @@ final class ACSDialect: ProviderDialect {
     }
 
     private func metadata() throws(ProviderProtocolError) -> ProviderCallStart {
-        guard let metadata = tape.member("audioMetadata", of: 0), tape[metadata].kind == .object else {
-            throw .missingField("audioMetadata")
-        }
-        let encoding = tape.optionalString("encoding", of: metadata) ?? ""
-        let rate = Int(tape.member("sampleRate", of: metadata).flatMap { tape.unsignedInteger($0) } ?? 0)
-        let channels = Int(tape.member("channels", of: metadata).flatMap { tape.unsignedInteger($0) } ?? 1)
+        let metadata = try tape.object("audioMetadata", of: 0, field: "audioMetadata")
+        let (encoding, rate, channels) = tape.mediaFormat(metadata, rate: "sampleRate")
         let length = Int(tape.member("length", of: metadata).flatMap { tape.unsignedInteger($0) } ?? 0)
         offered = encoding == "PCM" && channels == 1 && (rate == 16000 || rate == 24000)
             ? AudioFormat(encoding: .pcm16, sampleRateHz: rate) : nil

@@ -22,41 +22,21 @@ final class ExotelDialect: ProviderDialect {
 
     func parse(text bytes: UnsafeRawBufferPointer) throws(ProviderProtocolError) -> ProviderEvent {
         try tape.parseMessage(bytes)
-        guard let event = tape.member("event", of: 0), tape[event].kind == .string else { throw .missingField("event") }
-        if tape.equals(event, "media") { return try media() }
-        if tape.equals(event, "start") { return .start(try start()) }
-        if tape.equals(event, "mark") {
-            return .mark(name: try tape.requiredString("name", of: tape.member("mark", of: 0), field: "mark.name"))
+        let event = try tape.event()
+        if tape.equals(event, "media") {
+            let media = try tape.object("media", of: 0, field: "media")
+            return .media(try tape.base64Media(media, format: format, streamKey: "stream_sid", stream: streamSid))
         }
-        if tape.equals(event, "dtmf") { return .dtmf(digit: try tape.keypadDigit("digit", of: tape.member("dtmf", of: 0), field: "dtmf.digit")) }
-        if tape.equals(event, "stop") { return .stop }
-        if tape.equals(event, "connected") { return .connected }
-        return .unknown(tape.string(event) ?? "?")
+        if tape.equals(event, "start") { return .start(try start()) }
+        return try tape.twilioShapedEvent(event) ?? .unknown(tape.string(event) ?? "?")
     }
 
     func parse(binary bytes: UnsafeRawBufferPointer) throws(ProviderProtocolError) -> ProviderEvent { throw .binaryFrame }
 
-    private func media() throws(ProviderProtocolError) -> ProviderEvent {
-        guard let media = tape.member("media", of: 0), tape[media].kind == .object else { throw .missingField("media") }
-        if !streamSid.isEmpty, let sid = tape.member("stream_sid", of: 0), !tape.raw(sid).elementsEqual(streamSid) {
-            throw .wrongStreamSid
-        }
-        let payload = try tape.base64Payload("payload", of: media)
-        // PCM16 comes in whole samples.
-        if format.encoding == .pcm16, Base64.decodedCount(payload) % 2 != 0 { throw .badPayload }
-        _ = try tape.counter("chunk", of: media, field: "media.chunk")
-        let timestamp = try tape.counter("timestamp", of: media, field: "media.timestamp")
-        return .media(ProviderMedia(payload: payload, encoding: .base64, timestampMs: timestamp))
-    }
-
     private func start() throws(ProviderProtocolError) -> ProviderCallStart {
-        guard let start = tape.member("start", of: 0), tape[start].kind == .object else { throw .missingField("start") }
+        let start = try tape.object("start", of: 0, field: "start")
         let sid = try tape.requiredString("stream_sid", of: start, field: "start.stream_sid")
-        guard let mediaFormat = tape.member("media_format", of: start), tape[mediaFormat].kind == .object else {
-            throw .missingField("start.media_format")
-        }
-        let encoding = tape.optionalString("encoding", of: mediaFormat) ?? ""
-        let rate = Int(tape.member("sample_rate", of: mediaFormat).flatMap { tape.unsignedInteger($0) } ?? 0)
+        let (encoding, rate, _) = tape.mediaFormat(try tape.object("media_format", of: start, field: "start.media_format"), rate: "sample_rate")
         offered = switch (encoding.lowercased(), rate) {
         case ("audio/x-raw", 8000), ("audio/x-raw", 16000), ("audio/x-raw", 24000),
              ("audio/l16", 8000), ("audio/l16", 16000), ("audio/l16", 24000):

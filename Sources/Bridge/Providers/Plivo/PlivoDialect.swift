@@ -23,8 +23,11 @@ final class PlivoDialect: ProviderDialect {
 
     func parse(text bytes: UnsafeRawBufferPointer) throws(ProviderProtocolError) -> ProviderEvent {
         try tape.parseMessage(bytes)
-        guard let event = tape.member("event", of: 0), tape[event].kind == .string else { throw .missingField("event") }
-        if tape.equals(event, "media") { return try media() }
+        let event = try tape.event()
+        if tape.equals(event, "media") {
+            let media = try tape.object("media", of: 0, field: "media")
+            return .media(try tape.base64Media(media, format: format, streamKey: "streamId", stream: streamID))
+        }
         if tape.equals(event, "start") { return .start(try start()) }
         if tape.equals(event, "playedStream") { return .mark(name: try tape.requiredString("name", of: 0, field: "name")) }
         if tape.equals(event, "dtmf") { return .dtmf(digit: try tape.keypadDigit("digit", of: tape.member("dtmf", of: 0), field: "dtmf.digit")) }
@@ -35,24 +38,10 @@ final class PlivoDialect: ProviderDialect {
 
     func parse(binary bytes: UnsafeRawBufferPointer) throws(ProviderProtocolError) -> ProviderEvent { throw .binaryFrame }
 
-    private func media() throws(ProviderProtocolError) -> ProviderEvent {
-        guard let media = tape.member("media", of: 0), tape[media].kind == .object else { throw .missingField("media") }
-        if !streamID.isEmpty, let id = tape.member("streamId", of: 0), !tape.raw(id).elementsEqual(streamID) { throw .wrongStreamSid }
-        let payload = try tape.base64Payload("payload", of: media)
-        if format.encoding == .pcm16, Base64.decodedCount(payload) % 2 != 0 { throw .badPayload }
-        _ = try tape.counter("chunk", of: media, field: "media.chunk")
-        let timestamp = try tape.counter("timestamp", of: media, field: "media.timestamp")
-        return .media(ProviderMedia(payload: payload, encoding: .base64, timestampMs: timestamp))
-    }
-
     private func start() throws(ProviderProtocolError) -> ProviderCallStart {
-        guard let start = tape.member("start", of: 0), tape[start].kind == .object else { throw .missingField("start") }
+        let start = try tape.object("start", of: 0, field: "start")
         let id = try tape.requiredString("streamId", of: start, field: "start.streamId")
-        guard let mediaFormat = tape.member("mediaFormat", of: start), tape[mediaFormat].kind == .object else {
-            throw .missingField("start.mediaFormat")
-        }
-        let encoding = tape.optionalString("encoding", of: mediaFormat) ?? ""
-        let rate = Int(tape.member("sampleRate", of: mediaFormat).flatMap { tape.unsignedInteger($0) } ?? 0)
+        let (encoding, rate, _) = tape.mediaFormat(try tape.object("mediaFormat", of: start, field: "start.mediaFormat"), rate: "sampleRate")
         offered = switch (encoding.lowercased(), rate) {
         case ("audio/x-mulaw", 8000): .telephonyMuLaw
         case ("audio/x-l16", 8000), ("audio/x-l16", 16000): AudioFormat(encoding: .pcm16, sampleRateHz: rate)

@@ -31,11 +31,8 @@ struct PlivoGateway: ProviderGateway {
     /// A bidirectional `<Stream>` to `/plivo` at 16 kHz linear PCM; the answer URL's query and the
     /// caller and callee travel as `extraHeaders` (Plivo hands them back in `start`).
     private func stream(_ request: HTTPRequest, _ context: GatewayContext) -> HTTPReply {
-        var headers = request.query
-        if let from = request.parameter("From") { headers.append(("from", from)) }
-        if let to = request.parameter("To") { headers.append(("to", to)) }
         // `,` and `=` separate the pairs: values holding them cannot travel.
-        let extra = headers.filter { !"\($0.0)\($0.1)".contains(where: { ",;=".contains($0) }) }.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
+        let extra = request.routing.filter { !"\($0.0)\($0.1)".contains(where: { ",;=".contains($0) }) }.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
         let url = XMLText.escape(context.webSocketBase(request) + "/plivo")
         context.logger.info("plivo answer webhook answered", metadata: ["provider_call": .wire(request.parameter("CallUUID") ?? "-")])
         return .xml(#"<?xml version="1.0" encoding="UTF-8"?><Response><Stream bidirectional="true" keepCallAlive="true" contentType="audio/x-l16;rate=16000" statusCallbackUrl="\#(XMLText.escape(context.publicBase(request) + "/plivo/status"))" extraHeaders="\#(XMLText.escape(extra))">\#(url)</Stream></Response>"#)

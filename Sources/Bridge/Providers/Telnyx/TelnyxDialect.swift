@@ -25,15 +25,10 @@ final class TelnyxDialect: ProviderDialect {
 
     func parse(text bytes: UnsafeRawBufferPointer) throws(ProviderProtocolError) -> ProviderEvent {
         try tape.parseMessage(bytes)
-        guard let event = tape.member("event", of: 0), tape[event].kind == .string else { throw .missingField("event") }
+        let event = try tape.event()
         if tape.equals(event, "media") { return try media() }
         if tape.equals(event, "start") { return .start(try start()) }
-        if tape.equals(event, "mark") {
-            return .mark(name: try tape.requiredString("name", of: tape.member("mark", of: 0), field: "mark.name"))
-        }
-        if tape.equals(event, "dtmf") { return .dtmf(digit: try tape.keypadDigit("digit", of: tape.member("dtmf", of: 0), field: "dtmf.digit")) }
-        if tape.equals(event, "stop") { return .stop }
-        if tape.equals(event, "connected") { return .connected }
+        if let shared = try tape.twilioShapedEvent(event) { return shared }
         if tape.equals(event, "error") {
             let error = tape.member("error", of: 0)
             return .providerError("\(tape.optionalString("title", of: error) ?? "?") (\(tape.optionalString("code", of: error) ?? "?")): \(tape.optionalString("detail", of: error) ?? "")")
@@ -44,7 +39,7 @@ final class TelnyxDialect: ProviderDialect {
     func parse(binary bytes: UnsafeRawBufferPointer) throws(ProviderProtocolError) -> ProviderEvent { throw .binaryFrame }
 
     private func media() throws(ProviderProtocolError) -> ProviderEvent {
-        guard let media = tape.member("media", of: 0), tape[media].kind == .object else { throw .missingField("media") }
+        let media = try tape.object("media", of: 0, field: "media")
         // With `both_tracks` Telnyx also streams what the caller hears: only the caller is audio in.
         if let track = tape.member("track", of: media), !tape.equals(track, "inbound"), !tape.equals(track, "inbound_track") {
             return .acknowledged("media (track not inbound)")
@@ -69,13 +64,9 @@ final class TelnyxDialect: ProviderDialect {
     }
 
     private func start() throws(ProviderProtocolError) -> ProviderCallStart {
-        guard let start = tape.member("start", of: 0), tape[start].kind == .object else { throw .missingField("start") }
-        guard let mediaFormat = tape.member("media_format", of: start), tape[mediaFormat].kind == .object else {
-            throw .missingField("start.media_format")
-        }
-        let encoding = tape.optionalString("encoding", of: mediaFormat) ?? ""
-        let rate = Int(tape.member("sample_rate", of: mediaFormat).flatMap { tape.unsignedInteger($0) } ?? 0)
-        let channels = Int(tape.member("channels", of: mediaFormat).flatMap { tape.unsignedInteger($0) } ?? 1)
+        let start = try tape.object("start", of: 0, field: "start")
+        let (encoding, rate, channels) = tape.mediaFormat(try tape.object("media_format", of: start, field: "start.media_format"),
+                                                          rate: "sample_rate")
         offered = switch (encoding.uppercased(), rate) {
         case _ where channels != 1: nil
         case ("PCMU", 8000), ("AUDIO/X-MULAW", 8000): .telephonyMuLaw

@@ -29,11 +29,8 @@ struct TelnyxGateway: ProviderGateway {
     /// TeXML streaming to `/telnyx` (PCMU, RTP mode: the default `mp3` mode cannot carry replies);
     /// the webhook URL's query and the caller and callee become `<Parameter>`s.
     private func texml(_ request: HTTPRequest, _ context: GatewayContext) -> HTTPReply {
-        var parameters = request.query
-        if let from = request.parameter("From") { parameters.append(("from", from)) }
-        if let to = request.parameter("To") { parameters.append(("to", to)) }
         let stream = XMLText.escape(context.webSocketBase(request) + "/telnyx")
-        let children = parameters.map { #"<Parameter name="\#(XMLText.escape($0.0))" value="\#(XMLText.escape($0.1))"/>"# }.joined()
+        let children = XMLText.parameters(request.routing)
         context.logger.info("telnyx texml webhook answered", metadata: ["provider_call": .wire(request.parameter("CallSid") ?? "-")])
         return .xml(#"<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="\#(stream)" track="inbound_track" bidirectionalMode="rtp" bidirectionalCodec="PCMU" bidirectionalSamplingRate="8000">\#(children)</Stream></Connect></Response>"#)
     }

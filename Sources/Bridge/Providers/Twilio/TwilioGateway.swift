@@ -36,12 +36,9 @@ struct TwilioGateway: ProviderGateway {
     /// set by the operator in the number's configuration) and the caller and callee become
     /// `<Parameter>`s — never the stream URL's query, which Twilio drops.
     private func voice(_ request: HTTPRequest, _ context: GatewayContext) -> HTTPReply {
-        var parameters = request.query
-        if let from = request.parameter("From") { parameters.append(("from", from)) }
-        if let to = request.parameter("To") { parameters.append(("to", to)) }
         let stream = XMLText.escape(context.webSocketBase(request) + "/twilio")
         let callback = XMLText.escape(context.publicBase(request) + "/twilio/status")
-        let children = parameters.map { #"<Parameter name="\#(XMLText.escape($0.0))" value="\#(XMLText.escape($0.1))"/>"# }.joined()
+        let children = XMLText.parameters(request.routing)
         context.logger.info("twilio voice webhook answered", metadata: [
             "provider_call": .wire(request.parameter("CallSid") ?? "-"), "stream_url": "\(stream)",
         ])

@@ -23,7 +23,7 @@ final class VonageDialect: ProviderDialect {
 
     func parse(text bytes: UnsafeRawBufferPointer) throws(ProviderProtocolError) -> ProviderEvent {
         try tape.parseMessage(bytes)
-        guard let event = tape.member("event", of: 0), tape[event].kind == .string else { throw .missingField("event") }
+        let event = try tape.event()
         if tape.equals(event, "websocket:connected") { return .start(try connected()) }
         if tape.equals(event, "websocket:notify") {
             return .mark(name: try tape.requiredString("name", of: tape.member("payload", of: 0), field: "payload.name"))
