@@ -33,8 +33,7 @@ public final class FakeACS: Sendable {
     private let refusals: NIOLockedValueBox<[String]>
 
     public init() async throws {
-        let acsKey = try _RSA.Signing.PrivateKey(keySize: .bits2048)
-        let entraKey = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        let (acsKey, entraKey) = (Self.keys.acs, Self.keys.entra)
         let answers = NIOLockedValueBox<[Answer]>([]), refusals = NIOLockedValueBox<[String]>([])
         let accessKey = Data((0..<32).map { UInt8($0 &* 7 &+ 3) }).base64EncodedString()
         let key = Data(base64Encoded: accessKey)!
@@ -106,9 +105,15 @@ public final class FakeACS: Sendable {
 
     /// A token signed by a key that is not the issuer's (same key id).
     public func forgedToken() throws -> String {
-        try Self.token(key: try _RSA.Signing.PrivateKey(keySize: .bits2048), kid: "acs-1",
-                       issuer: "https://acscallautomation.communication.azure.com", audience: Self.resourceID, lifetime: 300)
+        try Self.token(key: Self.keys.forger, kid: "acs-1", issuer: "https://acscallautomation.communication.azure.com",
+                       audience: Self.resourceID, lifetime: 300)
     }
+
+    /// RSA keys are slow to make: made once per test process.
+    private static let keys: (acs: _RSA.Signing.PrivateKey, entra: _RSA.Signing.PrivateKey, forger: _RSA.Signing.PrivateKey) = {
+        func make() -> _RSA.Signing.PrivateKey { try! _RSA.Signing.PrivateKey(keySize: .bits2048) }
+        return (make(), make(), make())
+    }()
 
     public func stop() async throws { try await server.stop() }
 

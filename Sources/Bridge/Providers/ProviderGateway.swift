@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 
 /// One provider's HTTP side (docs/providers.md, docs/security.md): how its media upgrades and
 /// webhooks prove they come from it, and its answer webhooks (`/twilio/voice` → TwiML). Lives in
@@ -7,11 +8,29 @@ import Logging
 ///
 /// - Threading: immutable; called on connections' event loops.
 protocol ProviderGateway: Sendable {
-    /// Checks a media socket's upgrade request (async: a key set may have to be fetched).
-    func authenticateUpgrade(_ request: HTTPRequest, _ context: GatewayContext) async -> Authentication
+    /// Checks a media socket's upgrade request; the future completes on `loop` (at once unless a
+    /// key set must be fetched).
+    func authenticateUpgrade(_ request: HTTPRequest, _ context: GatewayContext, on loop: EventLoop) -> EventLoopFuture<Authentication>
     /// Answers an HTTP request under the provider's path (`/twilio/voice`), or nil when the path is
     /// not one of its webhooks.
-    func answer(_ request: HTTPRequest, _ context: GatewayContext) async -> HTTPReply?
+    func answer(_ request: HTTPRequest, _ context: GatewayContext, on loop: EventLoop) -> EventLoopFuture<HTTPReply>?
+}
+
+/// A gateway whose checks and answers need nothing fetched (all but ACS's): written as plain
+/// functions, answered at once on the connection's event loop.
+protocol ImmediateGateway: ProviderGateway {
+    func authenticateUpgrade(_ request: HTTPRequest, _ context: GatewayContext) -> Authentication
+    func answer(_ request: HTTPRequest, _ context: GatewayContext) -> HTTPReply?
+}
+
+extension ImmediateGateway {
+    func authenticateUpgrade(_ request: HTTPRequest, _ context: GatewayContext, on loop: EventLoop) -> EventLoopFuture<Authentication> {
+        loop.makeSucceededFuture(authenticateUpgrade(request, context))
+    }
+
+    func answer(_ request: HTTPRequest, _ context: GatewayContext, on loop: EventLoop) -> EventLoopFuture<HTTPReply>? {
+        answer(request, context).map { loop.makeSucceededFuture($0) }
+    }
 }
 
 /// A request's standing.

@@ -1,6 +1,7 @@
 import _CryptoExtras
 import Crypto
 import Foundation
+import NIOCore
 
 /// Checks an RS256 bearer token from an OpenID issuer: signed by a key of its ``OpenIDKeySet``,
 /// issued by `issuer`, for `audience`, and within its validity (`exp`, `nbf`, with a minute's
@@ -14,14 +15,25 @@ struct JWTVerifier: Sendable {
 
     static let leewaySeconds: Double = 60
 
-    /// Why `authorization` (`Bearer <JWT>`) is refused, or nil when it passes.
-    func refusal(authorization: String?, now: Date = Date()) async -> String? {
-        guard let authorization, authorization.lowercased().hasPrefix("bearer ") else { return "no Authorization: Bearer token" }
+    /// Why `authorization` (`Bearer <JWT>`) is refused, or nil when it passes. Completes on `loop`:
+    /// at once when the token's key is cached, after fetching the issuer's key set otherwise.
+    func refusal(authorization: String?, on loop: EventLoop, now: Date = Date()) -> EventLoopFuture<String?> {
+        guard let authorization, authorization.lowercased().hasPrefix("bearer ") else { return loop.makeSucceededFuture("no Authorization: Bearer token") }
         guard let token = JSONWebToken(String(authorization.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)) else {
-            return "the bearer token is not a JWT"
+            return loop.makeSucceededFuture("the bearer token is not a JWT")
         }
-        guard token.algorithm == "RS256", let kid = token.header["kid"] as? String else { return "the JWT is not RS256 with a key id" }
-        guard let key = await keys.key(id: kid) else { return "the JWT's key id '\(kid)' is not one of the issuer's keys" }
+        guard token.algorithm == "RS256", let kid = token.header["kid"] as? String else {
+            return loop.makeSucceededFuture("the JWT is not RS256 with a key id")
+        }
+        if let key = keys.cachedKey(id: kid) { return loop.makeSucceededFuture(refusal(token, key: key, now: now)) }
+        let keys = keys
+        return loop.makeFutureWithTask { await keys.key(id: kid) }.map { key in
+            key.map { refusal(token, key: $0, now: now) } ?? "the JWT's key id '\(kid)' is not one of the issuer's keys"
+        }
+    }
+
+    /// Why `token`, signed with `key`'s id, is refused, or nil.
+    private func refusal(_ token: JSONWebToken, key: _RSA.Signing.PublicKey, now: Date) -> String? {
         guard let signature = try? _RSA.Signing.RSASignature(rawRepresentation: token.signature),
               key.isValidSignature(signature, for: SHA256.hash(data: token.signingInput), padding: .insecurePKCS1v1_5)
         else { return "the JWT's signature does not verify" }

@@ -30,6 +30,9 @@ final class OpenIDKeySet: Sendable {
         self.logger = logger
     }
 
+    /// The key with id `kid` if the cache holds it (no fetch).
+    func cachedKey(id kid: String) -> _RSA.Signing.PublicKey? { state.withLockedValue { $0.keys[kid] } }
+
     /// The key with id `kid`, fetching the set when the cache lacks it (and may fetch again).
     func key(id kid: String) async -> _RSA.Signing.PublicKey? {
         let (cached, mayFetch) = state.withLockedValue { state -> (_RSA.Signing.PublicKey?, Bool) in

@@ -43,12 +43,11 @@ final class ControlHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 write(.text(413, "request body over \(Self.maxBodyBytes) bytes\n"), close: true, context: context)
                 return
             }
-            // Webhooks may wait on a key fetch: answered when ready. NIO's pipelining handler holds
-            // the connection's next request until this one is answered.
-            let routes = routes
+            // A webhook may wait on a key fetch: answered when ready (most are at once). NIO's
+            // pipelining handler holds the connection's next request until this one is answered.
             let refused: Bool = if case .refused = gate.authentication { true } else { false }
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            context.eventLoop.makeFutureWithTask { await routes.respond(to: request, refusedUpgrade: refused) }.whenSuccess { reply in
+            routes.respond(to: request, refusedUpgrade: refused, on: context.eventLoop).whenSuccess { reply in
                 let (handler, context) = bound.value
                 handler.write(reply, close: false, context: context)
             }

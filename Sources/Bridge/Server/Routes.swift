@@ -1,6 +1,7 @@
 import CAudio
 import Foundation
 import MediaGraph
+import NIOCore
 
 /// What the HTTP side answers: the control-plane documents (`/health`, `/ready`, `/stats`), the
 /// providers' webhooks (each ``ProviderGateway``), and what a plain request to a media path gets.
@@ -12,12 +13,21 @@ struct Routes: Sendable {
     let pool: MediaThreadPool
     let gateways: GatewayContext
 
-    /// The reply to `request`; `refusedUpgrade` says its media upgrade failed its check.
-    func respond(to request: HTTPRequest, refusedUpgrade: Bool) async -> HTTPReply {
+    /// The reply to `request`, completed on `loop` (at once unless a webhook waits on a key fetch);
+    /// `refusedUpgrade` says its media upgrade failed its check.
+    func respond(to request: HTTPRequest, refusedUpgrade: Bool, on loop: EventLoop) -> EventLoopFuture<HTTPReply> {
+        if !refusedUpgrade, let endpoint = ProviderEndpoint.matching(request.path),
+           let reply = endpoint.gateway.answer(request, gateways, on: loop) {
+            return reply
+        }
+        return loop.makeSucceededFuture(respond(to: request, refusedUpgrade: refusedUpgrade))
+    }
+
+    /// The replies that need nothing fetched.
+    private func respond(to request: HTTPRequest, refusedUpgrade: Bool) -> HTTPReply {
         if refusedUpgrade { return .forbidden }
         let path = request.path
-        if let endpoint = ProviderEndpoint.matching(path) {
-            if let reply = await endpoint.gateway.answer(request, gateways) { return reply }
+        if ProviderEndpoint.matching(path) != nil {
             return .text(426, "this is a WebSocket endpoint: connect with an Upgrade: websocket request\n")
         }
         guard request.method == .GET else { return .text(405, "only GET is served here\n") }

@@ -139,9 +139,7 @@ public final class VoicedServer: @unchecked Sendable {
                         // A refused upgrade goes on as a plain request, which the HTTP handler answers with 403.
                         guard let endpoint = ProviderEndpoint.matching(head.uri) else { return channel.eventLoop.makeSucceededFuture(nil) }
                         let request = HTTPRequest(method: head.method, uri: head.uri, headers: head.headers, remoteAddress: channel.remoteAddress)
-                        return channel.eventLoop.makeFutureWithTask {
-                            await endpoint.gateway.authenticateUpgrade(request, gateways)
-                        }.map { authentication -> HTTPHeaders? in
+                        return endpoint.gateway.authenticateUpgrade(request, gateways, on: channel.eventLoop).map { authentication -> HTTPHeaders? in
                             gate.authentication = authentication
                             if case let .refused(reason) = authentication {
                                 _ = gateways.refuse(request, provider: endpoint.provider, reason: reason)

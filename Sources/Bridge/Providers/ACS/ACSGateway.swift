@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// Azure Communication Services' HTTP side (docs/providers.md, docs/security.md):
 /// - `POST /acs/events`: the Event Grid subscription. Its validation handshake is answered with
@@ -11,20 +12,19 @@ import Foundation
 /// - The media socket carries ACS's JWT too (checked with an audience configured), else a media
 ///   token in its path.
 struct ACSGateway: ProviderGateway {
-    func authenticateUpgrade(_ request: HTTPRequest, _ context: GatewayContext) async -> Authentication {
-        guard let verifier = acsVerifier(context) else { return context.mediaToken(request, provider: "acs", path: "/acs") }
-        if let reason = await verifier.refusal(authorization: request.headers.first(name: "authorization")) { return .refused(reason) }
-        return .verified
+    func authenticateUpgrade(_ request: HTTPRequest, _ context: GatewayContext, on loop: EventLoop) -> EventLoopFuture<Authentication> {
+        guard let verifier = acsVerifier(context) else { return loop.makeSucceededFuture(context.mediaToken(request, provider: "acs", path: "/acs")) }
+        return verifier.refusal(authorization: request.headers.first(name: "authorization"), on: loop).map { reason in
+            reason.map(Authentication.refused) ?? .verified
+        }
     }
 
-    func answer(_ request: HTTPRequest, _ context: GatewayContext) async -> HTTPReply? {
+    func answer(_ request: HTTPRequest, _ context: GatewayContext, on loop: EventLoop) -> EventLoopFuture<HTTPReply>? {
         switch request.path {
         case "/acs/events":
-            if let refusal = await check(request, context, eventGridVerifier(context)) { return refusal }
-            return events(request, context)
+            return check(request, context, eventGridVerifier(context), on: loop).map { $0 ?? events(request, context) }
         case "/acs/callbacks":
-            if let refusal = await check(request, context, acsVerifier(context)) { return refusal }
-            return callbacks(request, context)
+            return check(request, context, acsVerifier(context), on: loop).map { $0 ?? callbacks(request, context) }
         default:
             return nil
         }
@@ -42,10 +42,13 @@ struct ACSGateway: ProviderGateway {
         return JWTVerifier(keys: context.keySets.set(metadata), issuer: issuer, audience: audience)
     }
 
-    private func check(_ request: HTTPRequest, _ context: GatewayContext, _ verifier: JWTVerifier?) async -> HTTPReply? {
-        guard let verifier else { return nil }
-        guard let reason = await verifier.refusal(authorization: request.headers.first(name: "authorization")) else { return nil }
-        return context.refuse(request, provider: "acs", reason: reason)
+    /// A refusal for a request whose token does not verify; nil when it does (or is not checked).
+    private func check(_ request: HTTPRequest, _ context: GatewayContext, _ verifier: JWTVerifier?,
+                       on loop: EventLoop) -> EventLoopFuture<HTTPReply?> {
+        guard let verifier else { return loop.makeSucceededFuture(nil) }
+        return verifier.refusal(authorization: request.headers.first(name: "authorization"), on: loop).map { reason in
+            reason.map { context.refuse(request, provider: "acs", reason: $0) }
+        }
     }
 
     /// Event Grid deliveries: an array of events (Event Grid or CloudEvents schema).

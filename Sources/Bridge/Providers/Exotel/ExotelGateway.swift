@@ -4,7 +4,7 @@ import NIOCore
 /// Exotel's HTTP side: its media socket proves itself with the Basic credentials written into the
 /// Voicebot applet's URL (`wss://KEY:TOKEN@host/exotel`, sent as `Authorization: Basic`), or by
 /// coming from an allowed address. Exotel has no answer webhook: the applet holds the URL.
-struct ExotelGateway: ProviderGateway {
+struct ExotelGateway: ImmediateGateway {
     func authenticateUpgrade(_ request: HTTPRequest, _ context: GatewayContext) -> Authentication {
         guard !context.security.skipAuthentication else { return .unchecked }
         let credentials = context.security.exotelCredentials.flatMap { $0.isEmpty ? nil : $0 }

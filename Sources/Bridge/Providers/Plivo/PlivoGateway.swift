@@ -2,7 +2,7 @@
 /// answers with XML whose bidirectional `<Stream>` connects the call here; `POST /plivo/status`
 /// takes stream status callbacks. Its media connect's signature is not documented: a media token
 /// in the path (`/plivo/<token>`) is the check when configured.
-struct PlivoGateway: ProviderGateway {
+struct PlivoGateway: ImmediateGateway {
     func authenticateUpgrade(_ request: HTTPRequest, _ context: GatewayContext) -> Authentication {
         context.mediaToken(request, provider: "plivo", path: "/plivo")
     }

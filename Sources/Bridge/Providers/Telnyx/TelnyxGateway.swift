@@ -4,7 +4,7 @@ import Foundation
 /// `POST|GET /telnyx/texml` answers with TeXML streaming the call here in bidirectional RTP mode;
 /// `POST /telnyx/events` takes call and stream events. Its media connect carries no signature: a
 /// media token in the path (`/telnyx/<token>`) is the check when configured.
-struct TelnyxGateway: ProviderGateway {
+struct TelnyxGateway: ImmediateGateway {
     func authenticateUpgrade(_ request: HTTPRequest, _ context: GatewayContext) -> Authentication {
         context.mediaToken(request, provider: "telnyx", path: "/telnyx")
     }

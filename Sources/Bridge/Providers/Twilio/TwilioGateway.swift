@@ -1,7 +1,7 @@
 /// Twilio's HTTP side: `X-Twilio-Signature` on media upgrades (computed over the `wss://` URL,
 /// query parameters as parameters) and webhooks; `GET|POST /twilio/voice` answers with TwiML that
 /// connects the call's stream here; `POST /twilio/status` takes the stream's status callbacks.
-struct TwilioGateway: ProviderGateway {
+struct TwilioGateway: ImmediateGateway {
     func authenticateUpgrade(_ request: HTTPRequest, _ context: GatewayContext) -> Authentication {
         guard let token = context.checks(context.security.twilioAuthToken) else { return .unchecked }
         guard let signature = request.headers.first(name: "x-twilio-signature") else { return .refused("no X-Twilio-Signature header") }

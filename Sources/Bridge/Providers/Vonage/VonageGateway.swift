@@ -4,7 +4,7 @@ import Foundation
 /// with the signature secret (``VonageSignature``; the NCCO asks for it on the socket with
 /// `authorization: {"type": "vonage"}`); `GET|POST /vonage/answer` answers with an NCCO that
 /// connects the call here; `POST /vonage/event` takes call events.
-struct VonageGateway: ProviderGateway {
+struct VonageGateway: ImmediateGateway {
     func authenticateUpgrade(_ request: HTTPRequest, _ context: GatewayContext) -> Authentication {
         guard let secret = context.checks(context.security.vonageSignatureSecret) else {
             return context.mediaToken(request, provider: "vonage", path: "/vonage")
