@@ -1,5 +1,3 @@
-import Foundation
-
 /// Azure Communication Services bidirectional streaming (docs/providers.md): `AudioMetadata`, then
 /// `AudioData` of base64 PCM16LE, 20 ms each; voiced answers with PascalCase `AudioData` and
 /// `StopAudio`. ACS has no playback markers.
@@ -18,8 +16,18 @@ public struct ACSWire: ProviderWire {
     }
 
     public func media(_ audio: [UInt8], chunk: Int, timestampMs: Int) -> ClientMessage {
-        let time = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: 1_731_698_172 + Double(timestampMs) / 1000))
-        return .text(#"{"kind":"AudioData","audioData":{"timestamp":"\#(time)","participantRawID":"8:acs:caller","data":"\#(WireJSON.base64(audio))","silent":false}}"#)
+        .text(#"{"kind":"AudioData","audioData":{"timestamp":"\#(Self.timestamp(ms: timestampMs))","participantRawID":"8:acs:caller","data":"\#(WireJSON.base64(audio))","silent":false}}"#)
+    }
+
+    /// ISO 8601 UTC with milliseconds, `timestampMs` after 2024-11-15T19:00:00Z (cheap enough for
+    /// the load generator: no formatter per message).
+    static func timestamp(ms: Int) -> String {
+        let total = 19 * 3_600_000 + ms
+        let (hours, minutes, seconds, millis) = (total / 3_600_000, total / 60_000 % 60, total / 1000 % 60, total % 1000)
+        let day = 15 + hours / 24
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let milli = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
+        return "2024-11-\(two(day))T\(two(hours % 24)):\(two(minutes)):\(two(seconds)).\(milli)Z"
     }
 
     public func dtmf(_ digit: String) -> ClientMessage {
