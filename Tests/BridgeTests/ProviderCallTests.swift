@@ -219,4 +219,25 @@ import VoicedTesting
         #expect(try await server.waitUntilIdle())
         try await server.stop()
     }
+
+    /// Exotel plays chunks of 100 ms at least: a tail of 60 ms is padded with silence to 100 ms and
+    /// sent once it has waited as long as it would play — even when the caller sends nothing more
+    /// to wake the call.
+    @Test func exotelShortTailIsPaddedWithoutMoreAudio() async throws {
+        let server = try await TestServer()
+        let wire = ExotelWire(rateHz: 8000)
+        let speech = Array(try TestSpeech.frames(for: wire)[100..<108])
+        let call = try await Self.open(wire, on: server)
+        // 5 frames, echoed as one chunk; then 3 more, and nothing after them.
+        try await call.sendAudio(Array(speech.prefix(5)), intervalMs: 0)
+        _ = try await call.wait(timeout: .seconds(5)) { $0.audio.count >= 5 * wire.bytesPerFrame }
+        try await call.sendAudio(Array(speech.suffix(3)), firstFrame: 6, intervalMs: 0)
+        let got = try await call.wait(timeout: .seconds(5)) { $0.audio.count >= 10 * wire.bytesPerFrame }
+        #expect(got.audio.count == 10 * wire.bytesPerFrame, "8 frames and 2 of padding")
+        #expect(wire.isEcho(got.audio, of: speech))
+        #expect(got.messageSizes.allSatisfy { $0 >= 5 * wire.bytesPerFrame })
+        await call.client.close()
+        #expect(try await server.waitUntilIdle())
+        try await server.stop()
+    }
 }

@@ -124,6 +124,19 @@ import VoicedTesting
         try await server.stop()
     }
 
+    /// Exotel's other way in: an address on the allow-list needs no credentials; others do.
+    @Test func exotelAllowListedAddressesNeedNoCredentials() async throws {
+        let allowed = try await Self.server { $0.exotelAllowedAddresses = ["127.0.0.1"] }
+        let call = try await allowed.call(ExotelWire())
+        call.open()
+        await call.client.close()
+        try await allowed.stop()
+        let elsewhere = try await Self.server { $0.exotelAllowedAddresses = ["203.0.113.7"] }
+        await #expect(throws: (any Error).self) { try await elsewhere.call(ExotelWire()) }
+        #expect(elsewhere.server.stats.authRefusals["exotel"] == 1)
+        try await elsewhere.stop()
+    }
+
     @Test func telnyxWebhooksAreEd25519SignedAndItsMediaCarriesAToken() async throws {
         let key = Curve25519.Signing.PrivateKey()
         let server = try await Self.server {

@@ -39,6 +39,8 @@ final class CallSession: DoorbellListener, AgentSink {
     private var endReason = ""
     /// The agent offered more than the pipeline took: tell it when there is room.
     private var agentWaiting = false
+    /// A look at a held short batch is scheduled (``sendProviderAudio()``).
+    private var padCheckArmed = false
     /// The utterance being written, and whether its tail still needs padding and queueing.
     private var speakingItem: String?
     private var tailPending = false
@@ -189,14 +191,23 @@ final class CallSession: DoorbellListener, AgentSink {
         }
     }
 
-    /// Sends ready provider frames (``ProviderAudioSender``) and counts them.
+    /// Sends ready provider frames (``ProviderAudioSender``) and counts them; a short batch held
+    /// for more (Exotel's 100 ms chunks) is looked at again when it is due to be padded.
     private func sendProviderAudio() {
         guard let provider else { return }
-        let sent = sender.send(from: pipeline, to: provider, tracker: &tracker, interruptible: agent.interruptible,
-                               nowNanos: MediaClock.nanos())
+        let now = MediaClock.nanos()
+        let sent = sender.send(from: pipeline, to: provider, tracker: &tracker, interruptible: agent.interruptible, nowNanos: now)
         if sent > 0 {
             provider.flush()
             environment.stats.framesOut.wrappingIncrement(by: UInt64(sent), ordering: .relaxed)
+        }
+        if let due = sender.padDueNanos, !padCheckArmed {
+            padCheckArmed = true
+            loopCalls.eventLoop.scheduleTask(in: .nanoseconds(Int64(due > now ? due - now : 0) + 1_000_000)) { [weak self] in
+                guard let self else { return }
+                padCheckArmed = false
+                if !ended { sendProviderAudio() }
+            }
         }
     }
 

@@ -78,6 +78,13 @@ final class ProviderAudioSender {
         return sent
     }
 
+    /// When a short batch now held will be padded and sent if nothing more comes (nil: none
+    /// held). The session looks again then: no inbound audio may come to wake it.
+    var padDueNanos: UInt64? {
+        guard gathered > 0, gathered < framing.minFrames else { return nil }
+        return gatheredSinceNanos + UInt64(framing.minFrames * AudioFormat.frameDurationMs) * 1_000_000
+    }
+
     /// For a provider without marks: hands `body` the marks whose audio has played by `now`.
     func returnPlayedMarks(nowNanos: UInt64, _ body: (String) -> Void) {
         clock.returnPlayed(nowNanos: nowNanos, body)
