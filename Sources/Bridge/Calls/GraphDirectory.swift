@@ -21,6 +21,7 @@ struct GraphDirectory: Sendable {
     private struct CostKey: Hashable {
         var spec: String
         var audio: AgentAudio
+        var providerFormat: AudioFormat
     }
 
     /// The presets, then `configured` (a configured name replaces a preset).
@@ -37,12 +38,16 @@ struct GraphDirectory: Sendable {
 
     /// Records what `graph` (built from `spec` for an agent with `audio`) costs.
     mutating func record(_ graph: Graph, spec: GraphSpec, audio: AgentAudio) {
-        costs[CostKey(spec: spec.text, audio: audio)] = graph.instructionsPerFrame
+        costs[CostKey(spec: spec.text, audio: audio, providerFormat: graph.providerFormat)] = graph.instructionsPerFrame
     }
 
-    /// What `spec` costs per frame for an agent with `audio`, as recorded at start-up, so a call
-    /// can be refused for want of budget before its graph is built.
-    func cost(of spec: GraphSpec, for audio: AgentAudio) -> Int? { costs[CostKey(spec: spec.text, audio: audio)] }
+    /// What `spec` costs per frame for an agent with `audio` and a provider speaking
+    /// `providerFormat`, as recorded at start-up (μ-law 8 kHz), so a call can be refused for want
+    /// of budget before its graph is built. Nil for a format not recorded: the media thread pool
+    /// charges the built graph's own cost when the call attaches.
+    func cost(of spec: GraphSpec, for audio: AgentAudio, providerFormat: AudioFormat) -> Int? {
+        costs[CostKey(spec: spec.text, audio: audio, providerFormat: providerFormat)]
+    }
 
     /// The graph `start` names, or the default. Throws ``ProviderProtocolError/badGraph(_:)`` for a
     /// name this server does not have (a spec written into the parameter is one).

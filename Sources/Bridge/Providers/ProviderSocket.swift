@@ -227,7 +227,7 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
             let spec = try environment.graphs.spec(for: choice)
             // Refused before its graph is built (webrtc's set-up costs the event loop milliseconds):
             // a graph no media thread could ever hold (1008), or one none has room for now (1013).
-            if let cost = environment.graphs.cost(of: spec, for: agent.audio) {
+            if let cost = environment.graphs.cost(of: spec, for: agent.audio, providerFormat: format) {
                 guard cost <= environment.pool.budget else {
                     throw ProviderProtocolError.badGraph("'\(spec.name)' costs \(cost) instructions per frame, more than a media thread's whole budget")
                 }
