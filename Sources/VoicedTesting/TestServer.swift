@@ -74,7 +74,7 @@ extension TestSpeech {
     /// The test speech as 20 ms frames in `wire`'s format (``ProviderAudio``), converted once per
     /// format (resampling it costs a second of CPU).
     public static func frames(for wire: any ProviderWire) throws -> [[UInt8]] {
-        let key = "\(wire.bytesPerFrame) \(wire.silenceByte)"
+        let key = wire.format.description
         if let cached = converted.withLockedValue({ $0[key] }) { return cached }
         let frames = try ProviderAudio.frames(frames(), for: wire)
         converted.withLockedValue { $0[key] = frames }

@@ -1,3 +1,6 @@
+import Bridge
+import MediaGraph
+
 /// Azure Communication Services bidirectional streaming (docs/providers.md): `AudioMetadata`, then
 /// `AudioData` of base64 PCM16LE, 20 ms each; voiced answers with PascalCase `AudioData` and
 /// `StopAudio`. ACS has no playback markers.
@@ -5,8 +8,7 @@ public struct ACSWire: ProviderWire {
     public let provider = "acs"
     public let path = "/acs"
     public let rateHz: Int
-    public var bytesPerFrame: Int { rateHz / 50 * 2 }
-    public let silenceByte: UInt8 = 0
+    public var format: AudioFormat { AudioFormat(encoding: .pcm16, sampleRateHz: rateHz) }
     public let framesPerMessage = 1
 
     public init(rateHz: Int = 16000) { self.rateHz = rateHz }
@@ -31,7 +33,7 @@ public struct ACSWire: ProviderWire {
     }
 
     public func dtmf(_ digit: String) -> ClientMessage {
-        .text(#"{"kind":"DtmfData","dtmfData":{"data":\#(WireJSON.quoted(digit))}}"#)
+        .text(#"{"kind":"DtmfData","dtmfData":{"data":\#(JSONStringEscaper.quoted(digit))}}"#)
     }
 
     public func stop() -> ClientMessage? { nil }

@@ -1,3 +1,6 @@
+import Bridge
+import MediaGraph
+
 /// Exotel's Voicebot applet (docs/providers.md): snake_case JSON, base64 PCM16LE at `rateHz`,
 /// about 100 ms per inbound `media`.
 public struct ExotelWire: ProviderWire {
@@ -5,8 +8,7 @@ public struct ExotelWire: ProviderWire {
     public let path = "/exotel"
     public let rateHz: Int
     public let streamSid = "MZ" + String(repeating: "e", count: 32)
-    public var bytesPerFrame: Int { rateHz / 50 * 2 }
-    public let silenceByte: UInt8 = 0
+    public var format: AudioFormat { AudioFormat(encoding: .pcm16, sampleRateHz: rateHz) }
     public let framesPerMessage = 5
     public let minimumFramesPlayed = 5
 
@@ -22,7 +24,7 @@ public struct ExotelWire: ProviderWire {
     }
 
     public func dtmf(_ digit: String) -> ClientMessage {
-        .text(#"{"event":"dtmf","stream_sid":"\#(streamSid)","dtmf":{"digit":\#(WireJSON.quoted(digit)),"duration":"100"}}"#)
+        .text(#"{"event":"dtmf","stream_sid":"\#(streamSid)","dtmf":{"digit":\#(JSONStringEscaper.quoted(digit)),"duration":"100"}}"#)
     }
 
     public func stop() -> ClientMessage? {
@@ -30,7 +32,7 @@ public struct ExotelWire: ProviderWire {
     }
 
     public func markPlayed(_ name: String) -> ClientMessage? {
-        .text(#"{"event":"mark","stream_sid":"\#(streamSid)","mark":{"name":\#(WireJSON.quoted(name))}}"#)
+        .text(#"{"event":"mark","stream_sid":"\#(streamSid)","mark":{"name":\#(JSONStringEscaper.quoted(name))}}"#)
     }
 
     public func cleared() -> ClientMessage? { nil }

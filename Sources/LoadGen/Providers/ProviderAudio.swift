@@ -1,19 +1,17 @@
 import MediaGraph
 
 /// Audio for a provider's calls: μ-law 8 kHz frames (the test speech) converted to what a
-/// ``ProviderWire`` carries — decoded to 16-bit PCM (then A-law) and resampled by voiced's own
-/// nodes — so every provider's load and tests play the same speech.
+/// ``ProviderWire`` carries — converted by the graph's own edge conversion (``FormatConversion``)
+/// — so every provider's load and tests play the same speech.
 ///
 /// - Threading: any thread (builds its own chain).
 public enum ProviderAudio {
     /// `muLaw` (20 ms frames of μ-law at 8 kHz) as 20 ms frames in `wire`'s format.
     public static func frames(_ muLaw: [[UInt8]], for wire: any ProviderWire) throws -> [[UInt8]] {
-        let rateHz = wire.bytesPerFrame / (wire.silenceByte == 0 ? 2 : 1) * 50
-        if wire.silenceByte == 0xFF, rateHz == 8000 { return muLaw }
-        var nodes: [any MediaNode] = [G711DecodeNode(law: .mulaw)]
-        if rateHz != 8000 { nodes.append(ResampleNode(outputRateHz: rateHz)) }
-        if wire.silenceByte == 0xD5 { nodes.append(G711EncodeNode(law: .alaw)) }
-        let chain = try NodeChain(nodes: nodes, input: .telephonyMuLaw)
+        let chain = try NodeChain(nodes: [], input: .telephonyMuLaw) { (reached) throws(GraphBuildError) in
+            try FormatConversion.nodes(from: reached, to: wire.format)
+        }
+        guard !chain.nodes.isEmpty else { return muLaw }
         return muLaw.map { frame in
             chain.input.pointee.sampleCount = 160
             frame.withUnsafeBytes { chain.input.pointee.bytes.copyMemory(from: $0) }

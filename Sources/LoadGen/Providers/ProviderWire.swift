@@ -1,5 +1,6 @@
 import Bridge
 import Foundation
+import MediaGraph
 
 /// One provider's media-socket protocol as the provider's cloud speaks it to voiced: the messages a
 /// fake provider sends (opening, audio, DTMF, returned markers, stop) and how it reads what voiced
@@ -13,10 +14,9 @@ public protocol ProviderWire: Sendable {
     var provider: String { get }
     /// The media endpoint's path.
     var path: String { get }
-    /// Bytes of one 20 ms frame of the call's audio, and bytes per ms.
-    var bytesPerFrame: Int { get }
-    /// The byte that is silence in the call's audio.
-    var silenceByte: UInt8 { get }
+    /// The call's audio as the graph has it (G.711 or little-endian PCM; a wire converts to its
+    /// own byte order).
+    var format: AudioFormat { get }
     /// Frames the provider puts in one `media` message (Exotel: about 100 ms).
     var framesPerMessage: Int { get }
     /// Frames the provider takes per message at least (Exotel: 5); voiced pads a shorter batch
@@ -41,7 +41,11 @@ public protocol ProviderWire: Sendable {
 }
 
 extension ProviderWire {
-    public var bytesPerMs: Int { bytesPerFrame / 20 }
+    /// Bytes of one 20 ms frame, and per ms.
+    public var bytesPerFrame: Int { format.bytesPerFrame }
+    public var bytesPerMs: Int { bytesPerFrame / AudioFormat.frameDurationMs }
+    /// The byte that is silence in the call's audio.
+    public var silenceByte: UInt8 { format.silenceByte }
     public var minimumFramesPlayed: Int { 1 }
 
     /// Whether `audio` (what came back) is `sent`, complete and in order — allowing, where the
@@ -93,18 +97,16 @@ extension WebSocketClient {
 
 /// JSON helpers the wires share.
 enum WireJSON {
-    /// `value` as a JSON string literal, quotes included.
-    static func quoted(_ value: String) -> String { JSONStringEscaper.quoted(value) }
-
     /// `pairs` as a JSON object of strings.
     static func object(_ pairs: [String: String]) -> String {
-        "{" + pairs.sorted { $0.key < $1.key }.map { quoted($0.key) + ":" + quoted($0.value) }.joined(separator: ",") + "}"
+        "{" + pairs.sorted { $0.key < $1.key }.map { JSONStringEscaper.quoted($0.key) + ":" + JSONStringEscaper.quoted($0.value) }.joined(separator: ",") + "}"
     }
 
     /// Standard base64 of `bytes`.
     static func base64(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }
 
-    /// Parses `text` into a tape and returns the string at `path` of nested member names, if any.
+    /// The string at `path` of nested member names in `text`, if any (Foundation's parser: the load
+    /// generator's side, never the server's).
     static func string(_ text: String, _ path: [String]) -> String? {
         guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) else { return nil }
         var node: Any = object

@@ -1,3 +1,6 @@
+import Bridge
+import MediaGraph
+
 /// Telnyx media streaming in bidirectional RTP mode (docs/providers.md): snake_case JSON with a
 /// top-level `stream_id`; PCMU, PCMA (8 kHz) or big-endian L16 payloads in base64, 20 ms each.
 public struct TelnyxWire: ProviderWire {
@@ -7,8 +10,10 @@ public struct TelnyxWire: ProviderWire {
     public let codec: Codec
     public let rateHz: Int
     public let streamID = "32de0dea-53cb-4b21-89a4-9e1819c043bc"
-    public var bytesPerFrame: Int { rateHz / 50 * (codec == .l16 ? 2 : 1) }
-    public var silenceByte: UInt8 { codec == .pcmu ? 0xFF : codec == .pcma ? 0xD5 : 0 }
+    /// As the graph has it: L16 little-endian (the wire swaps it to network order).
+    public var format: AudioFormat {
+        AudioFormat(encoding: codec == .pcmu ? .mulaw : codec == .pcma ? .alaw : .pcm16, sampleRateHz: rateHz)
+    }
     public let framesPerMessage = 1
 
     public init(codec: Codec = .pcmu, rateHz: Int = 8000) {
@@ -27,7 +32,7 @@ public struct TelnyxWire: ProviderWire {
     }
 
     public func dtmf(_ digit: String) -> ClientMessage {
-        .text(#"{"event":"dtmf","stream_id":"\#(streamID)","sequence_number":"5","dtmf":{"digit":\#(WireJSON.quoted(digit))}}"#)
+        .text(#"{"event":"dtmf","stream_id":"\#(streamID)","sequence_number":"5","dtmf":{"digit":\#(JSONStringEscaper.quoted(digit))}}"#)
     }
 
     public func stop() -> ClientMessage? {
@@ -35,7 +40,7 @@ public struct TelnyxWire: ProviderWire {
     }
 
     public func markPlayed(_ name: String) -> ClientMessage? {
-        .text(#"{"event":"mark","sequence_number":"7","stream_id":"\#(streamID)","mark":{"name":\#(WireJSON.quoted(name))}}"#)
+        .text(#"{"event":"mark","sequence_number":"7","stream_id":"\#(streamID)","mark":{"name":\#(JSONStringEscaper.quoted(name))}}"#)
     }
 
     public func cleared() -> ClientMessage? { nil }

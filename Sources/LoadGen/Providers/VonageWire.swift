@@ -1,3 +1,6 @@
+import Bridge
+import MediaGraph
+
 /// Vonage Voice API WebSockets (docs/providers.md): `websocket:connected` with the content type and
 /// the NCCO's headers flattened beside it, then binary PCM16LE frames of exactly 20 ms both ways;
 /// `notify` comes back as `websocket:notify`, `clear` as `websocket:cleared`. No `stop`.
@@ -5,8 +8,7 @@ public struct VonageWire: ProviderWire {
     public let provider = "vonage"
     public let path = "/vonage"
     public let rateHz: Int
-    public var bytesPerFrame: Int { rateHz / 50 * 2 }
-    public let silenceByte: UInt8 = 0
+    public var format: AudioFormat { AudioFormat(encoding: .pcm16, sampleRateHz: rateHz) }
     public let framesPerMessage = 1
 
     public init(rateHz: Int = 16000) { self.rateHz = rateHz }
@@ -21,13 +23,13 @@ public struct VonageWire: ProviderWire {
     public func media(_ audio: [UInt8], chunk: Int, timestampMs: Int) -> ClientMessage { .binary(audio) }
 
     public func dtmf(_ digit: String) -> ClientMessage {
-        .text(#"{"event":"websocket:dtmf","digit":\#(WireJSON.quoted(digit)),"duration":260}"#)
+        .text(#"{"event":"websocket:dtmf","digit":\#(JSONStringEscaper.quoted(digit)),"duration":260}"#)
     }
 
     public func stop() -> ClientMessage? { nil }
 
     public func markPlayed(_ name: String) -> ClientMessage? {
-        .text(#"{"event":"websocket:notify","payload":{"name":\#(WireJSON.quoted(name))}}"#)
+        .text(#"{"event":"websocket:notify","payload":{"name":\#(JSONStringEscaper.quoted(name))}}"#)
     }
 
     public func cleared() -> ClientMessage? { .text(#"{"event":"websocket:cleared"}"#) }

@@ -3,11 +3,11 @@
 /// G.711 encode, in that order, each only when needed.
 ///
 /// - Threading: control thread only (makes nodes).
-enum FormatConversion {
+public enum FormatConversion {
     /// Nodes from `source` to `target`, in order; none when they are equal. Throws
     /// ``GraphBuildError/unsupportedFormat(node:input:expected:)`` for formats no node converts
     /// (Opus, more than one channel).
-    static func nodes(from source: AudioFormat, to target: AudioFormat) throws(GraphBuildError) -> [any MediaNode] {
+    public static func nodes(from source: AudioFormat, to target: AudioFormat) throws(GraphBuildError) -> [any MediaNode] {
         guard source != target else { return [] }
         for format in [source, target] {
             guard format.channels == 1, format.encoding != .opus,
