@@ -71,6 +71,7 @@ import Testing
             expected: "a spec 'uplink nodes; downlink nodes' (bad graph spec: 'mulaw-decode, apm': write the uplink nodes, ';', then the downlink nodes)")),
         ("[limits]\nstart_timeout_ms = 10", ConfigError.badValue(key: "limits.start_timeout_ms", value: "10", expected: "an integer in 100…3600000")),
         ("[limits]\nstart_timeout = 10", ConfigError.unknownKey("limits.start_timeout")),
+        ("[limits]\nmax_calls = 0", ConfigError.badValue(key: "limits.max_calls", value: "0", expected: "an integer in 1…1000000")),
     ])
     func mistakesNameTheirKey(toml: String, error: ConfigError) {
         #expect(throws: error) { try ConfigFile(toml: toml, environment: Self.env) }
@@ -86,6 +87,8 @@ import Testing
             media_burst_ms = 400
             frame_budget_us = 2500
             media_thread_budget = 50000000
+            max_calls = 100
+            drain_timeout_ms = 45000
             """, environment: Self.env)
         #expect(file.graphs["clean"]?.uplink == ["mulaw-decode", "apm(ns=very-high)", "vad"])
         #expect(file.limits.start == .seconds(5))
@@ -94,6 +97,8 @@ import Testing
         #expect(file.limits.mediaBurstMs == 400)
         #expect(file.frameBudget == .microseconds(2500))
         #expect(file.mediaThreadBudget == 50_000_000)
+        #expect(file.maxCalls == 100)
+        #expect(file.drainTimeout == .seconds(45))
     }
 
     @Test func providerSecretsComeFromTheEnvironment() throws {

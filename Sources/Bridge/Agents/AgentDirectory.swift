@@ -55,7 +55,12 @@ struct AgentDirectory: Sendable {
     /// A new connector for the call `start` describes. Throws ``Refusal`` when the call names an
     /// agent the server does not have.
     func connector(for start: ProviderCallStart) throws(Refusal) -> AgentConnector {
-        try connector(named: start.customParameters[Self.parameter] ?? defaultName)
+        try connector(named: profileName(for: start))
+    }
+
+    /// The profile `start` names, or the default.
+    func profileName(for start: ProviderCallStart) -> String {
+        start.customParameters[Self.parameter] ?? defaultName
     }
 
     /// A new connector of profile `name`.

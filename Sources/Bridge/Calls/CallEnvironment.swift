@@ -8,6 +8,8 @@ import MediaGraph
 struct CallEnvironment {
     var registry: CallRegistry
     var stats: BridgeStats
+    /// Whether another call may start (`--max-calls`, draining).
+    var admission: CallAdmission
     var pool: MediaThreadPool
     var loops: EventLoopCallsDirectory
     /// The graphs calls can name, and the default.

@@ -9,7 +9,7 @@ import NIOConcurrencyHelpers
 ///   taken on a media thread).
 /// - Realtime: unsafe (locks); I/O and control threads only.
 public final class CallRegistry: Sendable {
-    private let calls = NIOLockedValueBox<[UInt64: CallRecord]>([:])
+    private let calls = NIOLockedValueBox<[UInt64: LiveCall]>([:])
     private let nextID = NIOLockedValueBox<UInt64>(1)
 
     public init() {}
@@ -22,10 +22,25 @@ public final class CallRegistry: Sendable {
         }
     }
 
-    public func add(_ record: CallRecord) { calls.withLockedValue { $0[record.callID] = record } }
-    public func remove(_ callID: UInt64) { _ = calls.withLockedValue { $0.removeValue(forKey: callID) } }
+    /// Adds `call`; returns how many calls are registered with it.
+    func add(_ call: LiveCall) -> Int {
+        calls.withLockedValue {
+            $0[call.record.callID] = call
+            return $0.count
+        }
+    }
+
+    /// Removes the call; returns how many are left.
+    func remove(_ callID: UInt64) -> Int {
+        calls.withLockedValue {
+            $0.removeValue(forKey: callID)
+            return $0.count
+        }
+    }
 
     public var count: Int { calls.withLockedValue { $0.count } }
     /// Every live call, oldest first.
-    public var snapshot: [CallRecord] { calls.withLockedValue { Array($0.values) }.sorted { $0.callID < $1.callID } }
+    public var live: [LiveCall] { calls.withLockedValue { Array($0.values) }.sorted { $0.record.callID < $1.record.callID } }
+    /// Who every live call is, oldest first.
+    public var snapshot: [CallRecord] { live.map(\.record) }
 }

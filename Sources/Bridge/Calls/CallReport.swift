@@ -1,28 +1,34 @@
 import Logging
 import MediaGraph
 
-/// The end of a call in numbers: folded into the daemon's ``BridgeStats`` and written as the one
-/// `call ended` log line (reason, frames each way, drops, latency, barge-ins, level meters).
+/// The end of a call in numbers: folded into the daemon's ``BridgeStats`` (counted by provider and
+/// ``CallEndReason``) and written as the one `call ended` log line (reason, frames each way, drops,
+/// latency, barge-ins, level meters).
 ///
 /// - Threading: made and filed on the call's event loop once the media thread retired the call
 ///   (its histograms are then safe to read).
 struct CallReport {
     let session: CallSession
-    let reason: String
+    let end: CallEnd
     let bargeIns: Int
+
+    /// How long the call lasted, from its `start`.
+    var seconds: Double { Double(MediaClock.nanos() - session.record.startedNanos) / 1e9 }
 
     func file(stats: BridgeStats, logger: Logger) {
         let pipeline = session.pipeline
         stats.merge(pipeline)
         stats.callsEnded.wrappingIncrement(ordering: .relaxed)
+        stats.ended(provider: session.record.call.provider, end.reason)
         var metadata: Logger.Metadata = [
-            "reason": .wire(reason, limit: 300),
+            "reason": "\(end.reason)",
+            "detail": .wire(end.detail, limit: 300),
             "uplink_frames": "\(pipeline.uplinkFrames)",
             "downlink_frames": "\(pipeline.downlinkFrames)",
             "dropped": "\(pipeline.providerInDrops)",
             "flushed": "\(pipeline.flushedFrames)",
             "barge_ins": "\(bargeIns)",
-            "seconds": "\(Double(MediaClock.nanos() - session.record.startedNanos) / 1e9)",
+            "seconds": "\(seconds)",
             "uplink_p50_us": "\(Self.micros(pipeline.uplinkLatency, 50))",
             "uplink_p99_us": "\(Self.micros(pipeline.uplinkLatency, 99))",
             "downlink_p50_us": "\(Self.micros(pipeline.downlinkLatency, 50))",

@@ -10,9 +10,11 @@ import NIOCore
 ///  agent ─ agentSpeech ─► pipeline ─► (paced downlink) ─► pump: provider media + mark
 ///  graph events ─► pump: agent.callerSpeech / barge-in
 /// ```
-/// Lifecycle: made at the provider's `start` (graph built, attached to a media thread, registered,
-/// agent started); `end(reason:)` asks the media thread to let go; when the doorbell says the call
-/// retired, ``CallReport`` files it and every resource is released.
+/// Lifecycle (``CallState``): made at the provider's `start` once ``CallAdmission`` gave it a place
+/// (graph built, attached to a media thread, registered, agent started: `started`); `active` from
+/// the first caller audio; `end(_:)` decides its one ``CallEndReason`` and asks the media thread to
+/// let go (`ending`); when the doorbell says the call retired, ``CallReport`` files it, every
+/// resource is released and the place given back (`ended`).
 ///
 /// - Threading: every method runs on the call's event loop (the provider socket's).
 /// - Ownership: the loop's ``EventLoopCalls`` holds the session from start until it retired (it may
@@ -20,8 +22,9 @@ import NIOCore
 ///   weakly.
 /// - Realtime: not a media-thread type; the per-frame paths do not allocate apart from NIO's
 ///   message buffers and one mark name per message.
-final class CallSession: DoorbellListener, AgentSink {
+final class CallSession: AgentSink {
     let record: CallRecord
+    let live: LiveCall
     let pipeline: CallPipeline
     let agent: AgentConnector
     private(set) var logger: Logger
@@ -36,7 +39,7 @@ final class CallSession: DoorbellListener, AgentSink {
     private var realTime: RealTimeGuard
     private var warnedOverRealTime = false
     private var ended = false
-    private var endReason = ""
+    private var endedBy: CallEnd?
     /// The agent offered more than the pipeline took: tell it when there is room.
     private var agentWaiting = false
     /// A look at a held short batch is scheduled (``sendProviderAudio()``).
@@ -51,18 +54,26 @@ final class CallSession: DoorbellListener, AgentSink {
     private static let decodeChunkCharacters = 960
 
     /// Builds the call's graph for `agent`, attaches it to a media thread, registers the call and
-    /// starts the agent. Throws ``GraphBuildError`` (the call's own graph is bad) or a resource error.
-    init(start: ProviderCallStart, providerFormat: AudioFormat, spec: GraphSpec, agent: AgentConnector,
+    /// starts the agent. The caller has taken the call's place (``CallAdmission/admit()``); the
+    /// session gives it back when the call ends, or at once when this throws ``GraphBuildError`` (the
+    /// call's own graph is bad) or a resource error.
+    init(start: ProviderCallStart, providerFormat: AudioFormat, spec: GraphSpec, agent: AgentConnector, agentName: String,
          provider: ProviderOutput, loopCalls: EventLoopCalls, environment: CallEnvironment) throws {
         let callID = environment.registry.makeCallID()
         var logger = environment.logger
         logger[metadataKey: "call"] = "\(callID)"
         var configuration = environment.callConfiguration
         configuration.downlinkLeadMs = provider.framing.downlinkLeadMs(atLeast: configuration.downlinkLeadMs)
-        pipeline = try CallPipeline(callID: callID, spec: spec, providerFormat: providerFormat, agent: agent.audio,
-                                    doorbell: loopCalls.doorbell, configuration: configuration)
-        thread = try environment.pool.attach(pipeline)
+        do {
+            pipeline = try CallPipeline(callID: callID, spec: spec, providerFormat: providerFormat, agent: agent.audio,
+                                        doorbell: loopCalls.doorbell, configuration: configuration)
+            thread = try environment.pool.attach(pipeline)
+        } catch {
+            environment.admission.release()
+            throw error
+        }
         record = CallRecord(callID: callID, call: start, mediaThread: thread.index, startedNanos: MediaClock.nanos())
+        live = LiveCall(record: record, agent: agentName, graph: spec.name, pipeline: pipeline)
         sender = ProviderAudioSender(framing: provider.framing, format: providerFormat)
         self.agent = agent
         self.logger = logger
@@ -73,12 +84,13 @@ final class CallSession: DoorbellListener, AgentSink {
         realTime = RealTimeGuard(burstMs: environment.limits.mediaBurstMs, maxBankMs: environment.callConfiguration.maxSilenceGapMs)
         decodeScratch = .allocate(byteCount: Self.decodeChunkCharacters / 4 * 3, alignment: 16)
         loopCalls.add(callID, self)
-        environment.registry.add(record)
+        let active = environment.registry.add(live)
         environment.stats.callsStarted.wrappingIncrement(ordering: .relaxed)
+        logger.info("call registered \(callID) (provider=\(start.provider), caller=\(WireText(start.from ?? "-", limit: 40))). Active calls: \(active)/\(environment.admission.maxCalls)")
         logger.info("call started", metadata: [
             "provider": "\(start.provider)", "provider_call": .wire(start.callID), "stream": .wire(start.streamID),
             "from": .wire(start.from ?? "-"), "to": .wire(start.to ?? "-"), "provider_format": .wire(start.formatDescription),
-            "graph": "\(spec.name)", "agent": "\(agent)", "agent_audio": "\(pipeline.graph.agentHears) / \(pipeline.graph.agentSpeaks)",
+            "graph": "\(spec.name)", "agent": "\(agentName)", "agent_audio": "\(pipeline.graph.agentHears) / \(pipeline.graph.agentSpeaks)",
             "media_thread": "\(thread.index)", "parameters": .wire(start.customParameters),
         ])
         agent.start(AgentCall(callID: callID, provider: start, eventLoop: loopCalls.eventLoop, logger: logger, stats: environment.stats),
@@ -96,6 +108,8 @@ final class CallSession: DoorbellListener, AgentSink {
     /// real time (``RealTimeGuard``): beyond it payloads are dropped and gap silence is cut, counted.
     func providerMedia(_ media: ProviderMedia, arrivalNanos: UInt64) {
         guard !ended else { return }
+        live.heardMedia(atNanos: arrivalNanos)
+        live.advance(to: .active)
         let format = pipeline.graph.providerFormat
         let payloadBytes = media.encoding == .base64 ? Base64.decodedCount(media.payload) : media.payload.count
         let gapMs = media.timestampMs.map { timeline.advance(timestampMs: $0, payloadBytes: payloadBytes) } ?? 0
@@ -164,6 +178,7 @@ final class CallSession: DoorbellListener, AgentSink {
 
     // MARK: From the media thread
 
+    /// Downlink audio is ready, or the call retired (``EventLoopCalls``).
     func doorbellRang(_ event: Doorbell.Event) {
         switch event {
         case .ready:
@@ -291,19 +306,19 @@ final class CallSession: DoorbellListener, AgentSink {
     func agentHungUp(_ reason: String) {
         guard !ended else { return }
         logger.info("agent hung up", metadata: ["reason": .wire(reason)])
-        endWhenPlayed(reason: "agent hung up: \(reason)", checksLeft: 100)
+        endWhenPlayed(CallEnd(.agentHungUp, "agent hung up: \(reason)"), checksLeft: 100)
     }
 
     /// Ends the call once the agent's queued speech has played (checked every 100 ms, at most
     /// `checksLeft` times), so a goodbye is heard.
-    private func endWhenPlayed(reason: String, checksLeft: Int) {
+    private func endWhenPlayed(_ end: CallEnd, checksLeft: Int) {
         guard !ended else { return }
         guard checksLeft > 0, agentAudioPending else {
-            hangUp?(reason)
+            hangUp?(end)
             return
         }
         loopCalls.eventLoop.scheduleTask(in: .milliseconds(100)) { [weak self] in
-            self?.endWhenPlayed(reason: reason, checksLeft: checksLeft - 1)
+            self?.endWhenPlayed(end, checksLeft: checksLeft - 1)
         }
     }
 
@@ -323,13 +338,13 @@ final class CallSession: DoorbellListener, AgentSink {
         // Long enough for the tone to leave the pacer and play at the provider.
         let playMs = Int64(tone.count / pipeline.graph.agentSpeaks.bytesPerFrame * AudioFormat.frameDurationMs) + 300
         loopCalls.eventLoop.scheduleTask(in: .milliseconds(playMs)) { [weak self] in
-            self?.hangUp?("agent failed: \(reason)")
+            self?.hangUp?(CallEnd(.agentFailed, "agent failed: \(reason)"))
         }
     }
 
-    /// Set by the provider socket: ends the call with a reason and closes the socket (the agent
-    /// failed or hung up, or the graph exceeded its budget).
-    var hangUp: ((String) -> Void)?
+    /// Set by the provider socket: ends the call and closes the socket (the agent failed or hung
+    /// up, the graph exceeded its budget, the call went idle or outlasted a drain).
+    var hangUp: ((CallEnd) -> Void)?
 
     // MARK: Ending
 
@@ -341,15 +356,23 @@ final class CallSession: DoorbellListener, AgentSink {
         logger.error("call's graph exceeds its media-thread budget; ending the call", metadata: [
             "graph": "\(pipeline.graph.spec.name)", "frame_budget": "\(budget)",
         ])
-        hangUp?("graph over its per-frame budget of \(budget)")
+        hangUp?(CallEnd(.overBudget, "graph over its per-frame budget of \(budget)"))
     }
 
-    /// Ends the call (idempotent): the agent is stopped and the media thread asked to let go; its
-    /// `.retired` announcement completes the call.
-    func end(reason: String) {
+    /// Ends the call if the provider has sent no audio for `limitNanos` (the idle sweep,
+    /// ``EventLoopCalls``).
+    func endIfIdle(nowNanos: UInt64, limitNanos: UInt64) {
+        guard !ended, nowNanos &- live.lastMediaNanos > limitNanos else { return }
+        hangUp?(CallEnd(.idleTimeout, "no audio from the provider for \(limitNanos / 1_000_000_000) s"))
+    }
+
+    /// Ends the call with its one reason (later calls change nothing): the agent is stopped and the
+    /// media thread asked to let go; its `.retired` announcement completes the call.
+    func end(_ end: CallEnd) {
         guard !ended else { return }
         ended = true
-        endReason = reason
+        endedBy = end
+        live.advance(to: .ending)
         hangUp = nil
         agent.stop()
         thread.detach(pipeline)
@@ -359,9 +382,13 @@ final class CallSession: DoorbellListener, AgentSink {
     /// Files the report and releases everything once the media thread retired the call. The report
     /// comes first, so whoever sees the call gone from the registry also sees it counted as ended.
     private func finishIfRetired() {
-        guard ended, pipeline.isRetired else { return }
-        CallReport(session: self, reason: endReason, bargeIns: bargeIn.count).file(stats: environment.stats, logger: logger)
+        guard let endedBy, pipeline.isRetired else { return }
+        let report = CallReport(session: self, end: endedBy, bargeIns: bargeIn.count)
+        report.file(stats: environment.stats, logger: logger)
         loopCalls.remove(record.callID)
-        environment.registry.remove(record.callID)
+        live.advance(to: .ended)
+        let active = environment.registry.remove(record.callID)
+        environment.admission.release()
+        logger.info("call unregistered \(record.callID) (duration=\(String(format: "%.1f", report.seconds))s, reason=\(endedBy.reason)). Active calls: \(active)/\(environment.admission.maxCalls)")
     }
 }

@@ -6,33 +6,36 @@ import NIOPosix
 import Glibc
 #endif
 
-/// Something on an event loop that media threads announce news to, by call id.
-protocol DoorbellListener: AnyObject {
-    /// Downlink audio is ready, or the call retired. Called on the listener's event loop.
-    func doorbellRang(_ event: Doorbell.Event)
-}
-
-/// The calls whose sockets one event loop serves, and the ``Doorbell`` media threads ring for them.
+/// The calls whose sockets one event loop serves, the ``Doorbell`` media threads ring for them,
+/// and the loop's one idle sweep over them.
 ///
 /// A NIO pipe channel watches a `dup` of the doorbell's eventfd; when it is readable (NIO's read
-/// resets it) every queued announcement is handed to its call's listener.
+/// resets it) every queued announcement is handed to its call. Once a second the sweep ends the
+/// calls whose provider has sent no audio for the idle timeout (no timer per call).
 ///
 /// - Threading: `start` from any thread; everything else on `eventLoop`.
 /// - Ownership: the server makes one per event loop and keeps it until the media threads stopped;
-///   listeners are held from `add` until `remove`.
+///   sessions are held from `add` until `remove`.
 final class EventLoopCalls {
     let eventLoop: EventLoop
     let doorbell: Doorbell
-    private var listeners: [UInt64: DoorbellListener] = [:]
+    private var sessions: [UInt64: CallSession] = [:]
     private var channel: Channel?
+    private var sweep: RepeatedTask?
 
     init(eventLoop: EventLoop, doorbell: Doorbell) {
         self.eventLoop = eventLoop
         self.doorbell = doorbell
     }
 
-    /// Starts watching the doorbell.
-    func start() -> EventLoopFuture<Void> {
+    /// Starts watching the doorbell, and sweeping for calls idle longer than `idleTimeout`.
+    func start(idleTimeout: TimeAmount) -> EventLoopFuture<Void> {
+        let limit = UInt64(idleTimeout.nanoseconds)
+        sweep = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in
+            let now = MediaClock.nanos()
+            for session in Array(sessions.values) { session.endIfIdle(nowNanos: now, limitNanos: limit) }
+        }
+        return
         NIOPipeBootstrap(group: eventLoop)
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -43,20 +46,29 @@ final class EventLoopCalls {
             .map { [self] channel in self.channel = channel }
     }
 
-    func add(_ callID: UInt64, _ listener: DoorbellListener) {
+    func add(_ callID: UInt64, _ session: CallSession) {
         eventLoop.preconditionInEventLoop()
-        listeners[callID] = listener
+        sessions[callID] = session
     }
 
     func remove(_ callID: UInt64) {
         eventLoop.preconditionInEventLoop()
-        listeners[callID] = nil
+        sessions[callID] = nil
     }
 
-    func stop() { channel?.close(promise: nil) }
+    /// Hangs up every call still running here with `end`.
+    func endAll(_ end: CallEnd) {
+        eventLoop.preconditionInEventLoop()
+        for session in Array(sessions.values) { session.hangUp?(end) }
+    }
+
+    func stop() {
+        sweep?.cancel()
+        channel?.close(promise: nil)
+    }
 
     private func rung() {
-        doorbell.drain { callID, event in listeners[callID]?.doorbellRang(event) }
+        doorbell.drain { callID, event in sessions[callID]?.doorbellRang(event) }
     }
 }
 

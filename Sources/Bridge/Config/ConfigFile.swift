@@ -32,6 +32,10 @@ public struct ConfigFile: Sendable {
     public var frameBudget: Duration?
     /// `[limits] media_thread_budget`: ``FrameCost`` units per 20 ms per media thread.
     public var mediaThreadBudget: Int?
+    /// `[limits] max_calls`: calls at once (nil: derived from the media threads' budget).
+    public var maxCalls: Int?
+    /// `[limits] drain_timeout_ms`: how long a drain lets calls in progress finish.
+    public var drainTimeout: Duration?
     /// `[providers]`: the public URL, trust in call parameters, and each provider's secrets
     /// (`[providers.twilio] auth_token_env = "TWILIO_AUTH_TOKEN"`; docs/security.md).
     public var security = ProviderSecurity()
@@ -113,6 +117,8 @@ public struct ConfigFile: Sendable {
         limits.floodPauses = try table.int("flood_pauses", in: 1...10_000) ?? limits.floodPauses
         frameBudget = try table.int("frame_budget_us", in: 50...20_000).map { .microseconds($0) }
         mediaThreadBudget = try table.int("media_thread_budget", in: 1_000_000...100_000_000_000)
+        maxCalls = try table.int("max_calls", in: 1...1_000_000)
+        drainTimeout = try table.int("drain_timeout_ms", in: 0...86_400_000).map { .milliseconds($0) }
     }
 
     /// The `[providers]` table and its `[providers.NAME]` sub-tables.

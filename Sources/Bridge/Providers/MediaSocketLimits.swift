@@ -5,9 +5,9 @@ import NIOCore
 /// ``ConnectionLimits/start``; writes that make progress within ``ConnectionLimits/writeStall``;
 /// inbound messages held to ``ConnectionLimits/messagesPerSecond`` by pausing reads (TCP
 /// back-pressure on the sender), and a socket that keeps the pauses coming
-/// (``ConnectionLimits/floodPauses`` within ten seconds) taken for a flood; after `start`, a socket
-/// that sends nothing for ``ConnectionLimits/mediaIdle`` taken for dead. A limit that runs out is
-/// reported to `exceeded` once, with its kind and a reason; the socket closes.
+/// (``ConnectionLimits/floodPauses`` within ten seconds) taken for a flood. (A started call that
+/// sends no audio is ended by its event loop's idle sweep, ``EventLoopCalls``.) A limit that runs
+/// out is reported to `exceeded` once, with its kind and a reason; the socket closes.
 ///
 /// - Threading: every method runs on the socket's event loop.
 /// - Ownership: owned by the ``ProviderSocket``; cancels its timers in `closed()`.
@@ -26,8 +26,6 @@ final class MediaSocketLimits {
     private var startDeadline: Scheduled<Void>?
     private var stallDeadline: Scheduled<Void>?
     private var resumeReads: Scheduled<Void>?
-    private var idleCheck: RepeatedTask?
-    private var lastMessageNanos: UInt64 = 0
     /// Set once a limit ran out: nothing more is reported.
     private var tripped = false
     private var rate: MessageRateLimiter
@@ -58,23 +56,15 @@ final class MediaSocketLimits {
         }
     }
 
-    /// `start` arrived: from now on the provider must keep sending (Twilio streams media
-    /// continuously, silence included).
-    func started(_ context: ChannelHandlerContext) {
+    /// `start` arrived.
+    func started() {
         startDeadline?.cancel()
         startDeadline = nil
-        lastMessageNanos = MediaClock.nanos()
-        let limit = limits.mediaIdle
-        idleCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: limit, delay: .seconds(1)) { [weak self] _ in
-            guard let self, MediaClock.nanos() &- lastMessageNanos > UInt64(limit.nanoseconds) else { return }
-            trip("media_idle", "nothing from the provider for \(limit.nanoseconds / 1_000_000_000) s")
-        }
     }
 
     /// A message arrived at `now`: over the rate, reads pause until the bucket holds a tenth of its burst
     /// again (the message in hand is still handled; what follows waits in TCP).
     func messageArrived(_ context: ChannelHandlerContext, atNanos now: UInt64) {
-        lastMessageNanos = now
         guard !rate.take(nowNanos: now), !readsPaused, !tripped else { return }
         if now &- pauseWindowStart > Self.floodWindowNanos {
             pauseWindowStart = now
@@ -116,6 +106,5 @@ final class MediaSocketLimits {
         startDeadline?.cancel()
         stallDeadline?.cancel()
         resumeReads?.cancel()
-        idleCheck?.cancel()
     }
 }

@@ -6,9 +6,11 @@ import NIOWebSocket
 /// One provider media WebSocket: WebSocket control (ping, close, errors), the provider's
 /// ``ProviderDialect``, and the call's ``CallSession`` once the provider sends `start`.
 ///
-/// Lifecycle: `awaitingStart` → (`start`) `active` → (`stop`, socket close, agent failure) `ended`.
-/// The session outlives the socket until its media thread retired the call; every per-call
-/// resource is released whichever way the call ends.
+/// Lifecycle: `awaitingStart` (the call is `connecting`) → (`start`) `active` → (`stop`, socket
+/// close, agent failure, idle, a limit) `ended`, with exactly one ``CallEndReason``: the session's,
+/// or, for a socket that never started a call, counted here. The session outlives the socket until
+/// its media thread retired the call; every per-call resource is released whichever way the call
+/// ends.
 ///
 /// Reactions to bad input (docs/twilio.md and docs/providers.md list them): a malformed or out-of-order message is
 /// rejected (logged, counted by reason) and the call goes on; text that is not UTF-8 closes the
@@ -63,14 +65,14 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        endCall(reason: "closed without stop")
+        endCall(CallEnd(.callerHungUp, "closed without stop"))
         limits.closed()
         self.context = nil
         environment.stats.connectionsOpen.wrappingDecrement(ordering: .relaxed)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        endCall(reason: "closed without stop")
+        endCall(CallEnd(.callerHungUp, "closed without stop"))
         context.fireChannelInactive()
     }
 
@@ -87,8 +89,9 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         logger.warning("socket error, closing", metadata: ["error": "\(error)"])
         if let error = error as? NIOWebSocketFrameAggregator.Error {
-            close(code: error.closeCode, reason: "WebSocket error: \(error)")
+            close(code: error.closeCode, CallEnd(.protocolError, "WebSocket error: \(error)"))
         } else {
+            endCall(CallEnd(.protocolError, "socket error: \(error)"))
             context.close(promise: nil)
         }
     }
@@ -118,7 +121,7 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
             frame.unmaskedData.withUnsafeReadableBytes { bytes in
                 guard UTF8Validation.isValid(bytes) else {
                     reject(.badUTF8)
-                    close(code: .dataInconsistentWithMessage)
+                    close(code: .dataInconsistentWithMessage, CallEnd(.protocolError, "text that is not UTF-8"))
                     return
                 }
                 handle(arrival) { () throws(ProviderProtocolError) in try dialect.parse(text: bytes) }
@@ -129,8 +132,7 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
             let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
             context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
         case .connectionClose:
-            endCall(reason: "closed without stop")
-            close(code: closeReply(to: frame.unmaskedData))
+            close(code: closeReply(to: frame.unmaskedData), CallEnd(.callerHungUp, "closed without stop"))
         default:
             break
         }
@@ -182,7 +184,7 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
         case let (.dtmf(digit), .active(session)):
             session.dtmf(digit)
         case (.stop, .active):
-            endCall(reason: "stop")
+            endCall(CallEnd(.providerStop, "stop"))
         case (.connected, _):
             logger.debug("connected")
         case let (.acknowledged(name), _):
@@ -208,7 +210,7 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
             format = try dialect.accept(start)
         } catch {
             reject(error)
-            close(code: .unacceptableData)
+            close(code: .unacceptableData, CallEnd(.protocolError, "\(error)"))
             return
         }
         // A call may name its graph and agent (<Parameter name="graph" value="standard"/>) only when
@@ -233,27 +235,36 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
                 }
                 try environment.pool.checkRoom(for: cost)
             }
-            let session = try CallSession(start: start, providerFormat: format, spec: spec, agent: agent, provider: self,
+            // Several upgrades may have raced for the last place, or the server began draining.
+            guard environment.admission.admit() else {
+                let refusal: CallAdmission.Refusal = environment.admission.isDraining ? .draining : .atMaxCalls
+                environment.stats.refused(refusal)
+                logger.warning("call refused: the server is at capacity", metadata: ["reason": "\(refusal)", "provider_call": .wire(start.callID)])
+                close(code: WebSocketErrorCode(codeNumber: 1013), CallEnd(refusal == .draining ? .shutdown : .overCapacity, "refused at start: \(refusal)"))
+                return
+            }
+            let session = try CallSession(start: start, providerFormat: format, spec: spec, agent: agent,
+                                          agentName: environment.agents.profileName(for: choice), provider: self,
                                           loopCalls: loopCalls, environment: environment)
             logger = session.logger
             state = .active(session)
-            limits.started(context)
-            session.hangUp = { [weak self] reason in self?.close(code: .normalClosure, reason: reason) }
+            limits.started()
+            session.hangUp = { [weak self] end in self?.close(code: end.reason == .shutdown ? .goingAway : .normalClosure, end) }
         } catch let error as ProviderProtocolError {
             reject(error)
-            close(code: .policyViolation)
+            close(code: .policyViolation, CallEnd(.protocolError, "\(error)"))
         } catch let error as AgentDirectory.Refusal {
             reject(.badAgent(error.description))
-            close(code: .policyViolation)
+            close(code: .policyViolation, CallEnd(.protocolError, error.description))
         } catch let error as MediaThreadError {
             // Every media thread's budget is spent (or its call table full): the server is at
             // capacity for this graph; the provider may try again (1013) or elsewhere.
             environment.stats.refused(error)
             logger.warning("call refused: the server is at capacity", metadata: ["reason": "\(error)", "provider_call": .wire(start.callID)])
-            close(code: WebSocketErrorCode(codeNumber: 1013))
+            close(code: WebSocketErrorCode(codeNumber: 1013), CallEnd(.overCapacity, "refused at start: \(error)"))
         } catch {
             logger.error("call refused", metadata: ["error": "\(error)", "provider_call": .wire(start.callID)])
-            close(code: .unexpectedServerError)
+            close(code: .unexpectedServerError, CallEnd(.protocolError, "refused at start: \(error)"))
         }
     }
 
@@ -264,12 +275,23 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
     private func closeForLimit(_ kind: String, reason: String) {
         environment.stats.closedByLimit(kind)
         logger.warning("media socket over a limit, closing", metadata: ["limit": "\(kind)", "reason": "\(reason)"])
-        endCall(reason: reason)
+        let endReason: CallEndReason = switch kind {
+        case "start": .idleTimeout
+        case "write_stall": .providerStalled
+        default: .protocolError
+        }
+        endCall(CallEnd(endReason, reason))
         context?.close(promise: nil)
     }
 
-    private func endCall(reason: String) {
-        if case let .active(session) = state { session.end(reason: reason) }
+    /// Ends the call with its one reason: the session's, or, for a socket that never started a
+    /// call, counted here. Later calls change nothing.
+    private func endCall(_ end: CallEnd) {
+        switch state {
+        case let .active(session): session.end(end)
+        case .awaitingStart: environment.stats.ended(provider: dialect.name, end.reason)
+        case .ended: break
+        }
         state = .ended
     }
 
@@ -290,9 +312,9 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
         }
     }
 
-    private func close(code: WebSocketErrorCode, reason: String? = nil) {
+    private func close(code: WebSocketErrorCode, _ end: CallEnd) {
         guard let context else { return }
-        endCall(reason: reason ?? "closed by voiced (\(code))")
+        endCall(end)
         context.closeWebSocket(code: code)
     }
 }

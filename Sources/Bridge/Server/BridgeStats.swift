@@ -40,7 +40,7 @@ public final class BridgeStats: Sendable {
     public let clippedSamples = ManagedAtomic<UInt64>(0)
     /// Caller interruptions of audible agent speech the graph's `barge-in` node reported.
     public let bargeIns = ManagedAtomic<UInt64>(0)
-    private let rejectionsByReason = LabelledCounters()
+    private let rejectionsByReason = LabelledCounters<String>()
     /// Agents that failed mid-call or could not be reached (the call ended after an apology tone).
     public let agentFailures = ManagedAtomic<UInt64>(0)
     /// Agent connections made again after dropping mid-call.
@@ -55,9 +55,10 @@ public final class BridgeStats: Sendable {
     public let agentLateAudioDropped = ManagedAtomic<UInt64>(0)
     /// Finished transcripts (caller's and agent's) agents sent.
     public let agentTranscripts = ManagedAtomic<UInt64>(0)
-    private let limitClosuresByKind = LabelledCounters()
-    private let refusalsByReason = LabelledCounters()
-    private let authRefusalsByProvider = LabelledCounters()
+    private let limitClosuresByKind = LabelledCounters<String>()
+    private let refusalsByReason = LabelledCounters<String>()
+    private let authRefusalsByProvider = LabelledCounters<String>()
+    private let endedByReason = LabelledCounters<CallOutcome>()
     private let latency = NIOLockedValueBox<LatencySnapshot>(LatencySnapshot())
 
     public init() {}
@@ -86,7 +87,11 @@ public final class BridgeStats: Sendable {
         refusalsByReason.count(reason)
     }
 
-    /// Calls refused at `start` for want of capacity, by reason (`over_budget`, `media_threads_full`).
+    /// A call refused by ``CallAdmission``: `--max-calls` reached, or the server drains.
+    func refused(_ refusal: CallAdmission.Refusal) { refusalsByReason.count(refusal.rawValue) }
+
+    /// Calls refused for want of capacity, at their upgrade or their `start`, by reason
+    /// (`max_calls`, `draining`, `over_budget`, `media_threads_full`).
     public var refusals: [String: UInt64] { refusalsByReason.snapshot }
 
     /// A provider request (media upgrade or webhook) failed its authentication check.
@@ -94,6 +99,20 @@ public final class BridgeStats: Sendable {
 
     /// Requests refused for failed authentication, by provider.
     public var authRefusals: [String: UInt64] { authRefusalsByProvider.snapshot }
+
+    /// A call, or a media connection that never became one, ended.
+    func ended(provider: String, _ reason: CallEndReason) {
+        endedByReason.count(CallOutcome(provider: provider, reason: reason))
+    }
+
+    /// Calls and media connections ended, by provider and ``CallEndReason``.
+    public var endings: [CallOutcome: UInt64] { endedByReason.snapshot }
+
+    /// A provider and an end reason: the labels calls are counted by when they end.
+    public struct CallOutcome: Hashable, Sendable {
+        public var provider: String
+        public var reason: CallEndReason
+    }
 
     /// Rejected messages by ``ProviderProtocolError/metricLabel``.
     public var rejections: [String: UInt64] { rejectionsByReason.snapshot }

@@ -15,8 +15,9 @@ public struct ConnectionLimits: Sendable {
     public var idle: TimeAmount = .seconds(30)
     /// An upgraded media socket must send `start` within this: default 10 s. Kind `start`.
     public var start: TimeAmount = .seconds(10)
-    /// A media socket that sends nothing after `start` for this long is taken for dead (a provider
-    /// streams media continuously) and its call ended: default 30 s. Kind `media_idle`.
+    /// A started call whose provider sends no audio for this long is taken for dead (a provider
+    /// streams media continuously) and ended by its event loop's idle sweep (``EventLoopCalls``):
+    /// default 30 s. End reason `idle_timeout` (not a limit closure).
     public var mediaIdle: TimeAmount = .seconds(30)
     /// A media socket whose writes make no progress (the provider stopped reading) for this long
     /// ends its call: default 10 s. Kind `write_stall`.

@@ -2,7 +2,8 @@ import NIOCore
 import NIOHTTP1
 
 /// Answers plain HTTP requests on the shared port — the control plane and the providers' webhooks
-/// (``Routes``) — and refused media upgrades (403); WebSocket upgrades that pass never reach it.
+/// (``Routes``) — and refused media upgrades (the ``UpgradeGate``'s answer: 403 or 503); WebSocket
+/// upgrades that pass never reach it.
 /// A body is gathered up to ``maxBodyBytes``; a larger one is answered with 413 and the connection
 /// closed.
 ///
@@ -43,11 +44,15 @@ final class ControlHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 write(.text(413, "request body over \(Self.maxBodyBytes) bytes\n"), close: true, context: context)
                 return
             }
+            if let refusal = gate.refusal {
+                gate.refusal = nil
+                write(refusal, close: false, context: context)
+                return
+            }
             // A webhook may wait on a key fetch: answered when ready (most are at once). NIO's
             // pipelining handler holds the connection's next request until this one is answered.
-            let refused: Bool = if case .refused = gate.authentication { true } else { false }
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            routes.respond(to: request, refusedUpgrade: refused, on: context.eventLoop).whenSuccess { reply in
+            routes.respond(to: request, on: context.eventLoop).whenSuccess { reply in
                 let (handler, context) = bound.value
                 handler.write(reply, close: false, context: context)
             }
@@ -59,6 +64,7 @@ final class ControlHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: reply.contentType)
         headers.add(name: "Content-Length", value: "\(reply.body.utf8.count)")
+        for (name, value) in reply.headers { headers.add(name: name, value: value) }
         if close { headers.add(name: "Connection", value: "close") }
         let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: reply.status), headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)

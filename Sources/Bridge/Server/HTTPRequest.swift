@@ -60,12 +60,25 @@ struct HTTPReply {
     var status: Int
     var contentType: String
     var body: String
+    /// Headers besides Content-Type and Content-Length.
+    var headers: [(String, String)] = []
 
     static func text(_ status: Int, _ body: String) -> HTTPReply { HTTPReply(status: status, contentType: "text/plain", body: body) }
     static func xml(_ body: String) -> HTTPReply { HTTPReply(status: 200, contentType: "application/xml", body: body) }
     static func json(_ body: String) -> HTTPReply { HTTPReply(status: 200, contentType: "application/json", body: body) }
     static let noContent = HTTPReply(status: 204, contentType: "text/plain", body: "")
     static let forbidden = HTTPReply.text(403, "forbidden: the request is not signed by this server's provider account\n")
+    /// A media upgrade turned away by ``CallAdmission`` (at `--max-calls`, or draining): the
+    /// provider may retry here later or elsewhere now.
+    static func unavailable(_ refusal: CallAdmission.Refusal) -> HTTPReply {
+        let why = switch refusal {
+        case .draining: "this server is draining: it takes no new calls"
+        case .atMaxCalls: "this server is at its maximum number of calls"
+        }
+        var reply = HTTPReply.text(503, "service unavailable: \(why)\n")
+        reply.headers = [("Retry-After", "1")]
+        return reply
+    }
 }
 
 /// Text made safe inside XML attributes and elements.

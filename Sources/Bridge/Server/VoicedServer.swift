@@ -5,9 +5,14 @@ import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The daemon's network side: one port serving provider WebSockets (`/twilio`, `/exotel`, `/acs`,
 /// `/telnyx`, `/vonage`, `/plivo`: ``ProviderEndpoint/all``) and the control plane (`/health`,
-/// `/ready`, `/stats`).
+/// `/ready`, `/stats`). At most ``CallAdmission/maxCalls`` calls at once; ``drain(timeout:)``
+/// stops taking calls and lets those in progress finish.
 ///
 /// - Threading: `start`/`stop` may be called from any thread (not a media thread); connections run on
 ///   the NIO event loops; calls run on the ``MediaThreadPool``.
@@ -32,6 +37,9 @@ public final class VoicedServer: @unchecked Sendable {
         /// Graphs a call may name (`<Parameter name="graph" value="NAME"/>`) besides the presets; a
         /// name here replaces a preset. A call can never write out a spec of its own.
         public var graphs: [String: GraphSpec] = [:]
+        /// Calls at once; past it a media upgrade is answered 503 and `/ready` says 503. Default
+        /// (nil): what the media threads' budgets hold of the default graph (``defaultMaxCalls``).
+        public var maxCalls: Int?
         /// Media threads: default one per core.
         public var mediaThreads: Int = System.coreCount
         /// NIO event loops for sockets: default one per core.
@@ -57,6 +65,7 @@ public final class VoicedServer: @unchecked Sendable {
     public let configuration: Configuration
     public let registry = CallRegistry()
     public let stats = BridgeStats()
+    public let admission: CallAdmission
     public let pool: MediaThreadPool
     private let group: MultiThreadedEventLoopGroup
     private let loops: EventLoopCallsDirectory
@@ -95,6 +104,10 @@ public final class VoicedServer: @unchecked Sendable {
             }
         }
         self.graphs = graphs
+        let defaultCost = try graphs.cost(of: configuration.graph, for: agents.connector(named: configuration.agent).audio,
+                                          providerFormat: .telephonyMuLaw) ?? 1
+        admission = CallAdmission(maxCalls: configuration.maxCalls
+            ?? Self.defaultMaxCalls(mediaThreads: configuration.mediaThreads, thread: configuration.mediaThread, graphCost: defaultCost))
         self.configuration = configuration
         self.logger = logger
         pool = try MediaThreadPool(count: configuration.mediaThreads, configuration: configuration.mediaThread)
@@ -107,25 +120,32 @@ public final class VoicedServer: @unchecked Sendable {
         self.loops = EventLoopCallsDirectory(loops)
     }
 
+    /// What `--max-calls` is unless set: as many calls of a graph costing `graphCost` as the media
+    /// threads' instruction budgets hold (each thread at most its call table).
+    public static func defaultMaxCalls(mediaThreads: Int, thread: MediaThread.Configuration, graphCost: Int) -> Int {
+        max(1, mediaThreads * min(thread.maxCalls, thread.instructionBudget / max(1, graphCost)))
+    }
+
     /// The bound port (useful with port 0). Nil before `start`.
     public var port: Int? { channel?.localAddress?.port }
 
     /// Binds and starts accepting connections.
     public func start() async throws {
-        for calls in loops.all { try await calls.start().get() }
+        for calls in loops.all { try await calls.start(idleTimeout: configuration.limits.mediaIdle).get() }
         let environment = CallEnvironment(
-            registry: registry, stats: stats, pool: pool, loops: loops, graphs: graphs,
+            registry: registry, stats: stats, admission: admission, pool: pool, loops: loops, graphs: graphs,
             callConfiguration: configuration.call, limits: configuration.limits, agents: agents,
             trustCallParameters: configuration.security.trustCallParameters, logger: logger)
         let maxMessageBytes = configuration.maxMessageBytes
         let fetcher = NIOHTTPFetcher(group: group, tls: agents.tls)
         let gateways = GatewayContext(security: configuration.security, logger: logger, stats: stats, fetcher: fetcher,
                                       keySets: OpenIDKeySets(fetcher: fetcher, logger: logger))
-        let routes = Routes(registry: registry, stats: stats, pool: pool, gateways: gateways)
+        let routes = Routes(stats: StatsReport.Sources(registry: registry, stats: stats, pool: pool, admission: admission),
+                            gateways: gateways)
         if configuration.security.skipAuthentication {
             logger.warning("provider authentication is OFF (--insecure-skip-auth): anyone can open calls and choose their graph and agent")
         }
-        let (limits, stats, logger) = (configuration.limits, stats, logger)
+        let (limits, stats, admission, logger) = (configuration.limits, stats, admission, logger)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -136,13 +156,24 @@ public final class VoicedServer: @unchecked Sendable {
                     maxFrameSize: maxMessageBytes,
                     automaticErrorHandling: true,
                     shouldUpgrade: { channel, head in
-                        // A refused upgrade goes on as a plain request, which the HTTP handler answers with 403.
+                        // A refused upgrade goes on as a plain request, which the HTTP handler answers with
+                        // the gate's refusal: 503 at capacity or draining, 403 for failed authentication.
                         guard let endpoint = ProviderEndpoint.matching(head.uri) else { return channel.eventLoop.makeSucceededFuture(nil) }
+                        if let refusal = admission.refusal(mediaSocketsOpen: stats.connectionsOpen.load(ordering: .relaxed)) {
+                            stats.refused(refusal)
+                            stats.ended(provider: endpoint.provider, refusal == .draining ? .shutdown : .overCapacity)
+                            logger.warning("media upgrade refused", metadata: [
+                                "provider": "\(endpoint.provider)", "reason": "\(refusal)", "max_calls": "\(admission.maxCalls)",
+                            ])
+                            gate.refusal = .unavailable(refusal)
+                            return channel.eventLoop.makeSucceededFuture(nil)
+                        }
                         let request = HTTPRequest(method: head.method, uri: head.uri, headers: head.headers, remoteAddress: channel.remoteAddress)
                         return endpoint.gateway.authenticateUpgrade(request, gateways, on: channel.eventLoop).map { authentication -> HTTPHeaders? in
                             gate.authentication = authentication
                             if case let .refused(reason) = authentication {
-                                _ = gateways.refuse(request, provider: endpoint.provider, reason: reason)
+                                stats.ended(provider: endpoint.provider, .authFailed)
+                                gate.refusal = gateways.refuse(request, provider: endpoint.provider, reason: reason)
                                 return nil
                             }
                             return HTTPHeaders()
@@ -183,6 +214,32 @@ public final class VoicedServer: @unchecked Sendable {
             "address": "\(channel?.localAddress?.description ?? "?")", "agent": "\(configuration.agent)",
             "graph": "\(configuration.graph.name)", "media_threads": "\(pool.threads.count)",
         ])
+    }
+
+    /// Drains: `/ready` turns 503 and new media upgrades are answered 503 at once; calls in progress
+    /// go on until they end or `timeout` passes; those left are then hung up with reason
+    /// `shutdown` (WebSocket close 1001) and their reports filed. Returns the calls hung up.
+    @discardableResult
+    public func drain(timeout: Duration) async -> Int {
+        admission.beginDraining()
+        logger.info("draining: no new calls", metadata: ["active_calls": "\(registry.count)", "drain_timeout": "\(timeout)"])
+        let deadline = ContinuousClock.now + timeout
+        while registry.count > 0, ContinuousClock.now < deadline, !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        let left = registry.count
+        guard left > 0 else { return 0 }
+        logger.warning("drain timeout: hanging up the calls left", metadata: ["active_calls": "\(left)"])
+        for calls in loops.all {
+            calls.eventLoop.execute { calls.endAll(CallEnd(.shutdown, "the server is shutting down")) }
+        }
+        // Each call's media thread lets go within a frame or two; the reports follow.
+        let filed = ContinuousClock.now + .seconds(5)
+        while registry.count > 0, ContinuousClock.now < filed {
+            // Not cut short by cancellation: the reports are what a shutdown must not lose.
+            usleep(20_000)
+        }
+        return left
     }
 
     /// Stops accepting, closes every connection (ending their calls), then stops the threads.

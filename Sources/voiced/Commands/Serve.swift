@@ -4,22 +4,31 @@ import Foundation
 import Logging
 import MediaGraph
 import NIOCore
+import ServiceLifecycle
 
-/// `voiced serve`: runs the daemon until SIGINT or SIGTERM.
+/// `voiced serve`: runs the daemon until SIGINT or SIGTERM, then drains (``DaemonService``).
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the media server.",
         discussion: """
             Relays phone calls to a voice agent through a media graph. Serves provider
             WebSockets and the control plane on one port:
-              /twilio    Twilio Media Streams; /twilio/<token> too
-              /health    liveness; /ready readiness (plain text "ok")
-              /stats     live counters and latency percentiles (JSON)
+              /twilio /exotel /acs /telnyx /vonage /plivo   provider media streams
+              /health    liveness (200 "ok")
+              /ready     readiness: 503 while draining or at --max-calls
+              /stats     live calls and counters (JSON)
+
+            Calls: at most --max-calls at once (past it a media upgrade gets 503);
+            a call whose provider sends no audio for --idle-timeout ends (reason
+            idle_timeout). SIGTERM or SIGINT drains: /ready turns 503, new calls get
+            503, calls in progress finish for up to --drain-timeout, the rest are
+            hung up (reason shutdown), then the daemon exits 0.
 
             Every flag can also be set from the environment (the flag wins):
             VOICED_HOST, VOICED_PORT, VOICED_AGENT, VOICED_CONFIG, VOICED_GRAPH,
             VOICED_DOWNLINK_LEAD_MS, VOICED_MEDIA_THREADS, VOICED_IO_THREADS,
-            VOICED_MEDIA_THREAD_BUDGET, VOICED_LOG_LEVEL.
+            VOICED_MEDIA_THREAD_BUDGET, VOICED_MAX_CALLS, VOICED_IDLE_TIMEOUT,
+            VOICED_DRAIN_TIMEOUT, VOICED_LOG_LEVEL.
 
             A graph is a preset, a graph named in the config file's [graphs], or a
             spec 'uplink nodes; downlink nodes', each node with optional settings, e.g.
@@ -77,6 +86,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "What the graphs of one media thread's calls may cost together, in instructions per 20 ms frame as docs/graphs.md counts them; calls beyond it are refused. (env: VOICED_MEDIA_THREAD_BUDGET; default: the config file's [limits] media_thread_budget, else 100000000: about 200 standard calls per thread)")
     var mediaThreadBudget: Int?
 
+    @Option(help: "Calls at once; past it a new media upgrade is answered 503 and /ready says 503. (env: VOICED_MAX_CALLS; default: the config file's [limits] max_calls, else as many calls of the default graph as the media threads' budgets hold: media threads × media-thread budget ÷ the graph's cost, e.g. 128 standard calls per thread)")
+    var maxCalls: Int?
+
+    @Option(help: "Seconds without audio from the provider after which a call ends (reason idle_timeout). (env: VOICED_IDLE_TIMEOUT; default: the config file's [limits] media_idle_timeout_ms, else 30)")
+    var idleTimeout: Int?
+
+    @Option(help: "Seconds a drain (SIGTERM, SIGINT) lets calls in progress finish before hanging them up; match it to your load balancer's grace period. (env: VOICED_DRAIN_TIMEOUT; default: the config file's [limits] drain_timeout_ms, else 30)")
+    var drainTimeout: Int?
+
     @Option(help: "trace, debug, info, notice, warning, error or critical. (env: VOICED_LOG_LEVEL; default: info)")
     var logLevel: String?
 
@@ -119,6 +137,15 @@ struct Serve: AsyncParsableCommand {
         }
         config.mediaThreads = try mediaThreads ?? Self.integer(env, "VOICED_MEDIA_THREADS") ?? config.mediaThreads
         config.ioThreads = try ioThreads ?? Self.integer(env, "VOICED_IO_THREADS") ?? config.ioThreads
+        config.maxCalls = try maxCalls ?? Self.integer(env, "VOICED_MAX_CALLS") ?? file.maxCalls
+        if let calls = config.maxCalls, calls < 1 { throw ValidationError("--max-calls must be at least 1, got \(calls)") }
+        if let seconds = try idleTimeout ?? Self.integer(env, "VOICED_IDLE_TIMEOUT") {
+            guard (1...86_400).contains(seconds) else { throw ValidationError("--idle-timeout must be 1…86400 seconds, got \(seconds)") }
+            config.limits.mediaIdle = .seconds(Int64(seconds))
+        }
+        let drainSeconds = try drainTimeout ?? Self.integer(env, "VOICED_DRAIN_TIMEOUT")
+        guard (0...86_400).contains(drainSeconds ?? 0) else { throw ValidationError("--drain-timeout must be 0…86400 seconds, got \(drainSeconds!)") }
+        let drain = drainSeconds.map { Duration.seconds($0) } ?? file.drainTimeout ?? .seconds(30)
         guard (0...65535).contains(config.port) else { throw ValidationError("--port must be 0…65535, got \(config.port)") }
         guard config.mediaThreads >= 1, config.ioThreads >= 1 else { throw ValidationError("thread counts must be at least 1") }
         let levelName = logLevel ?? env["VOICED_LOG_LEVEL"] ?? "info"
@@ -130,15 +157,17 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         FileDescriptorLimit.raiseToHardLimit()
-        let server = try VoicedServer(configuration: config, logger: Logger(label: "voiced"))
+        let logger = Logger(label: "voiced")
+        let server = try VoicedServer(configuration: config, logger: logger)
         try await server.start()
         if let port = server.port {
             // Scripts read the bound port (useful with --port 0) from this line: write it unbuffered.
             FileHandle.standardOutput.write(Data("voiced listening on \(config.host):\(port)\n".utf8))
         }
-        await ShutdownSignal.wait()
-        Logger(label: "voiced").info("shutting down", metadata: ["active_calls": "\(server.registry.count)"])
-        try await server.stop()
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [DaemonService(server: server, drainTimeout: drain, logger: logger)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 
     /// The --config file, or an empty one.
