@@ -42,6 +42,11 @@ import VoicedTesting
         #expect(interrupted?.hasPrefix("interrupted turn-2 heard_ms") == true)
         mark = try await caller.call.waitForBotLine(bot, "mark turn-2", caller: &caller)
         #expect(mark == "mark turn-2 cleared", "a flushed mark is never reported played")
+        let metrics = try await PrometheusScrape(port: server.port)
+        #expect(metrics.value("voiced_agent_connect_seconds_count", ["agent": "bot"]) == 1)
+        #expect(metrics.value("voiced_barge_in_reaction_seconds_count") == 1)
+        let reaction = metrics.value("voiced_barge_in_reaction_seconds_sum") ?? -1
+        #expect(reaction > 0 && reaction < 1, "the caller talked over the bot for \(reaction) s before voiced cleared it")
 
         caller.call.client.send(text: caller.call.messages.dtmf(sequence: caller.call.nextSequence(), digit: "#"))
         heard = try await caller.silence(until: { $0.closed }, timeoutMs: 15_000)

@@ -49,6 +49,8 @@ extension AgentConnector {
 struct AgentCall {
     /// voiced's call id.
     var callID: UInt64
+    /// The agent profile the call talks to (`demo`, `sales`).
+    var profile: String
     /// The provider's description of the call.
     var provider: ProviderCallStart
     /// The call's event loop (agent sockets run on it).

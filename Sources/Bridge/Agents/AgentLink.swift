@@ -154,8 +154,10 @@ final class AgentLink: AgentSocket.Delegate {
                 case let .success(socket):
                     guard !stopped, let owner else { return socket.close() }
                     self.socket = socket
+                    let took = MediaClock.nanos() - started
+                    call.stats.timings.agentConnected(agent: call.profile, nanos: took)
                     call.logger.info("\(target.noun) connected", metadata: [
-                        "url": "\(endpoint)", "connect_ms": "\((MediaClock.nanos() - started) / 1_000_000)",
+                        "url": "\(endpoint)", "connect_ms": "\(took / 1_000_000)",
                     ])
                     if owner.agentLinkOpened(socket) { ready() }
                 case let .failure(error):

@@ -85,7 +85,7 @@ final class CallSession: AgentSink {
         decodeScratch = .allocate(byteCount: Self.decodeChunkCharacters / 4 * 3, alignment: 16)
         loopCalls.add(callID, self)
         let active = environment.registry.add(live)
-        environment.stats.callsStarted.wrappingIncrement(ordering: .relaxed)
+        environment.stats.started(pipeline, provider: start.provider)
         logger.info("call registered \(callID) (provider=\(start.provider), caller=\(WireText(start.from ?? "-", limit: 40))). Active calls: \(active)/\(environment.admission.maxCalls)")
         logger.info("call started", metadata: [
             "provider": "\(start.provider)", "provider_call": .wire(start.callID), "stream": .wire(start.streamID),
@@ -93,7 +93,8 @@ final class CallSession: AgentSink {
             "graph": "\(spec.name)", "agent": "\(agentName)", "agent_audio": "\(pipeline.graph.agentHears) / \(pipeline.graph.agentSpeaks)",
             "media_thread": "\(thread.index)", "parameters": .wire(start.customParameters),
         ])
-        agent.start(AgentCall(callID: callID, provider: start, eventLoop: loopCalls.eventLoop, logger: logger, stats: environment.stats),
+        agent.start(AgentCall(callID: callID, profile: agentName, provider: start, eventLoop: loopCalls.eventLoop, logger: logger,
+                              stats: environment.stats),
                     sink: self)
     }
 
@@ -245,6 +246,12 @@ final class CallSession: AgentSink {
         guard let provider else { return }
         if bargeIn.interrupt(trigger, tracker: &tracker, pipeline: pipeline, provider: provider, agent: agent, logger: logger) {
             if !trigger.isAgentClear { environment.stats.bargeIns.wrappingIncrement(ordering: .relaxed) }
+            if case let .graph(onsetMs) = trigger {
+                // The uplink's media time now, less the caller's first word: how long the caller
+                // talked over the agent before voiced cleared the provider.
+                let nowMs = pipeline.uplinkFrames * UInt64(AudioFormat.frameDurationMs)
+                environment.stats.timings.bargeInReaction(ms: nowMs > onsetMs ? nowMs - onsetMs : 0)
+            }
             sender.discard()
             provider.flush()
             speakingItem = nil

@@ -59,6 +59,11 @@ public final class BridgeStats: Sendable {
     private let refusalsByReason = LabelledCounters<String>()
     private let authRefusalsByProvider = LabelledCounters<String>()
     private let endedByReason = LabelledCounters<CallOutcome>()
+    private let startedByProvider = LabelledCounters<String>()
+    /// Per-node and per-frame timings of running and ended calls (``MediaMetrics``).
+    let media = MediaMetrics()
+    /// Timings the event loops record (agent connect, barge-in reaction).
+    let timings = ControlPlaneMetrics()
     private let latency = NIOLockedValueBox<LatencySnapshot>(LatencySnapshot())
 
     public init() {}
@@ -100,6 +105,16 @@ public final class BridgeStats: Sendable {
     /// Requests refused for failed authentication, by provider.
     public var authRefusals: [String: UInt64] { authRefusalsByProvider.snapshot }
 
+    /// A call started: counted, and its media timings shown live from now on.
+    func started(_ call: CallPipeline, provider: String) {
+        callsStarted.wrappingIncrement(ordering: .relaxed)
+        startedByProvider.count(provider)
+        media.started(call)
+    }
+
+    /// Calls started, by provider.
+    public var startsByProvider: [String: UInt64] { startedByProvider.snapshot }
+
     /// A call, or a media connection that never became one, ended.
     func ended(provider: String, _ reason: CallEndReason) {
         endedByReason.count(CallOutcome(provider: provider, reason: reason))
@@ -119,6 +134,7 @@ public final class BridgeStats: Sendable {
 
     /// Folds a retired call's histograms into the daemon's.
     func merge(_ call: CallPipeline) {
+        media.retired(call)
         latency.withLockedValue { totals in
             totals.uplink.add(call.uplinkLatency)
             totals.downlink.add(call.downlinkLatency)

@@ -1,11 +1,12 @@
 import NIOCore
 
-/// What the HTTP side answers: the control-plane documents (`/health`, `/ready`, `/stats`), the
+/// What the HTTP side answers: the control-plane documents (`/health`, `/ready`, `/stats`,
+/// `/metrics`), the
 /// providers' webhooks (each ``ProviderGateway``), and what a plain request to a media path gets.
 ///
 /// - Threading: any thread (reads thread-safe registry and stats).
 struct Routes: Sendable {
-    let stats: StatsReport.Sources
+    let state: ServerState
     let gateways: GatewayContext
 
     /// The reply to `request`, completed on `loop` (at once unless a webhook waits on a key fetch).
@@ -29,11 +30,13 @@ struct Routes: Sendable {
             return .text(200, "ok\n")
         case "/ready":
             // A load balancer sends new calls elsewhere while this says 503.
-            let admission = stats.admission
+            let admission = state.admission
             if admission.isReady { return .text(200, "ok\n") }
             return .text(503, admission.isDraining ? "draining\n" : "at capacity: \(admission.count)/\(admission.maxCalls) calls\n")
         case "/stats":
-            return .json(stats.json())
+            return .json(state.statsJSON())
+        case "/metrics":
+            return HTTPReply(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: state.metricsText())
         default:
             return .text(404, "not found: \(path)\n")
         }

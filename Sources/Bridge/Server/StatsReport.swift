@@ -8,7 +8,7 @@ import MediaGraph
 /// `connections[]` with each call's ids, provider, agent, state, age, frames and drops), then
 /// voiced's own counters and latency over ended calls.
 ///
-/// - Threading: a value, made on any thread from thread-safe sources (``Sources``).
+/// - Threading: a value, made on any thread from thread-safe sources (``ServerState``).
 struct StatsReport: Codable {
     /// One live call.
     struct Connection: Codable {
@@ -106,69 +106,66 @@ struct StatsReport: Codable {
         case mediaThreadWakeups, uplinkLatency, downlinkLatency, nodeLatency
     }
 
-    /// What the report is made from.
-    struct Sources: Sendable {
-        let registry: CallRegistry
-        let stats: BridgeStats
-        let pool: MediaThreadPool
-        let admission: CallAdmission
+}
 
-        func report() -> StatsReport {
-            let latency = stats.latencySnapshot
-            let live = registry.live
-            let now = MediaClock.nanos()
-            return StatsReport(
-                status: admission.isDraining ? "draining" : "ok",
-                activeConnections: live.count,
-                maxConnections: admission.maxCalls,
-                connectionTypes: Dictionary(live.map { ($0.record.call.provider, 1) }, uniquingKeysWith: +),
-                connections: live.map { call in
-                    Connection(
-                        callId: call.record.callID, provider: call.record.call.provider, providerCallId: call.record.call.callID,
-                        streamId: call.record.call.streamID, from: call.record.call.from, to: call.record.call.to,
-                        agent: call.agent, graph: call.graph, state: "\(call.state)",
-                        ageSeconds: Double(now &- call.record.startedNanos) / 1e9, mediaThread: call.record.mediaThread,
-                        framesIn: call.framesIn, framesOut: call.framesOut, framesDropped: call.framesDropped)
-                },
-                activeCalls: live.count,
-                residentKiB: vd_resident_kib(),
-                heapTrims: stats.heapTrims.load(ordering: .relaxed),
-                attachedToMediaThreads: pool.attachedCalls,
-                connectionsOpen: stats.connectionsOpen.load(ordering: .relaxed),
-                httpConnectionsOpen: stats.httpConnectionsOpen.load(ordering: .relaxed),
-                callsStarted: stats.callsStarted.load(ordering: .relaxed),
-                callsEnded: stats.callsEnded.load(ordering: .relaxed),
-                callsEndedByReason: stats.endings.reduce(into: [:]) { $0[$1.key.reason.rawValue, default: [:]][$1.key.provider] = $1.value },
-                callsOverBudget: stats.callsOverBudget.load(ordering: .relaxed),
-                callsRefused: stats.refusals,
-                authRefusals: stats.authRefusals,
-                framesIn: stats.framesIn.load(ordering: .relaxed),
-                framesOut: stats.framesOut.load(ordering: .relaxed),
-                framesDropped: stats.framesDropped.load(ordering: .relaxed),
-                silenceFramesInserted: stats.silenceFramesInserted.load(ordering: .relaxed),
-                silenceFramesRefused: stats.silenceFramesRefused.load(ordering: .relaxed),
-                framesOverRealTime: stats.framesOverRealTime.load(ordering: .relaxed),
-                readPauses: stats.readPauses.load(ordering: .relaxed),
-                limitClosures: stats.limitClosures,
-                messagesRejected: stats.messagesRejected.load(ordering: .relaxed),
-                rejectionsByReason: stats.rejections,
-                unknownEvents: stats.unknownEvents.load(ordering: .relaxed),
-                providerErrors: stats.providerErrors.load(ordering: .relaxed),
-                speechStarts: stats.speechStarts.load(ordering: .relaxed),
-                bargeIns: stats.bargeIns.load(ordering: .relaxed),
-                agentFailures: stats.agentFailures.load(ordering: .relaxed),
-                clippedSamples: stats.clippedSamples.load(ordering: .relaxed),
-                mediaThreadWakeups: pool.threads.map(\.wakeups),
-                uplinkLatency: .init(latency.uplink),
-                downlinkLatency: .init(latency.downlink),
-                nodeLatency: latency.nodes.mapValues(StatsReport.Latency.init))
-        }
+extension ServerState {
+    /// The `/stats` document as it stands.
+    func statsReport() -> StatsReport {
+        let latency = stats.latencySnapshot
+        let live = registry.live
+        let now = MediaClock.nanos()
+        return StatsReport(
+            status: admission.isDraining ? "draining" : "ok",
+            activeConnections: live.count,
+            maxConnections: admission.maxCalls,
+            connectionTypes: Dictionary(live.map { ($0.record.call.provider, 1) }, uniquingKeysWith: +),
+            connections: live.map { call in
+                StatsReport.Connection(
+                    callId: call.record.callID, provider: call.record.call.provider, providerCallId: call.record.call.callID,
+                    streamId: call.record.call.streamID, from: call.record.call.from, to: call.record.call.to,
+                    agent: call.agent, graph: call.graph, state: "\(call.state)",
+                    ageSeconds: Double(now &- call.record.startedNanos) / 1e9, mediaThread: call.record.mediaThread,
+                    framesIn: call.framesIn, framesOut: call.framesOut, framesDropped: call.framesDropped)
+            },
+            activeCalls: live.count,
+            residentKiB: vd_resident_kib(),
+            heapTrims: stats.heapTrims.load(ordering: .relaxed),
+            attachedToMediaThreads: pool.attachedCalls,
+            connectionsOpen: stats.connectionsOpen.load(ordering: .relaxed),
+            httpConnectionsOpen: stats.httpConnectionsOpen.load(ordering: .relaxed),
+            callsStarted: stats.callsStarted.load(ordering: .relaxed),
+            callsEnded: stats.callsEnded.load(ordering: .relaxed),
+            callsEndedByReason: stats.endings.reduce(into: [:]) { $0[$1.key.reason.rawValue, default: [:]][$1.key.provider] = $1.value },
+            callsOverBudget: stats.callsOverBudget.load(ordering: .relaxed),
+            callsRefused: stats.refusals,
+            authRefusals: stats.authRefusals,
+            framesIn: stats.framesIn.load(ordering: .relaxed),
+            framesOut: stats.framesOut.load(ordering: .relaxed),
+            framesDropped: stats.framesDropped.load(ordering: .relaxed),
+            silenceFramesInserted: stats.silenceFramesInserted.load(ordering: .relaxed),
+            silenceFramesRefused: stats.silenceFramesRefused.load(ordering: .relaxed),
+            framesOverRealTime: stats.framesOverRealTime.load(ordering: .relaxed),
+            readPauses: stats.readPauses.load(ordering: .relaxed),
+            limitClosures: stats.limitClosures,
+            messagesRejected: stats.messagesRejected.load(ordering: .relaxed),
+            rejectionsByReason: stats.rejections,
+            unknownEvents: stats.unknownEvents.load(ordering: .relaxed),
+            providerErrors: stats.providerErrors.load(ordering: .relaxed),
+            speechStarts: stats.speechStarts.load(ordering: .relaxed),
+            bargeIns: stats.bargeIns.load(ordering: .relaxed),
+            agentFailures: stats.agentFailures.load(ordering: .relaxed),
+            clippedSamples: stats.clippedSamples.load(ordering: .relaxed),
+            mediaThreadWakeups: pool.threads.map(\.wakeups),
+            uplinkLatency: .init(latency.uplink),
+            downlinkLatency: .init(latency.downlink),
+            nodeLatency: latency.nodes.mapValues(StatsReport.Latency.init))
+    }
 
-        func json() -> String {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let data = (try? encoder.encode(report())) ?? Data("{}".utf8)
-            return String(decoding: data, as: UTF8.self) + "\n"
-        }
+    /// `/stats`, pretty-printed JSON.
+    func statsJSON() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = (try? encoder.encode(statsReport())) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self) + "\n"
     }
 }

@@ -121,6 +121,13 @@ public final class Graph {
         (uplink.nodes + downlink.nodes).reduce(0) { $0 + $1.instructionsPerFrame }
     }
 
+    /// Per-node processing time in fixed buckets, readable from any thread while the call runs:
+    /// uplink nodes first, each with its direction and name.
+    public var liveNodeTimings: [(direction: String, node: String, timing: LiveHistograms.Snapshot)] {
+        uplink.nodes.indices.map { ("uplink", uplink.nodes[$0].name, uplink.liveTimings.snapshot($0)) }
+            + downlink.nodes.indices.map { ("downlink", downlink.nodes[$0].name, downlink.liveTimings.snapshot($0)) }
+    }
+
     /// Per-node timings, uplink nodes first, labelled `uplink.NAME` / `downlink.NAME` (a resampler
     /// may run in both directions). Read only after the call retired.
     public var nodeTimings: [(node: String, histogram: LatencyHistogram)] {

@@ -11,13 +11,15 @@
 ///
 /// - Threading: built on the control thread; `run()` and the frames are used only on the media
 ///   thread that owns the call (or one thread at a time elsewhere); `timings` are read after the
-///   call retired.
+///   call retired, `liveTimings` from any thread while it runs.
 /// - Ownership: the chain allocates every frame's storage at init and frees it in deinit.
 /// - Realtime: `run()` is safe.
 public final class NodeChain {
     public let nodes: [any MediaNode]
     /// Per-node processing time, one histogram per node.
     public private(set) var timings: [LatencyHistogram]
+    /// The same times in fixed buckets, readable while the call runs (`/metrics`), one per node.
+    public let liveTimings: LiveHistograms
     private let frames: UnsafeMutableBufferPointer<AudioFrame>
     private let storage: UnsafeMutableRawBufferPointer
 
@@ -51,6 +53,7 @@ public final class NodeChain {
         inputFormat = formats.first!
         outputFormat = formats.last!
         self.timings = Array(repeating: LatencyHistogram(), count: nodes.count)
+        liveTimings = LiveHistograms(count: nodes.count)
     }
 
     deinit {
@@ -90,6 +93,7 @@ public final class NodeChain {
             let end = MediaClock.nanos()
             // Safe: the monotonic clock never goes backwards.
             timings[i].record(end &- start)
+            liveTimings.record(i, nanos: end &- start)
             start = end
         }
     }

@@ -92,6 +92,15 @@ public final class CallPipeline: @unchecked Sendable {
     public private(set) var uplinkLatency = LatencyHistogram()
     /// Agent audio arrival → the provider's frame queued in provider-out, pacing included. Same rules.
     public private(set) var downlinkLatency = LatencyHistogram()
+    /// Both latencies again in fixed buckets, readable from any thread while the call runs
+    /// (``LiveLatency``).
+    public let liveLatency = LiveHistograms(count: 2)
+
+    /// The histograms of ``liveLatency``.
+    public enum LiveLatency {
+        public static let uplink = 0
+        public static let downlink = 1
+    }
 
     // I/O side.
     private let providerReframer: Reframer
@@ -336,7 +345,9 @@ public final class CallPipeline: @unchecked Sendable {
         // The caller checked there is room; push cannot fail.
         _ = agentOut.push(.audio, time: arrivalNanos, payload: UnsafeRawBufferPointer(out.pointee.bytes))
         // Safe: arrival happened before now on the same monotonic clock.
-        uplinkLatency.record(MediaClock.nanos() &- arrivalNanos)
+        let latency = MediaClock.nanos() &- arrivalNanos
+        uplinkLatency.record(latency)
+        liveLatency.record(LiveLatency.uplink, nanos: latency)
     }
 
     /// - Realtime: safe (media-thread only).
@@ -360,7 +371,9 @@ public final class CallPipeline: @unchecked Sendable {
             _ = providerOut.push(.audio, time: arrival, value: epoch, payload: UnsafeRawBufferPointer(out.pointee.bytes))
             pacer.released(atNanos: now)
             // Safe: the agent audio arrived before now on the same monotonic clock.
-            downlinkLatency.record(MediaClock.nanos() &- arrival)
+            let latency = MediaClock.nanos() &- arrival
+            downlinkLatency.record(latency)
+            liveLatency.record(LiveLatency.downlink, nanos: latency)
             produced += 1
             room -= 1
         }

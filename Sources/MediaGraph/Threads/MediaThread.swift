@@ -67,6 +67,7 @@ public final class MediaThread: @unchecked Sendable {
     private let committed = ManagedAtomic<Int>(0)
     private let attachedCounter = ManagedAtomic<Int>(0)
     private let wakeupCounter = ManagedAtomic<UInt64>(0)
+    private let busyCounter = ManagedAtomic<UInt64>(0)
     /// True while the thread runs on batch ticks and wants no per-frame wake-ups.
     private let batching = ManagedAtomic<Bool>(false)
     private var thread: pthread_t?
@@ -116,6 +117,9 @@ public final class MediaThread: @unchecked Sendable {
     public var room: Int { configuration.instructionBudget - committed.load(ordering: .relaxed) }
     /// Wake-ups so far (event or tick), for batching statistics.
     public var wakeups: UInt64 { wakeupCounter.load(ordering: .relaxed) }
+    /// Nanoseconds the thread spent serving calls (from each wake-up to its wait), ever: its busy
+    /// fraction is how fast this grows against the clock.
+    public var busyNanos: UInt64 { busyCounter.load(ordering: .relaxed) }
 
     /// Hands `call` to this thread. Throws ``MediaThreadError/full(maxCalls:)`` when it holds
     /// `maxCalls`, ``MediaThreadError/overBudget(cost:mostRoom:)`` when its graph's cost does not fit
@@ -239,6 +243,8 @@ public final class MediaThread: @unchecked Sendable {
                 }
             }
             ringDoorbells()
+            // One writer: a load and a store, no read-modify-write.
+            busyCounter.store(busyCounter.load(ordering: .relaxed) &+ (MediaClock.nanos() &- now), ordering: .relaxed)
             // A call that stopped at its slice with frames left: come straight back for them.
             if backlog, !wakeRequested.exchange(true, ordering: .acquiringAndReleasing) {
                 _ = vd_eventfd_signal(wakeDescriptor)

@@ -1,0 +1,12 @@
+import MediaGraph
+
+/// What the control plane reads to answer `/ready`, `/stats` and `/metrics`: the live calls, the
+/// daemon's counters, the media threads and the admission state.
+///
+/// - Threading: any thread; every member is thread-safe.
+struct ServerState: Sendable {
+    let registry: CallRegistry
+    let stats: BridgeStats
+    let pool: MediaThreadPool
+    let admission: CallAdmission
+}
