@@ -13,7 +13,8 @@ public final class TestServer: Sendable {
     public let port: Int
     public let clients: MultiThreadedEventLoopGroup
 
-    public init(configure: (inout VoicedServer.Configuration) -> Void = { _ in }) async throws {
+    /// `logger`: where the daemon logs (default: critical only, or `VOICED_TEST_LOG`'s level).
+    public init(logger: Logger? = nil, configure: (inout VoicedServer.Configuration) -> Void = { _ in }) async throws {
         var config = VoicedServer.Configuration()
         config.host = "127.0.0.1"
         config.port = 0
@@ -32,9 +33,9 @@ public final class TestServer: Sendable {
         // Calls name their graph and agent in tests without signing their requests.
         config.security.trustCallParameters = true
         configure(&config)
-        var logger = Logger(label: "voiced-test")
-        logger.logLevel = ProcessInfo.processInfo.environment["VOICED_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
-        server = try VoicedServer(configuration: config, logger: logger)
+        var quiet = Logger(label: "voiced-test")
+        quiet.logLevel = ProcessInfo.processInfo.environment["VOICED_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+        server = try VoicedServer(configuration: config, logger: logger ?? quiet)
         try await server.start()
         port = server.port!
         clients = MultiThreadedEventLoopGroup(numberOfThreads: 1)

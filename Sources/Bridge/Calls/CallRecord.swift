@@ -2,7 +2,7 @@
 ///
 /// - Threading: a value; copied out of the registry under its lock.
 public struct CallRecord: Sendable, Equatable {
-    /// voiced's own id, unique per daemon run; every log line of the call carries it as `call`.
+    /// voiced's own id, unique per daemon run; every log line of the call carries it as `call.id`.
     public var callID: UInt64
     /// Who the call is, as the provider described it (provider, its call and stream ids, from/to,
     /// custom parameters).

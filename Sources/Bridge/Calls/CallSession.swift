@@ -61,7 +61,11 @@ final class CallSession: AgentSink {
          provider: ProviderOutput, loopCalls: EventLoopCalls, environment: CallEnvironment) throws {
         let callID = environment.registry.makeCallID()
         var logger = environment.logger
-        logger[metadataKey: "call"] = "\(callID)"
+        // Every line of the call carries its ids.
+        logger[metadataKey: "call.id"] = "\(callID)"
+        logger[metadataKey: "provider"] = "\(start.provider)"
+        logger[metadataKey: "provider.call_id"] = .wire(start.callID)
+        logger[metadataKey: "provider.stream_id"] = .wire(start.streamID)
         var configuration = environment.callConfiguration
         configuration.downlinkLeadMs = provider.framing.downlinkLeadMs(atLeast: configuration.downlinkLeadMs)
         do {
@@ -88,7 +92,6 @@ final class CallSession: AgentSink {
         environment.stats.started(pipeline, provider: start.provider)
         logger.info("call registered \(callID) (provider=\(start.provider), caller=\(WireText(start.from ?? "-", limit: 40))). Active calls: \(active)/\(environment.admission.maxCalls)")
         logger.info("call started", metadata: [
-            "provider": "\(start.provider)", "provider_call": .wire(start.callID), "stream": .wire(start.streamID),
             "from": .wire(start.from ?? "-"), "to": .wire(start.to ?? "-"), "provider_format": .wire(start.formatDescription),
             "graph": "\(spec.name)", "agent": "\(agentName)", "agent_audio": "\(pipeline.graph.agentHears) / \(pipeline.graph.agentSpeaks)",
             "media_thread": "\(thread.index)", "parameters": .wire(start.customParameters),

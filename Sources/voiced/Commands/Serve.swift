@@ -29,7 +29,7 @@ struct Serve: AsyncParsableCommand {
             VOICED_HOST, VOICED_PORT, VOICED_AGENT, VOICED_CONFIG, VOICED_GRAPH,
             VOICED_DOWNLINK_LEAD_MS, VOICED_MEDIA_THREADS, VOICED_IO_THREADS,
             VOICED_MEDIA_THREAD_BUDGET, VOICED_MAX_CALLS, VOICED_IDLE_TIMEOUT,
-            VOICED_DRAIN_TIMEOUT, VOICED_LOG_LEVEL.
+            VOICED_DRAIN_TIMEOUT, VOICED_LOG_LEVEL, VOICED_LOG_FORMAT.
 
             A graph is a preset, a graph named in the config file's [graphs], or a
             spec 'uplink nodes; downlink nodes', each node with optional settings, e.g.
@@ -99,6 +99,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical. (env: VOICED_LOG_LEVEL; default: info)")
     var logLevel: String?
 
+    @Option(help: "text (one line per event, key=value metadata) or json (one JSON object per line with ts, level, msg and every metadata key such as call.id and provider, for log shippers). Logs go to standard error. (env: VOICED_LOG_FORMAT; default: text)")
+    var logFormat: String?
+
     @Option(help: "The public https:// base URL providers reach this server at: webhook answers point media streams there (as wss://) and signatures are checked against it. (env: VOICED_PUBLIC_URL; default: the config file's [providers] public_url, else each request's X-Forwarded-Proto/-Host or Host)")
     var publicUrl: String?
 
@@ -152,10 +155,22 @@ struct Serve: AsyncParsableCommand {
         let levelName = logLevel ?? env["VOICED_LOG_LEVEL"] ?? "info"
         guard let level = Logger.Level(rawValue: levelName) else { throw ValidationError("unknown log level '\(levelName)'") }
 
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+        let format = logFormat ?? env["VOICED_LOG_FORMAT"] ?? "text"
+        switch format {
+        case "text":
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        case "json":
+            LoggingSystem.bootstrap { label in
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        default:
+            throw ValidationError("--log-format must be text or json, got '\(format)'")
         }
         FileDescriptorLimit.raiseToHardLimit()
         let logger = Logger(label: "voiced")
