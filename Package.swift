@@ -35,6 +35,8 @@ let package = Package(
                 .linkedLibrary("stdc++"),
             ]
         ),
+        // The system's SQLite (libsqlite3-dev) for the call records.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .target(
             name: "MediaGraph",
             dependencies: [
@@ -48,6 +50,7 @@ let package = Package(
             dependencies: [
                 "MediaGraph",
                 "CAudio",
+                "CSQLite",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import Bridge
+import Foundation
 import MediaGraph
 import Testing
 import VoicedTesting
@@ -6,12 +7,13 @@ import VoicedTesting
 /// The `ws` connector with the shipped example bot (Examples/bot/bot.py, a real Python process) on
 /// loopback, in both dialects, behind a fake Twilio call that plays and returns marks in real time.
 @Suite struct BotAgentTests {
-    static func server(_ bot: ExampleBot, dialect: BotSettings.Dialect, graph: GraphSpec) async throws -> TestServer {
+    static func server(_ bot: ExampleBot, dialect: BotSettings.Dialect, graph: GraphSpec, records: String? = nil) async throws -> TestServer {
         try await TestServer {
             $0.agentProfiles = ["bot": .ws(BotSettings(url: bot.url, dialect: dialect))]
             $0.agent = "bot"
             $0.graph = graph
             $0.call = .init()
+            $0.records = records
         }
     }
 
@@ -20,7 +22,9 @@ import VoicedTesting
     @Test func voicedV1TurnsInterruptionsAndHangup() async throws {
         let bot = try await ExampleBot()
         defer { bot.stop() }
-        let server = try await Self.server(bot, dialect: .voicedV1, graph: .standard)
+        let records = CallRecordsTests.temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: records) }
+        let server = try await Self.server(bot, dialect: .voicedV1, graph: .standard, records: records)
         var caller = try TestCaller(call: try await server.call())
         caller.call.sendConnectedAndStart(parameters: ["tenant": "acme"])
         #expect(try await bot.waitForLine(startingWith: "call ") != nil, "the bot got `start`")
@@ -53,6 +57,9 @@ import VoicedTesting
         #expect(heard.closed, "the bot hung up the call")
         #expect(try await server.waitUntilIdle())
         try await server.stop()
+        let row = try #require(try CallRecords.read(path: records, since: nil).first)
+        #expect(row.endReason == "agent_hung_up" && row.agent == "bot" && row.customParameters == ["tenant": "acme"])
+        #expect(row.bargeIns == 1 && row.bargeInReactionMs.count == 1 && row.bargeInReactionMs[0] < 1000)
     }
 
     /// A bot written for Twilio (it echoes `media` and sends marks) works unchanged behind voiced.

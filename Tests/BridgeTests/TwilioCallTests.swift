@@ -32,7 +32,7 @@ import VoicedTesting
         let server = try await TestServer()
         let speech = try TestSpeech.frames()
         let calls = 50, frames = 100
-        try await withThrowingTaskGroup(of: Bool.self) { group in
+        try await withThrowingTaskGroup(of: String?.self) { group in
             for i in 0..<calls {
                 group.addTask {
                     try await Task.sleep(for: .milliseconds(Int.random(in: 0..<40)))
@@ -43,12 +43,15 @@ import VoicedTesting
                     let got = try await call.wait(timeout: .seconds(20)) { $0.audio.count >= frames * 160 }
                     call.sendStop()
                     await call.client.close()
-                    return got.audio == TestSpeech.echoed(mine)
+                    let expected = TestSpeech.echoed(mine)
+                    guard got.audio != expected else { return nil }
+                    let first = zip(got.audio, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+                    return "call \(i): \(got.audio.count) bytes back, \(expected.count) expected, first difference at byte \(first.map(String.init) ?? "-")"
                 }
             }
-            var complete = 0
-            for try await ok in group where ok { complete += 1 }
-            #expect(complete == calls)
+            var mismatches: [String] = []
+            for try await mismatch in group { if let mismatch { mismatches.append(mismatch) } }
+            #expect(mismatches.isEmpty, "\(mismatches.count) of \(calls) calls came back wrong: \(mismatches.prefix(3))")
         }
         #expect(try await server.waitUntilIdle())
         #expect(server.server.stats.callsStarted.load(ordering: .relaxed) == calls)

@@ -20,4 +20,7 @@ struct CallEnvironment {
     /// Whether calls whose provider request was not verified may still pick their graph and agent.
     var trustCallParameters: Bool
     var logger: Logger
+    /// Where ended calls are written (nil: records off), and this instance's name in them.
+    var records: CallRecordWriter?
+    var serverID: String
 }

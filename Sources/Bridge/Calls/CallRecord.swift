@@ -1,3 +1,5 @@
+import Foundation
+
 /// What the registry knows of one live call.
 ///
 /// - Threading: a value; copied out of the registry under its lock.
@@ -11,4 +13,6 @@ public struct CallRecord: Sendable, Equatable {
     public var mediaThread: Int
     /// Monotonic start time (ns).
     public var startedNanos: UInt64
+    /// Wall-clock start time, for the call records.
+    public var startedAt: Date
 }

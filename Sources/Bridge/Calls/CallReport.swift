@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import MediaGraph
 
@@ -41,6 +42,22 @@ struct CallReport {
             stats.clippedSamples.wrappingIncrement(by: meter.clippedSamples, ordering: .relaxed)
         }
         logger.info("call ended", metadata: metadata)
+    }
+
+    /// The call's row in the records.
+    func endedCall(server: String) -> EndedCall {
+        let pipeline = session.pipeline, record = session.record, live = session.live
+        let durationMs = Int(seconds * 1000)
+        return EndedCall(
+            server: server, callID: record.callID, provider: record.call.provider, providerCallID: record.call.callID,
+            streamID: record.call.streamID, agent: live.agent, graph: live.graph, from: record.call.from, to: record.call.to,
+            customParameters: record.call.customParameters, startedAt: EndedCall.timestamp(record.startedAt),
+            endedAt: EndedCall.timestamp(record.startedAt.addingTimeInterval(Double(durationMs) / 1000)), durationMs: durationMs,
+            endReason: end.reason.rawValue, endDetail: end.detail, framesIn: pipeline.uplinkFrames, framesOut: pipeline.downlinkFrames,
+            framesDropped: pipeline.providerInDrops, uplinkP50Us: Self.micros(pipeline.uplinkLatency, 50),
+            uplinkP99Us: Self.micros(pipeline.uplinkLatency, 99), downlinkP50Us: Self.micros(pipeline.downlinkLatency, 50),
+            downlinkP99Us: Self.micros(pipeline.downlinkLatency, 99), bargeIns: bargeIns,
+            bargeInReactionMs: session.bargeInReactionsMs, recording: nil)
     }
 
     private static func micros(_ histogram: LatencyHistogram, _ percentile: Double) -> Double {

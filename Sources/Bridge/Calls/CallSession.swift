@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import MediaGraph
 import NIOCore
@@ -47,6 +48,9 @@ final class CallSession: AgentSink {
     /// The utterance being written, and whether its tail still needs padding and queueing.
     private var speakingItem: String?
     private var tailPending = false
+    /// Each graph barge-in's reaction (ms), for the call's record; at most ``maxRecordedReactions``.
+    private(set) var bargeInReactionsMs: [Int] = []
+    static let maxRecordedReactions = 100
     /// Provider payloads are base64-decoded here in pieces.
     private let decodeScratch: UnsafeMutableRawBufferPointer
 
@@ -76,7 +80,7 @@ final class CallSession: AgentSink {
             environment.admission.release()
             throw error
         }
-        record = CallRecord(callID: callID, call: start, mediaThread: thread.index, startedNanos: MediaClock.nanos())
+        record = CallRecord(callID: callID, call: start, mediaThread: thread.index, startedNanos: MediaClock.nanos(), startedAt: Date())
         live = LiveCall(record: record, agent: agentName, graph: spec.name, pipeline: pipeline)
         sender = ProviderAudioSender(framing: provider.framing, format: providerFormat)
         self.agent = agent
@@ -253,7 +257,9 @@ final class CallSession: AgentSink {
                 // The uplink's media time now, less the caller's first word: how long the caller
                 // talked over the agent before voiced cleared the provider.
                 let nowMs = pipeline.uplinkFrames * UInt64(AudioFormat.frameDurationMs)
-                environment.stats.timings.bargeInReaction(ms: nowMs > onsetMs ? nowMs - onsetMs : 0)
+                let reaction = nowMs > onsetMs ? nowMs - onsetMs : 0
+                environment.stats.timings.bargeInReaction(ms: reaction)
+                if bargeInReactionsMs.count < Self.maxRecordedReactions { bargeInReactionsMs.append(Int(reaction)) }
             }
             sender.discard()
             provider.flush()
@@ -395,6 +401,7 @@ final class CallSession: AgentSink {
         guard let endedBy, pipeline.isRetired else { return }
         let report = CallReport(session: self, end: endedBy, bargeIns: bargeIn.count)
         report.file(stats: environment.stats, logger: logger)
+        environment.records?.record(report.endedCall(server: environment.serverID))
         loopCalls.remove(record.callID)
         live.advance(to: .ended)
         let active = environment.registry.remove(record.callID)

@@ -36,6 +36,8 @@ public struct ConfigFile: Sendable {
     public var maxCalls: Int?
     /// `[limits] drain_timeout_ms`: how long a drain lets calls in progress finish.
     public var drainTimeout: Duration?
+    /// `[records] path`: the SQLite file ended calls are written to, or `off`.
+    public var recordsPath: String?
     /// `[providers]`: the public URL, trust in call parameters, and each provider's secrets
     /// (`[providers.twilio] auth_token_env = "TWILIO_AUTH_TOKEN"`; docs/security.md).
     public var security = ProviderSecurity()
@@ -87,6 +89,10 @@ public struct ConfigFile: Sendable {
         if var limits = try top.table("limits") {
             try readLimits(&limits)
             try limits.rejectUnread()
+        }
+        if var records = try top.table("records") {
+            recordsPath = try records.string("path")
+            try records.rejectUnread()
         }
         if var providers = try top.table("providers") {
             try readProviders(&providers, environment: environment)

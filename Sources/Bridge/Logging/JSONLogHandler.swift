@@ -32,7 +32,7 @@ public struct JSONLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         var fields: [(String, String)] = [
-            ("ts", JSONStringEscaper.quoted(Self.timestamp())),
+            ("ts", JSONStringEscaper.quoted(EndedCall.timestamp(Date()))),
             ("level", JSONStringEscaper.quoted(event.level.rawValue)),
             ("label", JSONStringEscaper.quoted(label)),
             ("msg", JSONStringEscaper.quoted("\(event.message)")),
@@ -55,11 +55,6 @@ public struct JSONLogHandler: LogHandler {
         case let .dictionary(pairs):
             "{" + pairs.sorted { $0.key < $1.key }.map { "\(JSONStringEscaper.quoted($0.key)):\(json($0.value))" }.joined(separator: ",") + "}"
         }
-    }
-
-    private static func timestamp() -> String {
-        Date().formatted(.iso8601.year().month().day().timeZone(separator: .omitted).time(includingFractionalSeconds: true)
-            .timeSeparator(.colon).dateSeparator(.dash).dateTimeSeparator(.standard))
     }
 
     /// Writes `line` to standard error in one call.

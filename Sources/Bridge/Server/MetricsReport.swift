@@ -79,6 +79,12 @@ extension ServerState {
         for thread in pool.threads { out.sample("voiced_media_thread_wakeups_total", labels: [("thread", "\(thread.index)")], thread.wakeups) }
         out.family("voiced_media_thread_calls", .gauge, help: "Calls attached to each media thread.")
         for thread in pool.threads { out.sample("voiced_media_thread_calls", labels: [("thread", "\(thread.index)")], thread.attachedCalls) }
+        if let records {
+            counter(&out, "voiced_records_written_total", records.written.load(ordering: .relaxed), help: "Call records written.")
+            counter(&out, "voiced_records_dropped_total", records.dropped.load(ordering: .relaxed),
+                    help: "Call records dropped: the writer's queue was full or a write failed.")
+            counter(&out, "voiced_record_write_failures_total", records.failures.load(ordering: .relaxed), help: "Failed record writes.")
+        }
         out.family("process_resident_memory_bytes", .gauge, help: "Resident memory of the process.")
         out.sample("process_resident_memory_bytes", vd_resident_kib() * 1024)
         return out.text + stats.timings.text

@@ -9,4 +9,5 @@ struct ServerState: Sendable {
     let stats: BridgeStats
     let pool: MediaThreadPool
     let admission: CallAdmission
+    let records: CallRecordWriter?
 }

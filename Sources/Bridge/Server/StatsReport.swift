@@ -90,6 +90,9 @@ struct StatsReport: Codable {
     var agentFailures: UInt64
     var clippedSamples: UInt64
     var mediaThreadWakeups: [UInt64]
+    /// Call records written, and dropped (queue full or a failed write); absent when records are off.
+    var recordsWritten: UInt64?
+    var recordsDropped: UInt64?
     /// Over ended calls: provider frame arrival → the agent's frame queued for its socket.
     var uplinkLatency: Latency
     /// Over ended calls: agent audio arrival → the provider's frame queued (pacing included).
@@ -103,7 +106,7 @@ struct StatsReport: Codable {
         case callsEnded, callsEndedByReason, callsOverBudget, callsRefused, authRefusals, framesIn, framesOut, framesDropped
         case silenceFramesInserted, silenceFramesRefused, framesOverRealTime, readPauses, limitClosures, messagesRejected
         case rejectionsByReason, unknownEvents, providerErrors, speechStarts, bargeIns, agentFailures, clippedSamples
-        case mediaThreadWakeups, uplinkLatency, downlinkLatency, nodeLatency
+        case mediaThreadWakeups, recordsWritten, recordsDropped, uplinkLatency, downlinkLatency, nodeLatency
     }
 
 }
@@ -156,6 +159,8 @@ extension ServerState {
             agentFailures: stats.agentFailures.load(ordering: .relaxed),
             clippedSamples: stats.clippedSamples.load(ordering: .relaxed),
             mediaThreadWakeups: pool.threads.map(\.wakeups),
+            recordsWritten: records?.written.load(ordering: .relaxed),
+            recordsDropped: records?.dropped.load(ordering: .relaxed),
             uplinkLatency: .init(latency.uplink),
             downlinkLatency: .init(latency.downlink),
             nodeLatency: latency.nodes.mapValues(StatsReport.Latency.init))

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import MediaGraph
 import NIOCore
@@ -54,6 +55,9 @@ public final class VoicedServer: @unchecked Sendable {
         public var limits = ConnectionLimits()
         /// Providers' secrets and the public URL (docs/security.md).
         public var security = ProviderSecurity()
+        /// The SQLite file ended calls are written to, one row each (docs/operations.md); nil: no
+        /// records. `voiced serve` defaults to `voiced-calls.sqlite` in the working directory.
+        public var records: String?
         /// How often to hand heap memory freed by ended calls back to the kernel (``HeapTrimmer``):
         /// default 10 s; nil never.
         public var heapTrimInterval: TimeAmount? = .seconds(10)
@@ -66,6 +70,10 @@ public final class VoicedServer: @unchecked Sendable {
     public let registry = CallRegistry()
     public let stats = BridgeStats()
     public let admission: CallAdmission
+    /// Writes ended calls to the records; nil when records are off.
+    public let records: CallRecordWriter?
+    /// This instance in the records: `host:pid`.
+    public let serverID = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
     public let pool: MediaThreadPool
     private let group: MultiThreadedEventLoopGroup
     private let loops: EventLoopCallsDirectory
@@ -108,6 +116,11 @@ public final class VoicedServer: @unchecked Sendable {
                                           providerFormat: .telephonyMuLaw) ?? 1
         admission = CallAdmission(maxCalls: configuration.maxCalls
             ?? Self.defaultMaxCalls(mediaThreads: configuration.mediaThreads, thread: configuration.mediaThread, graphCost: defaultCost))
+        do {
+            records = try configuration.records.map { CallRecordWriter(store: try SQLiteCallRecords(path: $0), logger: logger) }
+        } catch {
+            throw ServerError.badRecords("\(error)")
+        }
         self.configuration = configuration
         self.logger = logger
         pool = try MediaThreadPool(count: configuration.mediaThreads, configuration: configuration.mediaThread)
@@ -135,12 +148,12 @@ public final class VoicedServer: @unchecked Sendable {
         let environment = CallEnvironment(
             registry: registry, stats: stats, admission: admission, pool: pool, loops: loops, graphs: graphs,
             callConfiguration: configuration.call, limits: configuration.limits, agents: agents,
-            trustCallParameters: configuration.security.trustCallParameters, logger: logger)
+            trustCallParameters: configuration.security.trustCallParameters, logger: logger, records: records, serverID: serverID)
         let maxMessageBytes = configuration.maxMessageBytes
         let fetcher = NIOHTTPFetcher(group: group, tls: agents.tls)
         let gateways = GatewayContext(security: configuration.security, logger: logger, stats: stats, fetcher: fetcher,
                                       keySets: OpenIDKeySets(fetcher: fetcher, logger: logger))
-        let routes = Routes(state: ServerState(registry: registry, stats: stats, pool: pool, admission: admission),
+        let routes = Routes(state: ServerState(registry: registry, stats: stats, pool: pool, admission: admission, records: records),
                             gateways: gateways)
         if configuration.security.skipAuthentication {
             logger.warning("provider authentication is OFF (--insecure-skip-auth): anyone can open calls and choose their graph and agent")
@@ -249,6 +262,7 @@ public final class VoicedServer: @unchecked Sendable {
         for calls in loops.all { calls.eventLoop.execute { calls.stop() } }
         try await group.shutdownGracefully()
         pool.stop()
+        records?.flush()
     }
 }
 
@@ -260,6 +274,8 @@ public enum ServerError: Error, CustomStringConvertible {
     case badGraph(name: String, GraphBuildError)
     /// A configured graph costs more than a whole media thread's budget.
     case graphOverBudget(name: String, cost: Int, budget: Int)
+    /// The call records cannot be opened.
+    case badRecords(String)
 
     public var description: String {
         switch self {
@@ -267,6 +283,7 @@ public enum ServerError: Error, CustomStringConvertible {
         case let .badGraph(name, error): "graph '\(name)': \(error)"
         case let .graphOverBudget(name, cost, budget):
             "graph '\(name)' costs \(cost) instructions per frame, more than a media thread's whole budget (\(budget)): raise --media-thread-budget or simplify the graph"
+        case let .badRecords(reason): "records: \(reason)"
         }
     }
 }

@@ -23,13 +23,14 @@ struct Serve: AsyncParsableCommand {
             a call whose provider sends no audio for --idle-timeout ends (reason
             idle_timeout). SIGTERM or SIGINT drains: /ready turns 503, new calls get
             503, calls in progress finish for up to --drain-timeout, the rest are
-            hung up (reason shutdown), then the daemon exits 0.
+            hung up (reason shutdown), then the daemon exits 0. Every ended call is
+            written to --records (SQLite; list them with voiced calls).
 
             Every flag can also be set from the environment (the flag wins):
             VOICED_HOST, VOICED_PORT, VOICED_AGENT, VOICED_CONFIG, VOICED_GRAPH,
             VOICED_DOWNLINK_LEAD_MS, VOICED_MEDIA_THREADS, VOICED_IO_THREADS,
             VOICED_MEDIA_THREAD_BUDGET, VOICED_MAX_CALLS, VOICED_IDLE_TIMEOUT,
-            VOICED_DRAIN_TIMEOUT, VOICED_LOG_LEVEL, VOICED_LOG_FORMAT.
+            VOICED_DRAIN_TIMEOUT, VOICED_RECORDS, VOICED_LOG_LEVEL, VOICED_LOG_FORMAT.
 
             A graph is a preset, a graph named in the config file's [graphs], or a
             spec 'uplink nodes; downlink nodes', each node with optional settings, e.g.
@@ -96,6 +97,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a drain (SIGTERM, SIGINT) lets calls in progress finish before hanging them up; match it to your load balancer's grace period. (env: VOICED_DRAIN_TIMEOUT; default: the config file's [limits] drain_timeout_ms, else 30)")
     var drainTimeout: Int?
 
+    @Option(help: "SQLite file every ended call is written to, one row each (list them with voiced calls), or 'off'. (env: VOICED_RECORDS; default: the config file's [records] path, else voiced-calls.sqlite in the working directory)")
+    var records: String?
+
     @Option(help: "trace, debug, info, notice, warning, error or critical. (env: VOICED_LOG_LEVEL; default: info)")
     var logLevel: String?
 
@@ -150,6 +154,8 @@ struct Serve: AsyncParsableCommand {
         let drainSeconds = try drainTimeout ?? Self.integer(env, "VOICED_DRAIN_TIMEOUT")
         guard (0...86_400).contains(drainSeconds ?? 0) else { throw ValidationError("--drain-timeout must be 0…86400 seconds, got \(drainSeconds!)") }
         let drain = drainSeconds.map { Duration.seconds($0) } ?? file.drainTimeout ?? .seconds(30)
+        let recordsPath = records ?? env["VOICED_RECORDS"] ?? file.recordsPath ?? "voiced-calls.sqlite"
+        config.records = recordsPath == "off" ? nil : recordsPath
         guard (0...65535).contains(config.port) else { throw ValidationError("--port must be 0…65535, got \(config.port)") }
         guard config.mediaThreads >= 1, config.ioThreads >= 1 else { throw ValidationError("thread counts must be at least 1") }
         let levelName = logLevel ?? env["VOICED_LOG_LEVEL"] ?? "info"
