@@ -26,10 +26,11 @@ public final class TestServer: Sendable {
         // Tests send audio faster than real time; the echo keeps up only unpaced (pacing has its own tests).
         config.call = .unpaced
         // …so the real-time guard lets an hour through at once, and, since sanitizer builds starve
-        // fifty concurrent clients for seconds, the connection timeouts are a minute (the hostile
-        // input tests set their own).
+        // fifty concurrent clients for seconds, the connection timeouts are a minute, as is the idle
+        // timeout (a test caller may stay silent while an agent speaks for 30 s); the hostile input
+        // and lifecycle tests set their own.
         config.limits.mediaBurstMs = 3_600_000
-        for timeout in [\ConnectionLimits.requestHead, \.requestBody, \.idle, \.start] { config.limits[keyPath: timeout] = .seconds(60) }
+        for timeout in [\ConnectionLimits.requestHead, \.requestBody, \.idle, \.start, \.mediaIdle] { config.limits[keyPath: timeout] = .seconds(60) }
         // Calls name their graph and agent in tests without signing their requests.
         config.security.trustCallParameters = true
         configure(&config)
