@@ -22,5 +22,7 @@ struct CallEnvironment {
     var logger: Logger
     /// Where ended calls are written (nil: records off), and this instance's name in them.
     var records: CallRecordWriter?
+    /// Where call events are POSTed (nil: nowhere).
+    var webhooks: WebhookSender?
     var serverID: String
 }

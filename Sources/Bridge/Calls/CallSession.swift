@@ -94,6 +94,7 @@ final class CallSession: AgentSink {
         loopCalls.add(callID, self)
         let active = environment.registry.add(live)
         environment.stats.started(pipeline, provider: start.provider)
+        environment.webhooks?.send(.started(record, agent: agentName, graph: spec.name, server: environment.serverID))
         logger.info("call registered \(callID) (provider=\(start.provider), caller=\(WireText(start.from ?? "-", limit: 40))). Active calls: \(active)/\(environment.admission.maxCalls)")
         logger.info("call started", metadata: [
             "from": .wire(start.from ?? "-"), "to": .wire(start.to ?? "-"), "provider_format": .wire(start.formatDescription),
@@ -401,7 +402,11 @@ final class CallSession: AgentSink {
         guard let endedBy, pipeline.isRetired else { return }
         let report = CallReport(session: self, end: endedBy, bargeIns: bargeIn.count)
         report.file(stats: environment.stats, logger: logger)
-        environment.records?.record(report.endedCall(server: environment.serverID))
+        if environment.records != nil || environment.webhooks != nil {
+            let ended = report.endedCall(server: environment.serverID)
+            environment.records?.record(ended)
+            environment.webhooks?.send(.ended(ended))
+        }
         loopCalls.remove(record.callID)
         live.advance(to: .ended)
         let active = environment.registry.remove(record.callID)

@@ -38,6 +38,8 @@ public struct ConfigFile: Sendable {
     public var drainTimeout: Duration?
     /// `[records] path`: the SQLite file ended calls are written to, or `off`.
     public var recordsPath: String?
+    /// `[webhooks]`: `url`, `secret_env` (the variable holding the signing key), `max_attempts`.
+    public var webhooks: WebhookSettings?
     /// `[providers]`: the public URL, trust in call parameters, and each provider's secrets
     /// (`[providers.twilio] auth_token_env = "TWILIO_AUTH_TOKEN"`; docs/security.md).
     public var security = ProviderSecurity()
@@ -94,6 +96,10 @@ public struct ConfigFile: Sendable {
             recordsPath = try records.string("path")
             try records.rejectUnread()
         }
+        if var table = try top.table("webhooks") {
+            try readWebhooks(&table, environment: environment)
+            try table.rejectUnread()
+        }
         if var providers = try top.table("providers") {
             try readProviders(&providers, environment: environment)
             try providers.rejectUnread()
@@ -125,6 +131,18 @@ public struct ConfigFile: Sendable {
         mediaThreadBudget = try table.int("media_thread_budget", in: 1_000_000...100_000_000_000)
         maxCalls = try table.int("max_calls", in: 1...1_000_000)
         drainTimeout = try table.int("drain_timeout_ms", in: 0...86_400_000).map { .milliseconds($0) }
+    }
+
+    /// The `[webhooks]` table.
+    private mutating func readWebhooks(_ table: inout ConfigTable, environment: [String: String]) throws(ConfigError) {
+        let url = try table.requiredString("url")
+        guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
+            throw .badValue(key: "webhooks.url", value: "\"\(url)\"", expected: "an http:// or https:// URL")
+        }
+        guard let secret = try table.secret("secret_env", environment: environment) else { throw .missing("webhooks.secret_env") }
+        var settings = WebhookSettings(url: url, secret: secret)
+        settings.maxAttempts = try table.int("max_attempts", in: 1...20) ?? settings.maxAttempts
+        webhooks = settings
     }
 
     /// The `[providers]` table and its `[providers.NAME]` sub-tables.

@@ -85,6 +85,13 @@ extension ServerState {
                     help: "Call records dropped: the writer's queue was full or a write failed.")
             counter(&out, "voiced_record_write_failures_total", records.failures.load(ordering: .relaxed), help: "Failed record writes.")
         }
+        if let webhooks {
+            counter(&out, "voiced_webhooks_delivered_total", webhooks.delivered.load(ordering: .relaxed), help: "Call events delivered (2xx).")
+            counter(&out, "voiced_webhooks_failed_total", webhooks.failed.load(ordering: .relaxed),
+                    help: "Call events given up after their attempts, or refused with a 4xx.")
+            counter(&out, "voiced_webhooks_dropped_total", webhooks.dropped.load(ordering: .relaxed), help: "Call events dropped: the queue was full.")
+            counter(&out, "voiced_webhooks_retries_total", webhooks.retries.load(ordering: .relaxed), help: "Webhook deliveries tried again.")
+        }
         out.family("process_resident_memory_bytes", .gauge, help: "Resident memory of the process.")
         out.sample("process_resident_memory_bytes", vd_resident_kib() * 1024)
         return out.text + stats.timings.text

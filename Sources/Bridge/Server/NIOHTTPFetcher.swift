@@ -44,18 +44,25 @@ struct NIOHTTPFetcher: HTTPFetching {
         let tlsContext = secure ? try (tls ?? NIOSSLContext(configuration: .makeClientConfiguration())) : nil
         let loop = group.next()
         let response = loop.makePromise(of: (Int, Data).self)
-        let channel = try await ClientBootstrap(group: loop)
-            .connectTimeout(Self.timeout)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let tlsContext {
-                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tlsContext, serverHostname: host))
+        let channel: Channel
+        do {
+            channel = try await ClientBootstrap(group: loop)
+                .connectTimeout(Self.timeout)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        if let tlsContext {
+                            try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tlsContext, serverHostname: host))
+                        }
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        try channel.pipeline.syncOperations.addHandler(ResponseCollector(promise: response, limit: Self.maxResponseBytes))
                     }
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(ResponseCollector(promise: response, limit: Self.maxResponseBytes))
                 }
-            }
-            .connect(host: host, port: port).get()
+                .connect(host: host, port: port).get()
+        } catch {
+            // A promise must be completed before it goes (NIO traps on a leaked one).
+            response.fail(error)
+            throw error
+        }
         var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method),
                                    uri: components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
                                        + (components.percentEncodedQuery.map { "?" + $0 } ?? ""))

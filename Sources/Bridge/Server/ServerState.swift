@@ -10,4 +10,5 @@ struct ServerState: Sendable {
     let pool: MediaThreadPool
     let admission: CallAdmission
     let records: CallRecordWriter?
+    let webhooks: WebhookSender?
 }

@@ -58,6 +58,8 @@ public final class VoicedServer: @unchecked Sendable {
         /// The SQLite file ended calls are written to, one row each (docs/operations.md); nil: no
         /// records. `voiced serve` defaults to `voiced-calls.sqlite` in the working directory.
         public var records: String?
+        /// Where `call.started` and `call.ended` are POSTed, signed (docs/operations.md); nil: nowhere.
+        public var webhooks: WebhookSettings?
         /// How often to hand heap memory freed by ended calls back to the kernel (``HeapTrimmer``):
         /// default 10 s; nil never.
         public var heapTrimInterval: TimeAmount? = .seconds(10)
@@ -82,6 +84,8 @@ public final class VoicedServer: @unchecked Sendable {
     private let graphs: GraphDirectory
     private var channel: Channel?
     private var trimmer: HeapTrimmer?
+    /// Delivers call events; made by `start` (it needs the event loops), nil when not configured.
+    public private(set) var webhooks: WebhookSender?
 
     public init(configuration: Configuration, logger: Logger = Logger(label: "voiced")) throws {
         do {
@@ -145,15 +149,19 @@ public final class VoicedServer: @unchecked Sendable {
     /// Binds and starts accepting connections.
     public func start() async throws {
         for calls in loops.all { try await calls.start(idleTimeout: configuration.limits.mediaIdle).get() }
+        let fetcher = NIOHTTPFetcher(group: group, tls: agents.tls)
+        let webhooks = configuration.webhooks.map { WebhookSender(settings: $0, fetcher: fetcher, logger: self.logger) }
+        self.webhooks = webhooks
         let environment = CallEnvironment(
             registry: registry, stats: stats, admission: admission, pool: pool, loops: loops, graphs: graphs,
             callConfiguration: configuration.call, limits: configuration.limits, agents: agents,
-            trustCallParameters: configuration.security.trustCallParameters, logger: logger, records: records, serverID: serverID)
+            trustCallParameters: configuration.security.trustCallParameters, logger: logger, records: records,
+            webhooks: webhooks, serverID: serverID)
         let maxMessageBytes = configuration.maxMessageBytes
-        let fetcher = NIOHTTPFetcher(group: group, tls: agents.tls)
         let gateways = GatewayContext(security: configuration.security, logger: logger, stats: stats, fetcher: fetcher,
                                       keySets: OpenIDKeySets(fetcher: fetcher, logger: logger))
-        let routes = Routes(state: ServerState(registry: registry, stats: stats, pool: pool, admission: admission, records: records),
+        let routes = Routes(state: ServerState(registry: registry, stats: stats, pool: pool, admission: admission, records: records,
+                                               webhooks: webhooks),
                             gateways: gateways)
         if configuration.security.skipAuthentication {
             logger.warning("provider authentication is OFF (--insecure-skip-auth): anyone can open calls and choose their graph and agent")
@@ -259,6 +267,10 @@ public final class VoicedServer: @unchecked Sendable {
     public func stop() async throws {
         try? await channel?.close()
         trimmer?.stop()
+        // Calls still open end as their sockets close below; their call.ended events are sent from
+        // the event loops before those stop, then given a moment to go out.
+        for calls in loops.all { calls.eventLoop.execute { calls.endAll(CallEnd(.shutdown, "the server stopped")) } }
+        await webhooks?.finish(timeout: .seconds(5))
         for calls in loops.all { calls.eventLoop.execute { calls.stop() } }
         try await group.shutdownGracefully()
         pool.stop()

@@ -30,7 +30,8 @@ struct Serve: AsyncParsableCommand {
             VOICED_HOST, VOICED_PORT, VOICED_AGENT, VOICED_CONFIG, VOICED_GRAPH,
             VOICED_DOWNLINK_LEAD_MS, VOICED_MEDIA_THREADS, VOICED_IO_THREADS,
             VOICED_MEDIA_THREAD_BUDGET, VOICED_MAX_CALLS, VOICED_IDLE_TIMEOUT,
-            VOICED_DRAIN_TIMEOUT, VOICED_RECORDS, VOICED_LOG_LEVEL, VOICED_LOG_FORMAT.
+            VOICED_DRAIN_TIMEOUT, VOICED_RECORDS, VOICED_WEBHOOK_URL, VOICED_LOG_LEVEL,
+            VOICED_LOG_FORMAT.
 
             A graph is a preset, a graph named in the config file's [graphs], or a
             spec 'uplink nodes; downlink nodes', each node with optional settings, e.g.
@@ -100,6 +101,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "SQLite file every ended call is written to, one row each (list them with voiced calls), or 'off'. (env: VOICED_RECORDS; default: the config file's [records] path, else voiced-calls.sqlite in the working directory)")
     var records: String?
 
+    @Option(help: "URL that call.started and call.ended events are POSTed to, signed with HMAC-SHA256 under the key in VOICED_WEBHOOK_SECRET (Voiced-Signature; docs/operations.md). (env: VOICED_WEBHOOK_URL; default: the config file's [webhooks], else none)")
+    var webhookUrl: String?
+
     @Option(help: "trace, debug, info, notice, warning, error or critical. (env: VOICED_LOG_LEVEL; default: info)")
     var logLevel: String?
 
@@ -156,6 +160,14 @@ struct Serve: AsyncParsableCommand {
         let drain = drainSeconds.map { Duration.seconds($0) } ?? file.drainTimeout ?? .seconds(30)
         let recordsPath = records ?? env["VOICED_RECORDS"] ?? file.recordsPath ?? "voiced-calls.sqlite"
         config.records = recordsPath == "off" ? nil : recordsPath
+        config.webhooks = file.webhooks
+        if let url = webhookUrl ?? env["VOICED_WEBHOOK_URL"] {
+            guard url.hasPrefix("https://") || url.hasPrefix("http://") else { throw ValidationError("--webhook-url must be an http:// or https:// URL, got '\(url)'") }
+            guard let secret = env["VOICED_WEBHOOK_SECRET"] ?? file.webhooks?.secret, !secret.isEmpty else {
+                throw ValidationError("--webhook-url needs the signing key in the environment variable VOICED_WEBHOOK_SECRET")
+            }
+            config.webhooks = WebhookSettings(url: url, secret: secret)
+        }
         guard (0...65535).contains(config.port) else { throw ValidationError("--port must be 0…65535, got \(config.port)") }
         guard config.mediaThreads >= 1, config.ioThreads >= 1 else { throw ValidationError("thread counts must be at least 1") }
         let levelName = logLevel ?? env["VOICED_LOG_LEVEL"] ?? "info"
