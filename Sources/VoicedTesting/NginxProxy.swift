@@ -1,5 +1,4 @@
 import Foundation
-import NIOPosix
 
 #if canImport(Glibc)
 import Glibc
@@ -23,7 +22,7 @@ public final class NginxProxy: Sendable {
     /// Starts nginx in front of `upstreams` (voiced ports) and waits until it answers `/health`.
     public init(upstreams: [Int]) async throws {
         let shipped = try String(contentsOf: TestSpeech.repositoryRoot.appendingPathComponent("deploy/nginx/voiced.conf"), encoding: .utf8)
-        port = try Self.freePort()
+        port = try FreePort.find()
         var site = shipped
         let examples = ["127.0.0.1:8081", "127.0.0.1:8082"]
         guard upstreams.count == examples.count, examples.allSatisfy({ site.contains("server \($0) ") }), site.contains("listen 8080;") else {
@@ -83,21 +82,5 @@ public final class NginxProxy: Sendable {
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: directory)
-    }
-
-    /// A port nothing listens on now (bound and released).
-    private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw Failure(description: "no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

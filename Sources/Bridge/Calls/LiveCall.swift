@@ -43,4 +43,9 @@ public final class LiveCall: Sendable {
     public var framesIn: UInt64 { pipeline.uplinkFrames }
     public var framesOut: UInt64 { pipeline.downlinkFrames }
     public var framesDropped: UInt64 { pipeline.providerInDrops }
+
+    /// In-server latency of the call's frames so far, each way (fixed buckets: percentiles are the
+    /// bucket's upper bound).
+    public var uplinkLatency: LiveHistograms.Snapshot { pipeline.liveLatency.snapshot(CallPipeline.LiveLatency.uplink) }
+    public var downlinkLatency: LiveHistograms.Snapshot { pipeline.liveLatency.snapshot(CallPipeline.LiveLatency.downlink) }
 }

@@ -19,6 +19,8 @@ final class ControlHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let gate: UpgradeGate
     private var request: HTTPRequest?
     private var tooLarge = false
+    /// The dashboard's event stream, once this connection asked for it (it then serves nothing else).
+    private var feed: DashboardFeed?
 
     init(routes: Routes, gate: UpgradeGate) {
         self.routes = routes
@@ -49,6 +51,16 @@ final class ControlHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 write(refusal, close: false, context: context)
                 return
             }
+            if request.method == .GET, request.path == DashboardFeed.path, feed == nil {
+                let feed = DashboardFeed()
+                self.feed = feed
+                let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                feed.start(on: context.eventLoop, write: { part, flush in
+                    let (handler, context) = bound.value
+                    if flush { context.writeAndFlush(handler.wrapOutboundOut(part), promise: nil) } else { context.write(handler.wrapOutboundOut(part), promise: nil) }
+                }, snapshot: { [routes] in routes.state.dashboardJSON() })
+                return
+            }
             // A webhook may wait on a key fetch: answered when ready (most are at once). NIO's
             // pipelining handler holds the connection's next request until this one is answered.
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -57,6 +69,15 @@ final class ControlHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 handler.write(reply, close: false, context: context)
             }
         }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        feed?.stop()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        feed?.stop()
+        context.fireChannelInactive()
     }
 
     /// Writes `reply`, closing the connection after it when `close`.

@@ -1,4 +1,5 @@
 import Metrics
+import NIOConcurrencyHelpers
 import Prometheus
 
 /// Timings the event loops record as they happen, through swift-metrics into a swift-prometheus
@@ -10,6 +11,9 @@ import Prometheus
 final class ControlPlaneMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
+    private let reactions = NIOLockedValueBox<[Int]>([])
+    /// Barge-in reactions kept for the dashboard.
+    static let recentReactionsKept = 50
 
     init() {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -30,7 +34,14 @@ final class ControlPlaneMetrics: Sendable {
     func bargeInReaction(ms: UInt64) {
         Metrics.Timer(label: "voiced_barge_in_reaction_seconds", factory: factory)
             .recordNanoseconds(Int64(clamping: ms * 1_000_000))
+        reactions.withLockedValue { recent in
+            recent.append(Int(clamping: ms))
+            if recent.count > Self.recentReactionsKept { recent.removeFirst(recent.count - Self.recentReactionsKept) }
+        }
     }
+
+    /// The latest barge-in reactions (ms), oldest first.
+    var recentBargeInReactionsMs: [Int] { reactions.withLockedValue { $0 } }
 
     /// The registry's metrics in Prometheus text format.
     var text: String { registry.emitToString() }

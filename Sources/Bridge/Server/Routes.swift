@@ -1,7 +1,7 @@
 import NIOCore
 
 /// What the HTTP side answers: the control-plane documents (`/health`, `/ready`, `/stats`,
-/// `/metrics`), the
+/// `/metrics`, `/dashboard`), the
 /// providers' webhooks (each ``ProviderGateway``), and what a plain request to a media path gets.
 ///
 /// - Threading: any thread (reads thread-safe registry and stats).
@@ -35,6 +35,8 @@ struct Routes: Sendable {
             return .text(503, admission.isDraining ? "draining\n" : "at capacity: \(admission.count)/\(admission.maxCalls) calls\n")
         case "/stats":
             return .json(state.statsJSON())
+        case DashboardPage.path:
+            return HTTPReply(status: 200, contentType: "text/html; charset=utf-8", body: DashboardPage.html)
         case "/metrics":
             return HTTPReply(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: state.metricsText())
         default:

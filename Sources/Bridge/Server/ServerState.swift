@@ -11,4 +11,6 @@ struct ServerState: Sendable {
     let admission: CallAdmission
     let records: CallRecordWriter?
     let webhooks: WebhookSender?
+    /// This instance's name (`host:pid`).
+    let serverID: String
 }

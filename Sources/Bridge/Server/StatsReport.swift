@@ -26,11 +26,40 @@ struct StatsReport: Codable {
         var framesIn: UInt64
         var framesOut: UInt64
         var framesDropped: UInt64
+        /// In-server latency so far, as the upper bound of its bucket (``LiveHistograms``).
+        var uplinkP50Ms: Double
+        var uplinkP99Ms: Double
+        var downlinkP50Ms: Double
+        var downlinkP99Ms: Double
 
         enum CodingKeys: String, CodingKey {
             case callId = "call_id", provider, providerCallId = "provider_call_id", streamId = "stream_id", from, to, agent, graph, state
             case ageSeconds = "age_seconds", mediaThread = "media_thread", framesIn = "frames_in", framesOut = "frames_out"
-            case framesDropped = "frames_dropped"
+            case framesDropped = "frames_dropped", uplinkP50Ms = "uplink_p50_ms", uplinkP99Ms = "uplink_p99_ms"
+            case downlinkP50Ms = "downlink_p50_ms", downlinkP99Ms = "downlink_p99_ms"
+        }
+
+        init(_ call: LiveCall, nowNanos: UInt64) {
+            let record = call.record
+            callId = record.callID
+            provider = record.call.provider
+            providerCallId = record.call.callID
+            streamId = record.call.streamID
+            from = record.call.from
+            to = record.call.to
+            agent = call.agent
+            graph = call.graph
+            state = "\(call.state)"
+            ageSeconds = Double(nowNanos &- record.startedNanos) / 1e9
+            mediaThread = record.mediaThread
+            framesIn = call.framesIn
+            framesOut = call.framesOut
+            framesDropped = call.framesDropped
+            let (up, down) = (call.uplinkLatency, call.downlinkLatency)
+            uplinkP50Ms = Double(up.nanos(atPercentile: 50)) / 1e6
+            uplinkP99Ms = Double(up.nanos(atPercentile: 99)) / 1e6
+            downlinkP50Ms = Double(down.nanos(atPercentile: 50)) / 1e6
+            downlinkP99Ms = Double(down.nanos(atPercentile: 99)) / 1e6
         }
     }
 
@@ -122,14 +151,7 @@ extension ServerState {
             activeConnections: live.count,
             maxConnections: admission.maxCalls,
             connectionTypes: Dictionary(live.map { ($0.record.call.provider, 1) }, uniquingKeysWith: +),
-            connections: live.map { call in
-                StatsReport.Connection(
-                    callId: call.record.callID, provider: call.record.call.provider, providerCallId: call.record.call.callID,
-                    streamId: call.record.call.streamID, from: call.record.call.from, to: call.record.call.to,
-                    agent: call.agent, graph: call.graph, state: "\(call.state)",
-                    ageSeconds: Double(now &- call.record.startedNanos) / 1e9, mediaThread: call.record.mediaThread,
-                    framesIn: call.framesIn, framesOut: call.framesOut, framesDropped: call.framesDropped)
-            },
+            connections: live.map { StatsReport.Connection($0, nowNanos: now) },
             activeCalls: live.count,
             residentKiB: vd_resident_kib(),
             heapTrims: stats.heapTrims.load(ordering: .relaxed),

@@ -161,7 +161,7 @@ public final class VoicedServer: @unchecked Sendable {
         let gateways = GatewayContext(security: configuration.security, logger: logger, stats: stats, fetcher: fetcher,
                                       keySets: OpenIDKeySets(fetcher: fetcher, logger: logger))
         let routes = Routes(state: ServerState(registry: registry, stats: stats, pool: pool, admission: admission, records: records,
-                                               webhooks: webhooks),
+                                               webhooks: webhooks, serverID: serverID),
                             gateways: gateways)
         if configuration.security.skipAuthentication {
             logger.warning("provider authentication is OFF (--insecure-skip-auth): anyone can open calls and choose their graph and agent")

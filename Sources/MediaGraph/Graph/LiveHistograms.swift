@@ -82,6 +82,23 @@ public final class LiveHistograms: @unchecked Sendable {
         /// Durations recorded.
         public var total: UInt64 { counts.reduce(0, &+) }
 
+        /// The upper bound (ns) of the bucket holding the `percentile`th duration (0…100): an
+        /// estimate no lower than the true value; the top bound for durations past it; 0 when empty.
+        public func nanos(atPercentile percentile: Double) -> UInt64 {
+            let total = self.total
+            guard total > 0 else { return 0 }
+            let rank = UInt64((Double(total) * percentile / 100).rounded(.up))
+            var seen: UInt64 = 0
+            for (i, count) in counts.enumerated() {
+                seen += count
+                if seen >= max(1, rank) { return LiveHistograms.bucketBounds[min(i, LiveHistograms.bucketBounds.count - 1)] }
+            }
+            return LiveHistograms.bucketBounds.last!
+        }
+
+        /// Mean duration (ns); 0 when empty.
+        public var meanNanos: Double { total == 0 ? 0 : Double(sumNanos) / Double(total) }
+
         /// Adds `other`'s counts to these.
         public mutating func add(_ other: Snapshot) {
             for i in counts.indices { counts[i] &+= other.counts[i] }

@@ -18,6 +18,7 @@ struct Serve: AsyncParsableCommand {
               /ready     readiness: 503 while draining or at --max-calls
               /stats     live calls and counters (JSON)
               /metrics   Prometheus text format (docs/operations.md)
+              /dashboard a live page: calls, latency, node costs, barge-ins
 
             Calls: at most --max-calls at once (past it a media upgrade gets 503);
             a call whose provider sends no audio for --idle-timeout ends (reason
