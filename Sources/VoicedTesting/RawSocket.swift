@@ -1,7 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Waits until `condition` holds, for at most `timeout` (checked once more after it: the task may
 /// have been starved past the deadline).
@@ -28,13 +28,13 @@ public final class RawSocket: ChannelInboundHandler, Sendable {
     }
 
     /// Everything the server sent, and whether it closed the connection.
-    public struct Received {
+    public struct Received: Sendable {
         public var bytes: [UInt8] = []
         public var closed = false
     }
 
-    private let received = Mutex(Received())
-    private let channel = Mutex<Channel?>(nil)
+    private let received = NIOLockedValueBox(Received())
+    private let channel = NIOLockedValueBox<Channel?>(nil)
 
     private static let handshakeEnd = Array("\r\n\r\n".utf8)
 
@@ -46,7 +46,7 @@ public final class RawSocket: ChannelInboundHandler, Sendable {
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(socket) }
             }
             .connect(host: "127.0.0.1", port: port).get()
-        socket.channel.withLock { $0 = channel }
+        socket.channel.withLockedValue { $0 = channel }
         return socket
     }
 
@@ -92,7 +92,7 @@ public final class RawSocket: ChannelInboundHandler, Sendable {
                   let status = lines.first?.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return nil }
             return Response(status: status, headers: fields, body: Array(received.bytes[end.upperBound..<(end.upperBound + length)]))
         }
-        socket.channel.withLock { $0?.close(promise: nil) }
+        socket.channel.withLockedValue { $0?.close(promise: nil) }
         return response
     }
 
@@ -105,21 +105,21 @@ public final class RawSocket: ChannelInboundHandler, Sendable {
     /// Stops reading from the socket (a provider that no longer reads): the server's writes then
     /// fill the socket buffers.
     public func stopReading() async throws {
-        try await channel.withLock { $0 }?.setOption(ChannelOptions.autoRead, value: false).get()
+        try await channel.withLockedValue { $0 }?.setOption(ChannelOptions.autoRead, value: false).get()
     }
 
     /// Whether the server has closed the connection.
-    public var isClosed: Bool { received.withLock { $0.closed } }
+    public var isClosed: Bool { received.withLockedValue { $0.closed } }
 
     public func send(_ bytes: [UInt8]) {
-        channel.withLock { $0?.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil) }
+        channel.withLockedValue { $0?.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil) }
     }
 
     /// Waits until the server closed the connection (or 30 s passed); returns the code of the close
     /// frame it sent after the upgrade (nil: none, or one without a code) and whether it closed.
     public func waitForClose() async throws -> (code: UInt16?, closedByServer: Bool) {
         let closed = try? await wait { $0.closed ? true : nil }
-        let bytes = received.withLock { $0.bytes }
+        let bytes = received.withLockedValue { $0.bytes }
         var code: UInt16?
         guard var i = bytes.firstRange(of: Self.handshakeEnd)?.upperBound else { return (code, closed == true) }
         // Server frames are unmasked: opcode, length (7 bits, or 126 + 16 bits), payload.
@@ -141,7 +141,7 @@ public final class RawSocket: ChannelInboundHandler, Sendable {
         let deadline = ContinuousClock.now + .seconds(30)
         while true {
             let late = ContinuousClock.now >= deadline
-            if let value = received.withLock({ check($0) }) { return value }
+            if let value = received.withLockedValue({ check($0) }) { return value }
             if late { throw Timeout() }
             try await Task.sleep(for: .milliseconds(2))
         }
@@ -151,11 +151,11 @@ public final class RawSocket: ChannelInboundHandler, Sendable {
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
-        received.withLock { $0.bytes += buffer.readableBytesView }
+        received.withLockedValue { $0.bytes += buffer.readableBytesView }
     }
 
     public func channelInactive(context: ChannelHandlerContext) {
-        received.withLock { $0.closed = true }
+        received.withLockedValue { $0.closed = true }
     }
 
     public func errorCaught(context: ChannelHandlerContext, error: Error) {

@@ -3,7 +3,7 @@ import LoadGen
 import NIOCore
 import NIOPosix
 import NIOWebSocket
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 import VoicedTesting
 
@@ -484,7 +484,7 @@ private final class RealtimeTestClient: Sendable {
 
     /// What the client's event loop records and the test reads.
     final class Recorder: Sendable {
-        let received = Mutex(Received())
+        let received = NIOLockedValueBox(Received())
 
         func handle(_ frame: WebSocketFrame) {
             var data = frame.unmaskedData
@@ -492,13 +492,13 @@ private final class RealtimeTestClient: Sendable {
             case .text:
                 let text = data.readString(length: data.readableBytes) ?? ""
                 let type = ((try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any])?["type"] as? String ?? ""
-                received.withLock { $0.events.append(ServerEvent(type: type, text: text)) }
+                received.withLockedValue { $0.events.append(ServerEvent(type: type, text: text)) }
             case .connectionClose:
                 let code = data.readInteger(as: UInt16.self) ?? 0
                 let reason = data.readString(length: data.readableBytes) ?? ""
-                received.withLock { $0.closeFrame = (code, reason) }
+                received.withLockedValue { $0.closeFrame = (code, reason) }
             case .pong:
-                received.withLock { $0.pongs += 1 }
+                received.withLockedValue { $0.pongs += 1 }
             default:
                 break
             }
@@ -527,8 +527,8 @@ private final class RealtimeTestClient: Sendable {
         return RealtimeTestClient(client: client, recorder: recorder)
     }
 
-    var events: [ServerEvent] { recorder.received.withLock { $0.events } }
-    var closeFrame: (code: UInt16, reason: String)? { recorder.received.withLock { $0.closeFrame } }
+    var events: [ServerEvent] { recorder.received.withLockedValue { $0.events } }
+    var closeFrame: (code: UInt16, reason: String)? { recorder.received.withLockedValue { $0.closeFrame } }
 
     func send(_ text: String) { client.send(text: text) }
 
@@ -556,7 +556,7 @@ private final class RealtimeTestClient: Sendable {
         let deadline = ContinuousClock.now + timeout
         while true {
             let late = ContinuousClock.now >= deadline
-            if let result = recorder.received.withLock({ check($0) }) { return result }
+            if let result = recorder.received.withLockedValue({ check($0) }) { return result }
             if late { throw Timeout(description: "no \(what); received: \(events.map(\.type))") }
             try await Task.sleep(for: .milliseconds(2))
         }
@@ -579,7 +579,7 @@ private enum RawHTTP {
         try await channel.writeAndFlush(ByteBuffer(string: request)).get()
         let deadline = ContinuousClock.now + .seconds(5)
         while ContinuousClock.now < deadline {
-            let text = String(decoding: collector.collected.withLock { $0 }, as: UTF8.self)
+            let text = String(decoding: collector.collected.withLockedValue { $0 }, as: UTF8.self)
             if let line = text.split(separator: "\r\n").first, text.contains("\r\n"), let code = Int(line.split(separator: " ")[1]) {
                 try? await channel.close()
                 return code
@@ -592,10 +592,10 @@ private enum RawHTTP {
 
     private final class Collector: ChannelInboundHandler, Sendable {
         typealias InboundIn = ByteBuffer
-        let collected = Mutex<[UInt8]>([])
+        let collected = NIOLockedValueBox<[UInt8]>([])
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let buffer = unwrapInboundIn(data)
-            collected.withLock { $0 += buffer.readableBytesView }
+            collected.withLockedValue { $0 += buffer.readableBytesView }
         }
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 import MediaGraph
 import NIOCore
 import NIOPosix
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 import VoicedTesting
 

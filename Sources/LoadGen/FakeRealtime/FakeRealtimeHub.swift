@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// What every connection of one ``FakeRealtimeServer`` shares: the client events received, the
@@ -9,7 +10,7 @@ import Synchronization
 /// Stored events are capped at ``maxEvents``; past that the oldest tenth is dropped (and counted in
 /// `eventsDropped`), so a long load run stays bounded.
 ///
-/// - Threading: every member may be called from any thread; one `Mutex` guards the state, and
+/// - Threading: every member may be called from any thread; one lock guards the state, and
 ///   continuations are resumed after it is released.
 /// - Ownership: owned by the server; connections hold it strongly until they close.
 /// - Realtime: unsafe (locks, allocates); test and load-generator code only.
@@ -52,14 +53,14 @@ final class FakeRealtimeHub: Sendable {
     /// Distinct response shapes whose audio is cached; past this the cache starts again.
     static let maxCachedResponses = 32
 
-    let state = Mutex(State())
+    let state = NIOLockedValueBox(State())
     /// `input_audio_buffer.append` events received, on every connection.
     let appendsReceived = Atomic<Int>(0)
 
     /// Stores `event` and wakes the waiters it satisfies.
     func record(_ event: ClientEvent) {
         if event.type == "input_audio_buffer.append" { countAppend() }
-        let ready: [(Waiter, [ClientEvent])] = state.withLock { s in
+        let ready: [(Waiter, [ClientEvent])] = state.withLockedValue { s in
             s.events.append(event)
             s.typeCounts[event.type, default: 0] += 1
             if s.events.count > Self.maxEvents {
@@ -86,11 +87,11 @@ final class FakeRealtimeHub: Sendable {
     }
 
     /// Every stored event, oldest first.
-    var events: [ClientEvent] { state.withLock { $0.events } }
+    var events: [ClientEvent] { state.withLockedValue { $0.events } }
 
     /// "3 × response.cancel, 120 × input_audio_buffer.append" (most frequent first).
     var summary: String {
-        let counts = state.withLock { $0.typeCounts }
+        let counts = state.withLockedValue { $0.typeCounts }
         let shown = counts.filter { $0.value > 0 }.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }
         return shown.isEmpty ? "nothing" : shown.map { "\($0.value) × \($0.key.isEmpty ? "<no type>" : $0.key)" }.joined(separator: ", ")
     }
@@ -98,7 +99,7 @@ final class FakeRealtimeHub: Sendable {
     /// Registers a waiter for `count` events of `type`. Returns the events at once (and registers
     /// nothing) when there already are enough.
     func addWaiter(type: String, count: Int, continuation: CheckedContinuation<[ClientEvent], Error>) -> (id: Int, ready: [ClientEvent]?) {
-        state.withLock { s in
+        state.withLockedValue { s in
             s.nextWaiterID += 1
             if s.typeCounts[type, default: 0] >= count { return (s.nextWaiterID, s.events.filter { $0.type == type }) }
             s.waiters.append(Waiter(id: s.nextWaiterID, type: type, count: count, continuation: continuation))
@@ -108,7 +109,7 @@ final class FakeRealtimeHub: Sendable {
 
     /// Removes the waiter `id`; nil when it was already woken.
     func removeWaiter(_ id: Int) -> Waiter? {
-        state.withLock { s in
+        state.withLockedValue { s in
             guard let i = s.waiters.firstIndex(where: { $0.id == id }) else { return nil }
             return s.waiters.remove(at: i)
         }
@@ -116,23 +117,23 @@ final class FakeRealtimeHub: Sendable {
 
     /// Counts an accepted upgrade and returns its connection number (from 1).
     func acceptConnection() -> Int {
-        state.withLock { s in
+        state.withLockedValue { s in
             s.connectionCount += 1
             return s.connectionCount
         }
     }
 
     func register(_ number: Int, _ connection: NIOLoopBound<FakeRealtimeConnection>) {
-        state.withLock { $0.open[number] = connection }
+        state.withLockedValue { $0.open[number] = connection }
     }
 
     func register(trace: NIOLoopBound<ConnectionTrace>, number: Int) {
-        state.withLock { $0.traces[number] = trace }
+        state.withLockedValue { $0.traces[number] = trace }
     }
 
     /// Every trace, by connection number.
     var traces: [NIOLoopBound<ConnectionTrace>] {
-        state.withLock { s in s.traces.sorted { $0.key < $1.key }.map(\.value) }
+        state.withLockedValue { s in s.traces.sorted { $0.key < $1.key }.map(\.value) }
     }
 
     /// The audio deltas (base64) of a response of `totalMs` in `format`, `chunkMs` each (the last
@@ -140,7 +141,7 @@ final class FakeRealtimeHub: Sendable {
     /// that shape, since each response starts the voice afresh.
     func responseDeltas(format: FakeAudioFormat, chunkMs: Int, totalMs: Int) -> [String] {
         let key = DeltaKey(encoding: format.encoding, sampleRateHz: format.sampleRateHz, chunkMs: chunkMs, totalMs: totalMs)
-        if let cached = state.withLock({ $0.deltaCache[key] }) { return cached }
+        if let cached = state.withLockedValue({ $0.deltaCache[key] }) { return cached }
         var voice = FakeVoice(sampleRateHz: format.sampleRateHz)
         var deltas: [String] = []
         var sentMs = 0
@@ -149,7 +150,7 @@ final class FakeRealtimeHub: Sendable {
             deltas.append(Data(format.encode(voice.next(samples: format.samples(ms: ms)))).base64EncodedString())
             sentMs += ms
         }
-        state.withLock { s in
+        state.withLockedValue { s in
             if s.deltaCache.count >= Self.maxCachedResponses { s.deltaCache = [:] }
             s.deltaCache[key] = deltas
         }
@@ -157,23 +158,23 @@ final class FakeRealtimeHub: Sendable {
     }
 
     func unregister(_ number: Int) {
-        _ = state.withLock { $0.open.removeValue(forKey: number) }
+        _ = state.withLockedValue { $0.open.removeValue(forKey: number) }
     }
 
     /// The open connection with the highest number.
     var newest: NIOLoopBound<FakeRealtimeConnection>? {
-        state.withLock { s in s.open.max { $0.key < $1.key }?.value }
+        state.withLockedValue { s in s.open.max { $0.key < $1.key }?.value }
     }
 
-    var allOpen: [NIOLoopBound<FakeRealtimeConnection>] { state.withLock { Array($0.open.values) } }
+    var allOpen: [NIOLoopBound<FakeRealtimeConnection>] { state.withLockedValue { Array($0.open.values) } }
 
     func recordRejection(status: Int) {
-        state.withLock { $0.rejectedStatuses.append(status) }
+        state.withLockedValue { $0.rejectedStatuses.append(status) }
     }
 
     /// Marks the server stopped and fails every waiter with `error`.
     func stop(failing error: Error) {
-        let waiters = state.withLock { s in
+        let waiters = state.withLockedValue { s in
             s.stopped = true
             defer { s.waiters = [] }
             return s.waiters

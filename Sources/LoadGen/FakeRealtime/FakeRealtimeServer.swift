@@ -2,7 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
-import Synchronization
+import NIOConcurrencyHelpers
 /// A local stand-in for the OpenAI Realtime GA API or Azure Voice Live, on `127.0.0.1` (port 0),
 /// speaking the wire facts of docs/agents.md: the upgrade checks (path, key, query), the server
 /// speaking first with a full `session.created`, `session.update` validated per dialect, audio
@@ -211,14 +211,14 @@ public final class FakeRealtimeServer: Sendable {
     public var azureURL: String { "ws://127.0.0.1:\(port)/openai/v1/realtime?model=gpt-realtime" }
 
     /// Upgrades accepted so far.
-    public var connectionCount: Int { hub.state.withLock { $0.connectionCount } }
+    public var connectionCount: Int { hub.state.withLockedValue { $0.connectionCount } }
     /// Connections open now. One stops counting when the client's close frame arrives or the TCP
     /// connection ends, whichever is first; both reach the server a moment after the client acts.
-    public var openConnections: Int { hub.state.withLock { $0.open.count } }
+    public var openConnections: Int { hub.state.withLockedValue { $0.open.count } }
     /// The HTTP status of every refused upgrade (401, 404, 400, 503, 426), oldest first.
-    public var rejectedUpgrades: [Int] { hub.state.withLock { $0.rejectedStatuses } }
+    public var rejectedUpgrades: [Int] { hub.state.withLockedValue { $0.rejectedStatuses } }
     /// Client events dropped from the store (only the newest 100,000 are kept).
-    public var eventsDropped: Int { hub.state.withLock { $0.eventsDropped } }
+    public var eventsDropped: Int { hub.state.withLockedValue { $0.eventsDropped } }
 
     /// Every client event received on every connection, in arrival order (at most the newest 100,000).
     public func events() -> [ClientEvent] { hub.events }
@@ -228,7 +228,7 @@ public final class FakeRealtimeServer: Sendable {
     /// what did arrive) after `timeout`, ``WaitError/stopped`` once the server stops, or
     /// `CancellationError`.
     public func waitFor(_ type: String, count: Int = 1, timeout: Duration = .seconds(10)) async throws -> [ClientEvent] {
-        if hub.state.withLock({ $0.stopped }) { throw WaitError.stopped }
+        if hub.state.withLockedValue({ $0.stopped }) { throw WaitError.stopped }
         let hub = hub
         let box = WaiterID()
         return try await withTaskCancellationHandler {
@@ -238,7 +238,7 @@ public final class FakeRealtimeServer: Sendable {
                     continuation.resume(returning: ready)
                     return
                 }
-                box.id.withLock { $0 = id }
+                box.id.withLockedValue { $0 = id }
                 let (seconds, attoseconds) = timeout.components
                 let nanos = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
                 group.next().scheduleTask(in: .nanoseconds(nanos)) {
@@ -246,14 +246,14 @@ public final class FakeRealtimeServer: Sendable {
                 }
             }
         } onCancel: {
-            if let id = box.id.withLock({ $0 }) { hub.removeWaiter(id)?.continuation.resume(throwing: CancellationError()) }
+            if let id = box.id.withLockedValue({ $0 }) { hub.removeWaiter(id)?.continuation.resume(throwing: CancellationError()) }
         }
     }
 
     /// Waits until `count` upgrades have been accepted and the newest has sent `session.created`.
     public func waitForConnection(count: Int = 1, timeout: Duration = .seconds(10)) async throws {
         let deadline = ContinuousClock.now + timeout
-        while hub.state.withLock({ $0.connectionCount < count || $0.open.isEmpty }) {
+        while hub.state.withLockedValue({ $0.connectionCount < count || $0.open.isEmpty }) {
             guard ContinuousClock.now < deadline else {
                 throw WaitError.timedOut(type: "connection", count: count, seen: "\(connectionCount) connection(s)")
             }
@@ -337,5 +337,5 @@ public final class FakeRealtimeServer: Sendable {
 
 /// The id of a registered waiter, shared with the cancellation handler.
 private final class WaiterID: Sendable {
-    let id = Mutex<Int?>(nil)
+    let id = NIOLockedValueBox<Int?>(nil)
 }
