@@ -12,6 +12,6 @@ struct Voiced: AsyncParsableCommand {
             voiced runs each call's audio through a media graph on dedicated media threads and relays \
             it to an agent.
             """,
-        subcommands: [Serve.self, Calls.self, Process.self, Loadgen.self, VersionCommand.self],
+        subcommands: [Serve.self, Calls.self, ConfigCommand.self, Process.self, Loadgen.self, VersionCommand.self],
         defaultSubcommand: Serve.self)
 }

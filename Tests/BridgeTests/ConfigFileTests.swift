@@ -1,5 +1,7 @@
 @testable import Bridge
 import Testing
+import Foundation
+import VoicedTesting
 
 /// The configuration file: agent profiles read and checked, with errors that name the key.
 @Suite struct ConfigFileTests {
@@ -144,5 +146,24 @@ import Testing
         } catch {
             Issue.record("unexpected \(error)")
         }
+    }
+
+    /// docs/configuration.md's complete example is a file `voiced serve` starts with: every key
+    /// valid, every graph built for every agent (what `voiced config check` runs).
+    @Test func theDocumentedExampleChecks() throws {
+        let doc = try String(contentsOf: TestSpeech.repositoryRoot.appendingPathComponent("docs/configuration.md"), encoding: .utf8)
+        let start = try #require(doc.range(of: "```toml\n"))
+        let end = try #require(doc.range(of: "\n```", range: start.upperBound..<doc.endIndex))
+        let toml = String(doc[start.upperBound..<end.lowerBound])
+        // Every secret the example names, present.
+        let variables = toml.matches(of: #/_env = "([A-Z_]+)"/#).map { String($0.output.1) }
+        let env = Dictionary(uniqueKeysWithValues: Set(variables).map { name in
+            (name, name.contains("CONNECTION") ? "endpoint=https://acme.communication.azure.com/;accesskey=dGVzdC1rZXk=" : "key:test-secret")
+        })
+        let file = try ConfigFile(toml: toml, environment: env)
+        var server = VoicedServer.Configuration()
+        server.apply(file)
+        #expect(try VoicedServer.check(server) == file.maxCalls)
+        #expect(file.webhooks != nil && file.recordsPath != nil && !file.agents.isEmpty && !file.graphs.isEmpty)
     }
 }

@@ -88,6 +88,36 @@ public final class VoicedServer: @unchecked Sendable {
     public private(set) var webhooks: WebhookSender?
 
     public init(configuration: Configuration, logger: Logger = Logger(label: "voiced")) throws {
+        (agents, graphs) = try Self.prepare(configuration, logger: logger)
+        admission = CallAdmission(maxCalls: try Self.maxCalls(configuration, agents: agents, graphs: graphs))
+        do {
+            records = try configuration.records.map { CallRecordWriter(store: try SQLiteCallRecords(path: $0), logger: logger) }
+        } catch {
+            throw ServerError.badRecords("\(error)")
+        }
+        self.configuration = configuration
+        self.logger = logger
+        pool = try MediaThreadPool(count: configuration.mediaThreads, configuration: configuration.mediaThread)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.ioThreads))
+        var loops: [EventLoopCalls] = []
+        for loop in group.makeIterator() {
+            let doorbell = try Doorbell(mediaThreads: pool.threads.count, callsPerThread: configuration.mediaThread.maxCalls)
+            loops.append(EventLoopCalls(eventLoop: loop, doorbell: doorbell))
+        }
+        self.loops = EventLoopCallsDirectory(loops)
+    }
+
+    /// What `--max-calls` is unless set: as many calls of a graph costing `graphCost` as the media
+    /// threads' instruction budgets hold (each thread at most its call table).
+    public static func defaultMaxCalls(mediaThreads: Int, thread: MediaThread.Configuration, graphCost: Int) -> Int {
+        max(1, mediaThreads * min(thread.maxCalls, thread.instructionBudget / max(1, graphCost)))
+    }
+
+    /// The agents and graphs `configuration` names, every graph built once for every agent, so one
+    /// that cannot work stops the server (or `voiced config check`), not every call; what each costs
+    /// is kept for admission. Throws ``ServerError`` naming the agent or graph.
+    static func prepare(_ configuration: Configuration, logger: Logger) throws -> (AgentDirectory, GraphDirectory) {
+        let agents: AgentDirectory
         do {
             agents = try AgentDirectory(profiles: AgentDirectory.builtIn.merging(configuration.agentProfiles) { $1 },
                                         defaultName: configuration.agent, logger: logger)
@@ -115,32 +145,23 @@ public final class VoicedServer: @unchecked Sendable {
                 throw ServerError.badGraph(name: spec.name, error)
             }
         }
-        self.graphs = graphs
-        let defaultCost = try graphs.cost(of: configuration.graph, for: agents.connector(named: configuration.agent).audio,
-                                          providerFormat: .telephonyMuLaw) ?? 1
-        admission = CallAdmission(maxCalls: configuration.maxCalls
-            ?? Self.defaultMaxCalls(mediaThreads: configuration.mediaThreads, thread: configuration.mediaThread, graphCost: defaultCost))
-        do {
-            records = try configuration.records.map { CallRecordWriter(store: try SQLiteCallRecords(path: $0), logger: logger) }
-        } catch {
-            throw ServerError.badRecords("\(error)")
-        }
-        self.configuration = configuration
-        self.logger = logger
-        pool = try MediaThreadPool(count: configuration.mediaThreads, configuration: configuration.mediaThread)
-        group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.ioThreads))
-        var loops: [EventLoopCalls] = []
-        for loop in group.makeIterator() {
-            let doorbell = try Doorbell(mediaThreads: pool.threads.count, callsPerThread: configuration.mediaThread.maxCalls)
-            loops.append(EventLoopCalls(eventLoop: loop, doorbell: doorbell))
-        }
-        self.loops = EventLoopCallsDirectory(loops)
+        return (agents, graphs)
     }
 
-    /// What `--max-calls` is unless set: as many calls of a graph costing `graphCost` as the media
-    /// threads' instruction budgets hold (each thread at most its call table).
-    public static func defaultMaxCalls(mediaThreads: Int, thread: MediaThread.Configuration, graphCost: Int) -> Int {
-        max(1, mediaThreads * min(thread.maxCalls, thread.instructionBudget / max(1, graphCost)))
+    /// Checks `configuration` as the server would start with it — every agent profile, every graph
+    /// built for every agent, the budget — without opening a port or starting a thread. Returns what
+    /// `--max-calls` comes to. Throws ``ServerError``.
+    public static func check(_ configuration: Configuration) throws -> Int {
+        let (agents, graphs) = try prepare(configuration, logger: Logger(label: "voiced-check"))
+        return try maxCalls(configuration, agents: agents, graphs: graphs)
+    }
+
+    /// `--max-calls`, or what the media threads' budgets hold of the default graph.
+    private static func maxCalls(_ configuration: Configuration, agents: AgentDirectory, graphs: GraphDirectory) throws -> Int {
+        let defaultCost = try graphs.cost(of: configuration.graph, for: agents.connector(named: configuration.agent).audio,
+                                          providerFormat: .telephonyMuLaw) ?? 1
+        return configuration.maxCalls
+            ?? defaultMaxCalls(mediaThreads: configuration.mediaThreads, thread: configuration.mediaThread, graphCost: defaultCost)
     }
 
     /// The bound port (useful with port 0). Nil before `start`.

@@ -123,16 +123,14 @@ struct Serve: AsyncParsableCommand {
         config.host = host ?? env["VOICED_HOST"] ?? config.host
         config.port = try port ?? Self.integer(env, "VOICED_PORT") ?? config.port
         let file = try configFile(env)
+        config.records = "voiced-calls.sqlite"
+        config.apply(file)
         try configureAgents(&config, file, env)
-        config.graphs = file.graphs
-        config.limits = file.limits
-        config.security = file.security
         config.security.publicURL = publicUrl ?? env["VOICED_PUBLIC_URL"] ?? config.security.publicURL
         if insecureSkipAuth {
             config.security.skipAuthentication = true
             config.security.trustCallParameters = true
         }
-        config.call.frameBudget = file.frameBudget ?? config.call.frameBudget
         do {
             let name = graph ?? env["VOICED_GRAPH"] ?? config.graph.name
             config.graph = try file.graphs[name] ?? GraphSpec.named(name)
@@ -140,7 +138,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--graph: \(error)")
         }
         config.mediaThread.instructionBudget = try mediaThreadBudget ?? Self.integer(env, "VOICED_MEDIA_THREAD_BUDGET")
-            ?? file.mediaThreadBudget ?? config.mediaThread.instructionBudget
+            ?? config.mediaThread.instructionBudget
         guard config.mediaThread.instructionBudget >= 1_000_000 else {
             throw ValidationError("--media-thread-budget must be at least 1000000, got \(config.mediaThread.instructionBudget)")
         }
@@ -150,7 +148,7 @@ struct Serve: AsyncParsableCommand {
         }
         config.mediaThreads = try mediaThreads ?? Self.integer(env, "VOICED_MEDIA_THREADS") ?? config.mediaThreads
         config.ioThreads = try ioThreads ?? Self.integer(env, "VOICED_IO_THREADS") ?? config.ioThreads
-        config.maxCalls = try maxCalls ?? Self.integer(env, "VOICED_MAX_CALLS") ?? file.maxCalls
+        config.maxCalls = try maxCalls ?? Self.integer(env, "VOICED_MAX_CALLS") ?? config.maxCalls
         if let calls = config.maxCalls, calls < 1 { throw ValidationError("--max-calls must be at least 1, got \(calls)") }
         if let seconds = try idleTimeout ?? Self.integer(env, "VOICED_IDLE_TIMEOUT") {
             guard (1...86_400).contains(seconds) else { throw ValidationError("--idle-timeout must be 1…86400 seconds, got \(seconds)") }
@@ -159,9 +157,7 @@ struct Serve: AsyncParsableCommand {
         let drainSeconds = try drainTimeout ?? Self.integer(env, "VOICED_DRAIN_TIMEOUT")
         guard (0...86_400).contains(drainSeconds ?? 0) else { throw ValidationError("--drain-timeout must be 0…86400 seconds, got \(drainSeconds!)") }
         let drain = drainSeconds.map { Duration.seconds($0) } ?? file.drainTimeout ?? .seconds(30)
-        let recordsPath = records ?? env["VOICED_RECORDS"] ?? file.recordsPath ?? "voiced-calls.sqlite"
-        config.records = recordsPath == "off" ? nil : recordsPath
-        config.webhooks = file.webhooks
+        if let path = records ?? env["VOICED_RECORDS"] { config.records = path == "off" ? nil : path }
         if let url = webhookUrl ?? env["VOICED_WEBHOOK_URL"] {
             guard url.hasPrefix("https://") || url.hasPrefix("http://") else { throw ValidationError("--webhook-url must be an http:// or https:// URL, got '\(url)'") }
             guard let secret = env["VOICED_WEBHOOK_SECRET"] ?? file.webhooks?.secret, !secret.isEmpty else {
@@ -215,10 +211,9 @@ struct Serve: AsyncParsableCommand {
         }
     }
 
-    /// Agent profiles from --config, the default agent, and an `openai` profile from the --agent-* flags.
+    /// The default agent, and an `openai` profile from the --agent-* flags.
     private func configureAgents(_ server: inout VoicedServer.Configuration, _ file: ConfigFile, _ env: [String: String]) throws {
-        server.agentProfiles = file.agents
-        server.agent = agent ?? env["VOICED_AGENT"] ?? file.defaultAgent ?? server.agent
+        server.agent = agent ?? env["VOICED_AGENT"] ?? server.agent
         let flagsGiven = [agentUrl, agentModel, agentVoice, agentInstructions].contains { $0 != nil }
         guard server.agent == "openai", file.agents["openai"] == nil else {
             if flagsGiven { throw ValidationError("--agent-url, --agent-model, --agent-voice and --agent-instructions set up --agent openai") }
