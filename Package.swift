@@ -37,6 +37,8 @@ let package = Package(
         ),
         // The system's SQLite (libsqlite3-dev) for the call records.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // The system's libopusenc (libopusenc-dev) for call recordings.
+        .systemLibrary(name: "COpusEnc", path: "Sources/COpusEnc", pkgConfig: "libopusenc"),
         .target(
             name: "MediaGraph",
             dependencies: [
@@ -51,6 +53,7 @@ let package = Package(
                 "MediaGraph",
                 "CAudio",
                 "CSQLite",
+                "COpusEnc",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

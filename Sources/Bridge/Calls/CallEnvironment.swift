@@ -24,5 +24,7 @@ struct CallEnvironment {
     var records: CallRecordWriter?
     /// Where call events are POSTed (nil: nowhere).
     var webhooks: WebhookSender?
+    /// Writes call recordings (nil: recordings off).
+    var recordings: RecordingWriter?
     var serverID: String
 }

@@ -57,7 +57,7 @@ struct CallReport {
             framesDropped: pipeline.providerInDrops, uplinkP50Us: Self.micros(pipeline.uplinkLatency, 50),
             uplinkP99Us: Self.micros(pipeline.uplinkLatency, 99), downlinkP50Us: Self.micros(pipeline.downlinkLatency, 50),
             downlinkP99Us: Self.micros(pipeline.downlinkLatency, 99), bargeIns: bargeIns,
-            bargeInReactionMs: session.bargeInReactionsMs, recording: nil)
+            bargeInReactionMs: session.bargeInReactionsMs, recording: session.recordingPath)
     }
 
     private static func micros(_ histogram: LatencyHistogram, _ percentile: Double) -> Double {

@@ -48,6 +48,8 @@ final class CallSession: AgentSink {
     /// The utterance being written, and whether its tail still needs padding and queueing.
     private var speakingItem: String?
     private var tailPending = false
+    /// The call's recording file, when it is recorded.
+    let recordingPath: String?
     /// Each graph barge-in's reaction (ms), for the call's record; at most ``maxRecordedReactions``.
     private(set) var bargeInReactionsMs: [Int] = []
     static let maxRecordedReactions = 100
@@ -62,7 +64,7 @@ final class CallSession: AgentSink {
     /// session gives it back when the call ends, or at once when this throws ``GraphBuildError`` (the
     /// call's own graph is bad) or a resource error.
     init(start: ProviderCallStart, providerFormat: AudioFormat, spec: GraphSpec, agent: AgentConnector, agentName: String,
-         provider: ProviderOutput, loopCalls: EventLoopCalls, environment: CallEnvironment) throws {
+         recorded: Bool, provider: ProviderOutput, loopCalls: EventLoopCalls, environment: CallEnvironment) throws {
         let callID = environment.registry.makeCallID()
         var logger = environment.logger
         // Every line of the call carries its ids.
@@ -74,7 +76,8 @@ final class CallSession: AgentSink {
         configuration.downlinkLeadMs = provider.framing.downlinkLeadMs(atLeast: configuration.downlinkLeadMs)
         do {
             pipeline = try CallPipeline(callID: callID, spec: spec, providerFormat: providerFormat, agent: agent.audio,
-                                        doorbell: loopCalls.doorbell, configuration: configuration)
+                                        doorbell: loopCalls.doorbell, configuration: configuration,
+                                        recorded: recorded && environment.recordings != nil)
             thread = try environment.pool.attach(pipeline)
         } catch {
             environment.admission.release()
@@ -82,6 +85,11 @@ final class CallSession: AgentSink {
         }
         record = CallRecord(callID: callID, call: start, mediaThread: thread.index, startedNanos: MediaClock.nanos(), startedAt: Date())
         live = LiveCall(record: record, agent: agentName, graph: spec.name, pipeline: pipeline)
+        if let tap = pipeline.recording, let recordings = environment.recordings {
+            recordingPath = recordings.open(tap, callID: callID, provider: start.provider, startedAt: record.startedAt)
+        } else {
+            recordingPath = nil
+        }
         sender = ProviderAudioSender(framing: provider.framing, format: providerFormat)
         self.agent = agent
         self.logger = logger
@@ -402,6 +410,7 @@ final class CallSession: AgentSink {
         guard let endedBy, pipeline.isRetired else { return }
         let report = CallReport(session: self, end: endedBy, bargeIns: bargeIn.count)
         report.file(stats: environment.stats, logger: logger)
+        if let tap = pipeline.recording { environment.recordings?.close(tap) }
         if environment.records != nil || environment.webhooks != nil {
             let ended = report.endedCall(server: environment.serverID)
             environment.records?.record(ended)

@@ -13,5 +13,6 @@ extension VoicedServer.Configuration {
         maxCalls = file.maxCalls ?? maxCalls
         if let path = file.recordsPath { records = path == "off" ? nil : path }
         webhooks = file.webhooks ?? webhooks
+        recordings = file.recordings ?? recordings
     }
 }

@@ -38,6 +38,8 @@ public struct ConfigFile: Sendable {
     public var drainTimeout: Duration?
     /// `[records] path`: the SQLite file ended calls are written to, or `off`.
     public var recordsPath: String?
+    /// `[recordings]`: `directory`, `record_all`.
+    public var recordings: RecordingSettings?
     /// `[webhooks]`: `url`, `secret_env` (the variable holding the signing key), `max_attempts`.
     public var webhooks: WebhookSettings?
     /// `[providers]`: the public URL, trust in call parameters, and each provider's secrets
@@ -95,6 +97,12 @@ public struct ConfigFile: Sendable {
         if var records = try top.table("records") {
             recordsPath = try records.string("path")
             try records.rejectUnread()
+        }
+        if var table = try top.table("recordings") {
+            var settings = RecordingSettings(directory: try table.requiredString("directory"))
+            settings.recordAll = try table.bool("record_all") ?? false
+            recordings = settings
+            try table.rejectUnread()
         }
         if var table = try top.table("webhooks") {
             try readWebhooks(&table, environment: environment)

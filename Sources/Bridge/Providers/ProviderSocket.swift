@@ -217,7 +217,7 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
         // its provider's request was verified, or the operator trusts every call.
         var choice = start
         if !verified, !environment.trustCallParameters {
-            let asked = [GraphDirectory.parameter, AgentDirectory.parameter].filter { start.customParameters[$0] != nil }
+            let asked = [GraphDirectory.parameter, AgentDirectory.parameter, RecordingSettings.parameter].filter { start.customParameters[$0] != nil }
             if !asked.isEmpty {
                 logger.warning("call parameters ignored: the provider's request is not verified (configure its secret, or trust_call_parameters)",
                                metadata: ["parameters": "\(asked)"])
@@ -244,7 +244,9 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
                 return
             }
             let session = try CallSession(start: start, providerFormat: format, spec: spec, agent: agent,
-                                          agentName: environment.agents.profileName(for: choice), provider: self,
+                                          agentName: environment.agents.profileName(for: choice),
+                                          recorded: environment.recordings.map { $0.settings.recordAll || choice.customParameters[RecordingSettings.parameter] == "true" } ?? false,
+                                          provider: self,
                                           loopCalls: loopCalls, environment: environment)
             logger = session.logger
             state = .active(session)

@@ -11,6 +11,7 @@ struct ServerState: Sendable {
     let admission: CallAdmission
     let records: CallRecordWriter?
     let webhooks: WebhookSender?
+    let recordings: RecordingWriter?
     /// This instance's name (`host:pid`).
     let serverID: String
 }

@@ -58,6 +58,8 @@ public final class VoicedServer: @unchecked Sendable {
         /// The SQLite file ended calls are written to, one row each (docs/operations.md); nil: no
         /// records. `voiced serve` defaults to `voiced-calls.sqlite` in the working directory.
         public var records: String?
+        /// Stereo Ogg Opus recordings of every call or of calls that ask (docs/operations.md); nil: none.
+        public var recordings: RecordingSettings?
         /// Where `call.started` and `call.ended` are POSTed, signed (docs/operations.md); nil: nowhere.
         public var webhooks: WebhookSettings?
         /// How often to hand heap memory freed by ended calls back to the kernel (``HeapTrimmer``):
@@ -74,6 +76,8 @@ public final class VoicedServer: @unchecked Sendable {
     public let admission: CallAdmission
     /// Writes ended calls to the records; nil when records are off.
     public let records: CallRecordWriter?
+    /// Writes call recordings; nil when recordings are off.
+    public let recordings: RecordingWriter?
     /// This instance in the records: `host:pid`.
     public let serverID = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
     public let pool: MediaThreadPool
@@ -94,6 +98,11 @@ public final class VoicedServer: @unchecked Sendable {
             records = try configuration.records.map { CallRecordWriter(store: try SQLiteCallRecords(path: $0), logger: logger) }
         } catch {
             throw ServerError.badRecords("\(error)")
+        }
+        do {
+            recordings = try configuration.recordings.map { try RecordingWriter(settings: $0, logger: logger) }
+        } catch {
+            throw ServerError.badRecordings("\(error)")
         }
         self.configuration = configuration
         self.logger = logger
@@ -177,12 +186,12 @@ public final class VoicedServer: @unchecked Sendable {
             registry: registry, stats: stats, admission: admission, pool: pool, loops: loops, graphs: graphs,
             callConfiguration: configuration.call, limits: configuration.limits, agents: agents,
             trustCallParameters: configuration.security.trustCallParameters, logger: logger, records: records,
-            webhooks: webhooks, serverID: serverID)
+            webhooks: webhooks, recordings: recordings, serverID: serverID)
         let maxMessageBytes = configuration.maxMessageBytes
         let gateways = GatewayContext(security: configuration.security, logger: logger, stats: stats, fetcher: fetcher,
                                       keySets: OpenIDKeySets(fetcher: fetcher, logger: logger))
         let routes = Routes(state: ServerState(registry: registry, stats: stats, pool: pool, admission: admission, records: records,
-                                               webhooks: webhooks, serverID: serverID),
+                                               webhooks: webhooks, recordings: recordings, serverID: serverID),
                             gateways: gateways)
         if configuration.security.skipAuthentication {
             logger.warning("provider authentication is OFF (--insecure-skip-auth): anyone can open calls and choose their graph and agent")
@@ -295,6 +304,7 @@ public final class VoicedServer: @unchecked Sendable {
         for calls in loops.all { calls.eventLoop.execute { calls.stop() } }
         try await group.shutdownGracefully()
         pool.stop()
+        recordings?.stop()
         records?.flush()
     }
 }
@@ -309,6 +319,8 @@ public enum ServerError: Error, CustomStringConvertible {
     case graphOverBudget(name: String, cost: Int, budget: Int)
     /// The call records cannot be opened.
     case badRecords(String)
+    /// The recordings directory cannot be made or written.
+    case badRecordings(String)
 
     public var description: String {
         switch self {
@@ -317,6 +329,7 @@ public enum ServerError: Error, CustomStringConvertible {
         case let .graphOverBudget(name, cost, budget):
             "graph '\(name)' costs \(cost) instructions per frame, more than a media thread's whole budget (\(budget)): raise --media-thread-budget or simplify the graph"
         case let .badRecords(reason): "records: \(reason)"
+        case let .badRecordings(reason): "recordings: \(reason)"
         }
     }
 }

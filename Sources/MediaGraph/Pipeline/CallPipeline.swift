@@ -95,6 +95,8 @@ public final class CallPipeline: @unchecked Sendable {
     /// Both latencies again in fixed buckets, readable from any thread while the call runs
     /// (``LiveLatency``).
     public let liveLatency = LiveHistograms(count: 2)
+    /// Where both sides' frames go when the call is recorded; nil otherwise.
+    public let recording: RecordingTap?
 
     /// The histograms of ``liveLatency``.
     public enum LiveLatency {
@@ -123,9 +125,11 @@ public final class CallPipeline: @unchecked Sendable {
     private(set) var hasBacklog = false
 
     /// Builds the graph and allocates the rings (control or I/O thread, not the media thread).
+    /// `recorded`: both sides' frames also go to a ``RecordingTap`` for the call's recorder.
     public init(callID: UInt64, spec: GraphSpec, providerFormat: AudioFormat, agent: AgentAudio = .natural,
-                doorbell: Doorbell, configuration: Configuration = .init()) throws {
+                doorbell: Doorbell, configuration: Configuration = .init(), recorded: Bool = false) throws {
         self.callID = callID
+        recording = recorded ? try RecordingTap(format: providerFormat) : nil
         self.doorbell = doorbell
         self.configuration = configuration
         graph = try Graph(spec: spec, providerFormat: providerFormat, agent: agent)
@@ -341,7 +345,10 @@ public final class CallPipeline: @unchecked Sendable {
 
     @inline(__always)
     private func runUplink(arrivalNanos: UInt64, fill: (UnsafeMutableRawBufferPointer) -> Void) {
-        let out = graph.runUplink(arrivalNanos: arrivalNanos, fill: fill)
+        let out = graph.runUplink(arrivalNanos: arrivalNanos) { input in
+            fill(input)
+            recording?.caller(UnsafeRawBufferPointer(input), nowNanos: MediaClock.nanos())
+        }
         // The caller checked there is room; push cannot fail.
         _ = agentOut.push(.audio, time: arrivalNanos, payload: UnsafeRawBufferPointer(out.pointee.bytes))
         // Safe: arrival happened before now on the same monotonic clock.
@@ -369,6 +376,7 @@ public final class CallPipeline: @unchecked Sendable {
             let out = graph.runDownlink(arrivalNanos: arrival) { $0.copyMemory(from: payload) }
             agentIn.release()
             _ = providerOut.push(.audio, time: arrival, value: epoch, payload: UnsafeRawBufferPointer(out.pointee.bytes))
+            recording?.agent(UnsafeRawBufferPointer(out.pointee.bytes), nowNanos: now)
             pacer.released(atNanos: now)
             // Safe: the agent audio arrived before now on the same monotonic clock.
             let latency = MediaClock.nanos() &- arrival

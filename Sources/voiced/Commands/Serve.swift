@@ -31,7 +31,7 @@ struct Serve: AsyncParsableCommand {
             VOICED_HOST, VOICED_PORT, VOICED_AGENT, VOICED_CONFIG, VOICED_GRAPH,
             VOICED_DOWNLINK_LEAD_MS, VOICED_MEDIA_THREADS, VOICED_IO_THREADS,
             VOICED_MEDIA_THREAD_BUDGET, VOICED_MAX_CALLS, VOICED_IDLE_TIMEOUT,
-            VOICED_DRAIN_TIMEOUT, VOICED_RECORDS, VOICED_WEBHOOK_URL, VOICED_LOG_LEVEL,
+            VOICED_DRAIN_TIMEOUT, VOICED_RECORDS, VOICED_RECORDINGS, VOICED_WEBHOOK_URL, VOICED_LOG_LEVEL,
             VOICED_LOG_FORMAT.
 
             A graph is a preset, a graph named in the config file's [graphs], or a
@@ -102,6 +102,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "SQLite file every ended call is written to, one row each (list them with voiced calls), or 'off'. (env: VOICED_RECORDS; default: the config file's [records] path, else voiced-calls.sqlite in the working directory)")
     var records: String?
 
+    @Option(help: "Directory for call recordings (stereo Ogg Opus: caller left, agent right). Only calls that ask with <Parameter name=\"record\" value=\"true\"/> are recorded, unless --record-all. (env: VOICED_RECORDINGS; default: the config file's [recordings] directory, else no recordings)")
+    var recordings: String?
+
+    @Flag(help: "Record every call (needs a recordings directory).")
+    var recordAll = false
+
     @Option(help: "URL that call.started and call.ended events are POSTed to, signed with HMAC-SHA256 under the key in VOICED_WEBHOOK_SECRET (Voiced-Signature; docs/operations.md). (env: VOICED_WEBHOOK_URL; default: the config file's [webhooks], else none)")
     var webhookUrl: String?
 
@@ -158,6 +164,11 @@ struct Serve: AsyncParsableCommand {
         guard (0...86_400).contains(drainSeconds ?? 0) else { throw ValidationError("--drain-timeout must be 0…86400 seconds, got \(drainSeconds!)") }
         let drain = drainSeconds.map { Duration.seconds($0) } ?? file.drainTimeout ?? .seconds(30)
         if let path = records ?? env["VOICED_RECORDS"] { config.records = path == "off" ? nil : path }
+        if let directory = recordings ?? env["VOICED_RECORDINGS"] { config.recordings = RecordingSettings(directory: directory) }
+        if recordAll {
+            guard config.recordings != nil else { throw ValidationError("--record-all needs a recordings directory (--recordings DIR)") }
+            config.recordings?.recordAll = true
+        }
         if let url = webhookUrl ?? env["VOICED_WEBHOOK_URL"] {
             guard url.hasPrefix("https://") || url.hasPrefix("http://") else { throw ValidationError("--webhook-url must be an http:// or https:// URL, got '\(url)'") }
             guard let secret = env["VOICED_WEBHOOK_SECRET"] ?? file.webhooks?.secret, !secret.isEmpty else {

@@ -1,0 +1,95 @@
+import Bridge
+import CAudio
+import Foundation
+import MediaGraph
+import Testing
+import VoicedTesting
+
+/// A recorded call on a real daemon: the file is a stereo Ogg Opus that Opus' own decoder
+/// (opusdec, from opus-tools) reads back, the caller on the left, the agent (the echo, so the same
+/// speech) on the right, in time with each other; the call's record points at it.
+@Suite struct RecordingTests {
+    /// Normalised correlation of `a` and `b` at the best lag within ±`maxLag` samples, and that lag.
+    static func match(_ a: [Int16], _ b: [Int16], maxLag: Int) -> (correlation: Double, lag: Int) {
+        let n = min(a.count, b.count) - 2 * maxLag
+        var best = (correlation: -1.0, lag: 0)
+        for lag in -maxLag...maxLag {
+            var ab = 0.0, aa = 0.0, bb = 0.0
+            for i in maxLag..<(maxLag + n) {
+                let x = Double(a[i]), y = Double(b[i + lag])
+                ab += x * y; aa += x * x; bb += y * y
+            }
+            let c = ab / max(1, (aa * bb).squareRoot())
+            if c > best.correlation { best = (c, lag) }
+        }
+        return best
+    }
+
+    @Test func aCallThatAsksIsRecordedInStereoAndInTime() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("voiced-recordings-\(UUID().uuidString)").path
+        let records = CallRecordsTests.temporaryPath()
+        defer {
+            try? FileManager.default.removeItem(atPath: directory)
+            try? FileManager.default.removeItem(atPath: records)
+        }
+        let server = try await TestServer {
+            $0.recordings = RecordingSettings(directory: directory)
+            $0.records = records
+            $0.call = .init()  // paced, as a real call
+        }
+        let speech = Array(try TestSpeech.frames().prefix(200))
+        let call = try await server.call()
+        call.sendConnectedAndStart(parameters: ["record": "true"])
+        try await call.sendAudio(speech, intervalMs: 20)
+        _ = try await call.wait { $0.audio.count >= speech.count * 160 }
+        call.sendStop()
+        await call.client.close()
+        // A second call that does not ask is not recorded.
+        let other = try await server.call()
+        other.sendConnectedAndStart()
+        try await other.sendAudio(Array(speech.prefix(10)))
+        other.sendStop()
+        await other.client.close()
+        #expect(try await server.waitUntilIdle())
+        let recordings = try #require(server.server.recordings)
+        try await until { recordings.finished.load(ordering: .relaxed) == 1 }
+        try await server.stop()
+
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory)
+        #expect(files.count == 1 && files[0].hasSuffix(".opus"))
+        let path = (directory as NSString).appendingPathComponent(files[0])
+        let row = try #require(try CallRecords.read(path: records, since: nil).first { $0.providerCallID == call.messages.callSid })
+        #expect(row.recording == path)
+
+        // Decoded by opusdec at 8 kHz: stereo, as long as the call.
+        let wav = path + ".wav"
+        let decoder = Process()
+        decoder.executableURL = URL(fileURLWithPath: "/usr/bin/opusdec")
+        decoder.arguments = ["--quiet", "--rate", "8000", path, wav]
+        try decoder.run()
+        decoder.waitUntilExit()
+        #expect(decoder.terminationStatus == 0, "opusdec (apt-get install opus-tools) decodes the file")
+        // RIFF: channels at byte 22, rate at 24; samples after the "data" chunk's header.
+        let file = try [UInt8](Data(contentsOf: URL(fileURLWithPath: wav)))
+        #expect(file[22] == 2 && Int(file[24]) | Int(file[25]) << 8 == 8000, "stereo at 8 kHz")
+        let data = try #require(file.firstRange(of: Array("data".utf8))).upperBound + 4
+        let samples = file[data...].withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }
+        let left = stride(from: 0, to: samples.count, by: 2).map { samples[$0] }
+        let right = stride(from: 1, to: samples.count, by: 2).map { samples[$0] }
+        let seconds = Double(left.count) / 8000
+        #expect(abs(seconds - 4) < 0.5, "the recording lasts as long as the call's 4 s of caller audio (\(seconds) s)")
+
+        var sent = [Int16](repeating: 0, count: speech.count * 160)
+        let bytes = speech.flatMap { $0 }
+        vd_ulaw_decode(bytes, &sent, bytes.count)
+        // Opus' own delay (pre-skip is removed by opusdec; what is left is a few ms): the caller is on
+        // the left, near time zero.
+        let caller = Self.match(sent, left, maxLag: 400)
+        #expect(caller.correlation > 0.8, "the left channel is the caller (\(caller))")
+        #expect(abs(caller.lag) < 160, "at its own time (lag \(caller.lag) samples)")
+        // The echo agent said the same words back: on the right, at most a few frames after.
+        let agent = Self.match(left, right, maxLag: 1600)
+        #expect(agent.correlation > 0.7, "the right channel is the agent (\(agent))")
+        #expect(agent.lag >= 0 && agent.lag < 1200, "the agent's words follow the caller's by \(agent.lag / 8) ms")
+    }
+}
