@@ -85,6 +85,11 @@ extension ServerState {
                     help: "Call records dropped: the writer's queue was full or a write failed.")
             counter(&out, "voiced_record_write_failures_total", records.failures.load(ordering: .relaxed), help: "Failed record writes.")
         }
+        if let recordings {
+            counter(&out, "voiced_recordings_finished_total", recordings.finished.load(ordering: .relaxed), help: "Call recordings written and closed.")
+            counter(&out, "voiced_recording_failures_total", recordings.failures.load(ordering: .relaxed),
+                    help: "Calls that asked to be recorded but could not be (their file could not be created).")
+        }
         if let webhooks {
             counter(&out, "voiced_webhooks_delivered_total", webhooks.delivered.load(ordering: .relaxed), help: "Call events delivered (2xx).")
             counter(&out, "voiced_webhooks_failed_total", webhooks.failed.load(ordering: .relaxed),
