@@ -8,7 +8,12 @@ import VoicedTesting
 /// A recorded call on a real daemon: the file is a stereo Ogg Opus that Opus' own decoder
 /// (opusdec, from opus-tools) reads back, the caller on the left, the agent (the echo, so the same
 /// speech) on the right, in time with each other; the call's record points at it.
-@Suite struct RecordingTests {
+///
+/// Runs alone (`VOICED_LOAD_TESTS=1`, as scripts/test does after the main suite): the agent's echo
+/// comes back at real time, and under the parallel suite its round trip wanders by hundreds of ms —
+/// which the recording then shows, faithfully.
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["VOICED_LOAD_TESTS"] != nil), .serialized)
+struct RecordingTests {
     /// Normalised correlation of `a` and `b` at the best lag within ±`maxLag` samples, and that lag.
     static func match(_ a: [Int16], _ b: [Int16], maxLag: Int) -> (correlation: Double, lag: Int) {
         let n = min(a.count, b.count) - 2 * maxLag
@@ -20,6 +25,28 @@ import VoicedTesting
                 ab += x * y; aa += x * x; bb += y * y
             }
             let c = ab / max(1, (aa * bb).squareRoot())
+            if c > best.correlation { best = (c, lag) }
+        }
+        return best
+    }
+
+    /// Pearson correlation of the two signals' RMS per 20 ms frame (8 kHz) at the best lag of `b`
+    /// behind `a` within `maxLagFrames`, and that lag.
+    static func envelopeMatch(_ a: [Int16], _ b: [Int16], maxLagFrames: Int) -> (correlation: Double, lagFrames: Int) {
+        func envelope(_ x: [Int16]) -> [Double] {
+            stride(from: 0, to: x.count - 159, by: 160).map { start in
+                (x[start..<(start + 160)].reduce(0.0) { $0 + Double($1) * Double($1) } / 160).squareRoot()
+            }
+        }
+        let (ea, eb) = (envelope(a), envelope(b))
+        let n = min(ea.count, eb.count) - maxLagFrames
+        var best = (correlation: -1.0, lagFrames: 0)
+        for lag in 0...maxLagFrames {
+            let x = Array(ea[0..<n]), y = Array(eb[lag..<(lag + n)])
+            let (mx, my) = (x.reduce(0, +) / Double(n), y.reduce(0, +) / Double(n))
+            var xy = 0.0, xx = 0.0, yy = 0.0
+            for i in 0..<n { xy += (x[i] - mx) * (y[i] - my); xx += (x[i] - mx) * (x[i] - mx); yy += (y[i] - my) * (y[i] - my) }
+            let c = xy / max(1e-9, (xx * yy).squareRoot())
             if c > best.correlation { best = (c, lag) }
         }
         return best
@@ -87,9 +114,11 @@ import VoicedTesting
         let caller = Self.match(sent, left, maxLag: 400)
         #expect(caller.correlation > 0.8, "the left channel is the caller (\(caller))")
         #expect(abs(caller.lag) < 160, "at its own time (lag \(caller.lag) samples)")
-        // The echo agent said the same words back: on the right, at most a few frames after.
-        let agent = Self.match(left, right, maxLag: 1600)
-        #expect(agent.correlation > 0.7, "the right channel is the agent (\(agent))")
-        #expect(agent.lag >= 0 && agent.lag < 1200, "the agent's words follow the caller's by \(agent.lag / 8) ms")
+        // The echo agent said the same words back: on the right, a few frames after. Its delay is the
+        // echo's round trip, which varies on a loaded machine, so the two are compared by their
+        // levels per 20 ms frame rather than sample by sample.
+        let agent = Self.envelopeMatch(left, right, maxLagFrames: 15)
+        #expect(agent.correlation > 0.8, "the right channel is the agent (\(agent))")
+        #expect(agent.lagFrames >= 0 && agent.lagFrames <= 10, "the agent's words follow the caller's by \(agent.lagFrames * 20) ms")
     }
 }

@@ -2,34 +2,29 @@ import COpusEnc
 import MediaGraph
 
 /// One call's recording: a stereo Ogg Opus file (libopusenc), the caller on the left and the agent
-/// on the right, at the provider's rate, time-aligned.
+/// on the right, at the provider's rate, aligned in 20 ms slots.
 ///
-/// The caller's frames set the timeline: the provider sends them in real time, one 20 ms slot each
-/// from the first. An agent frame plays at the provider when the one before it has finished (or at
-/// once after a pause): it goes into the slot of that playout time. A slot is written once it is
-/// half a second old, so agent audio sent ahead of time (the pacer's lead) still finds its slot; one
-/// whose slot has gone is put into the next slot still open.
+/// The caller's frames set the timeline: the provider sends one every 20 ms, slot after slot. The
+/// media thread puts both sides into the tap in the order it handles them, so an agent frame comes
+/// after the caller frames that arrived before it went out: it plays at the provider while the next
+/// caller frame arrives, or right after the agent's previous frame when that is still playing (the
+/// pacer sends up to 100 ms ahead). Slots before the last caller frame are final and written; the
+/// rest wait for their caller frames, or for `finish()`.
 ///
 /// - Threading: the recording writer's thread only.
 /// - Ownership: owns the encoder and the file until `finish()`.
 final class CallRecorder {
-    /// How long a slot waits for agent audio before it is written.
-    static let holdNanos: UInt64 = 500_000_000
-    static let slotNanos = UInt64(AudioFormat.frameDurationMs) * 1_000_000
-
     let path: String
     let tap: RecordingTap
     private let encoder: OpaquePointer
     private let decode: NodeChain
     private let samples: Int
-    /// The first caller frame's time: slot k starts at origin + 20 ms × k.
-    private var origin: UInt64?
     private var callerFrames = 0
     /// Slots not written yet, from `nextSlot`: caller and agent samples (nil: silence).
     private var pending: [Int: (caller: [Int16]?, agent: [Int16]?)] = [:]
     private var nextSlot = 0
-    /// When the agent's last frame ends playing at the provider.
-    private var agentPlayEnd: UInt64 = 0
+    /// The slot after the agent's last frame.
+    private var nextAgentSlot = 0
 
     /// Creates `path`. Throws when libopusenc cannot.
     init(path: String, tap: RecordingTap, title: String) throws {
@@ -50,33 +45,27 @@ final class CallRecorder {
         self.tap = tap
     }
 
-    /// Takes what the media thread sent, then writes the slots older than `nowNanos` − the hold.
-    func service(nowNanos: UInt64) {
-        tap.drain { side, time, bytes in
+    /// Takes what the media thread sent and writes the slots that are final.
+    func service() {
+        tap.drain { side, bytes in
             let pcm = decoded(bytes)
             switch side {
             case .caller:
-                if origin == nil { origin = time }
                 pending[callerFrames, default: (nil, nil)].caller = pcm
                 callerFrames += 1
             case .agent:
-                guard let origin else { return }
-                let plays = max(time, agentPlayEnd)
-                agentPlayEnd = plays + Self.slotNanos
-                var slot = max(nextSlot, Int((plays &- min(plays, origin)) / Self.slotNanos))
-                while pending[slot]?.agent != nil { slot += 1 }
+                let slot = max(callerFrames, nextAgentSlot)
                 pending[slot, default: (nil, nil)].agent = pcm
+                nextAgentSlot = slot + 1
             }
         }
-        guard let origin, nowNanos > origin + Self.holdNanos else { return }
-        let due = Int((nowNanos - origin - Self.holdNanos) / Self.slotNanos)
-        write(through: min(due, callerFrames - 1))
+        write(through: callerFrames - 1)
     }
 
     /// Writes every slot left and closes the file.
     func finish() {
-        service(nowNanos: 0)
-        write(through: max(callerFrames, (pending.keys.max() ?? -1) + 1) - 1)
+        service()
+        write(through: max(callerFrames, nextAgentSlot) - 1)
         ope_encoder_drain(encoder)
         ope_encoder_destroy(encoder)
     }
@@ -96,8 +85,9 @@ final class CallRecorder {
     }
 
     private func decoded(_ bytes: UnsafeRawBufferPointer) -> [Int16] {
-        decode.input.pointee.bytes.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(decode.input.pointee.bytes.count)))
+        // The frame's byte view follows its sample count: set it first.
         decode.input.pointee.sampleCount = decode.input.pointee.format.samplesPerFrame
+        decode.input.pointee.bytes.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(decode.input.pointee.bytes.count)))
         decode.run()
         let out = UnsafeRawBufferPointer(decode.output.pointee.bytes)
         return (0..<samples).map { out.load(fromByteOffset: 2 * $0, as: Int16.self) }

@@ -5,7 +5,7 @@ import MediaGraph
 import NIOConcurrencyHelpers
 
 /// The thread that writes every recorded call's file: every 50 ms it takes what each call's media
-/// thread put in its ``RecordingTap`` and encodes the slots that are due (``CallRecorder``); a call
+/// thread put in its ``RecordingTap`` and encodes the slots that are final (``CallRecorder``); a call
 /// that ended is written out and its file closed. Opening, encoding and closing files all happen
 /// here — never on an event loop or a media thread.
 ///
@@ -87,8 +87,7 @@ public final class RecordingWriter: @unchecked Sendable {
                     recorders.removeValue(forKey: ObjectIdentifier(tap)).map(finish)
                 }
             }
-            let now = MediaClock.nanos()
-            for recorder in recorders.values { recorder.service(nowNanos: now) }
+            for recorder in recorders.values { recorder.service() }
             if last {
                 recorders.values.forEach(finish)
                 recorders.removeAll()

@@ -347,7 +347,7 @@ public final class CallPipeline: @unchecked Sendable {
     private func runUplink(arrivalNanos: UInt64, fill: (UnsafeMutableRawBufferPointer) -> Void) {
         let out = graph.runUplink(arrivalNanos: arrivalNanos) { input in
             fill(input)
-            recording?.caller(UnsafeRawBufferPointer(input), nowNanos: MediaClock.nanos())
+            recording?.caller(UnsafeRawBufferPointer(input))
         }
         // The caller checked there is room; push cannot fail.
         _ = agentOut.push(.audio, time: arrivalNanos, payload: UnsafeRawBufferPointer(out.pointee.bytes))
@@ -376,7 +376,7 @@ public final class CallPipeline: @unchecked Sendable {
             let out = graph.runDownlink(arrivalNanos: arrival) { $0.copyMemory(from: payload) }
             agentIn.release()
             _ = providerOut.push(.audio, time: arrival, value: epoch, payload: UnsafeRawBufferPointer(out.pointee.bytes))
-            recording?.agent(UnsafeRawBufferPointer(out.pointee.bytes), nowNanos: now)
+            recording?.agent(UnsafeRawBufferPointer(out.pointee.bytes))
             pacer.released(atNanos: now)
             // Safe: the agent audio arrived before now on the same monotonic clock.
             let latency = MediaClock.nanos() &- arrival

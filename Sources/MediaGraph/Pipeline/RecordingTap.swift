@@ -1,8 +1,8 @@
 import Atomics
 
 /// What a recorded call's media thread hands its recorder: every caller frame as the provider sent
-/// it and every agent frame as it went to the provider, each stamped with the time it passed, in
-/// one SPSC ring to the recording writer's thread. A full ring drops the frame (counted: a gap in
+/// it and every agent frame as it went to the provider, in the order the media thread handled them,
+/// in one SPSC ring to the recording writer's thread. A full ring drops the frame (counted: a gap in
 /// the recording), never blocks.
 ///
 /// - Threading: `caller`/`agent` on the call's media thread (the one producer); `drain` on the
@@ -34,16 +34,16 @@ public final class RecordingTap: @unchecked Sendable {
 
     /// - Realtime: safe (media thread only).
     @inline(__always)
-    func caller(_ bytes: UnsafeRawBufferPointer, nowNanos: UInt64) { _ = ring.push(.caller, time: nowNanos, payload: bytes) }
+    func caller(_ bytes: UnsafeRawBufferPointer) { _ = ring.push(.caller, payload: bytes) }
 
     /// - Realtime: safe (media thread only).
     @inline(__always)
-    func agent(_ bytes: UnsafeRawBufferPointer, nowNanos: UInt64) { _ = ring.push(.agent, time: nowNanos, payload: bytes) }
+    func agent(_ bytes: UnsafeRawBufferPointer) { _ = ring.push(.agent, payload: bytes) }
 
-    /// Hands every waiting frame to `body` (side, time, bytes valid during the call), oldest first.
-    public func drain(_ body: (Side, UInt64, UnsafeRawBufferPointer) -> Void) {
+    /// Hands every waiting frame to `body` (side, bytes valid during the call), oldest first.
+    public func drain(_ body: (Side, UnsafeRawBufferPointer) -> Void) {
         while let slot = ring.peek() {
-            if let side = Side(rawValue: slot.pointee.kind) { body(side, slot.pointee.time_ns, slot.payload) }
+            if let side = Side(rawValue: slot.pointee.kind) { body(side, slot.payload) }
             ring.release()
         }
     }
