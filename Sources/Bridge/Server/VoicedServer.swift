@@ -6,10 +6,6 @@ import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The daemon's network side: one port serving provider WebSockets (`/twilio`, `/exotel`, `/acs`,
 /// `/telnyx`, `/vonage`, `/plivo`: ``ProviderEndpoint/all``) and the control plane (`/health`,
 /// `/ready`, `/stats`). At most ``CallAdmission/maxCalls`` calls at once; ``drain(timeout:)``
@@ -286,9 +282,11 @@ public final class VoicedServer: @unchecked Sendable {
         }
         // Each call's media thread lets go within a frame or two; the reports follow.
         let filed = ContinuousClock.now + .seconds(5)
+        let timer = group.next()
         while registry.count > 0, ContinuousClock.now < filed {
-            // Not cut short by cancellation: the reports are what a shutdown must not lose.
-            usleep(20_000)
+            // An event-loop timer, not Task.sleep: cancellation must not cut this short (the reports
+            // are what a shutdown must not lose), and usleep would hold a cooperative thread.
+            try? await timer.scheduleTask(in: .milliseconds(20)) {}.futureResult.get()
         }
         return left
     }

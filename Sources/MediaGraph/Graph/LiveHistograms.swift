@@ -29,16 +29,21 @@ public final class LiveHistograms: @unchecked Sendable {
     /// How many histograms the block holds.
     public let count: Int
     private let slots: UnsafeMutablePointer<UnsafeAtomic<UInt64>.Storage>
+    /// ``bucketBounds`` copied into plain memory, so `record` reads no Swift array (no retain).
+    private let bounds: UnsafeMutablePointer<UInt64>
 
     public init(count: Int) {
         self.count = count
         slots = .allocate(capacity: max(1, count * Self.stride))
         slots.initialize(repeating: UnsafeAtomic<UInt64>.Storage(0), count: max(1, count * Self.stride))
+        bounds = .allocate(capacity: Self.bucketBounds.count)
+        bounds.initialize(from: Self.bucketBounds, count: Self.bucketBounds.count)
     }
 
     deinit {
         slots.deinitialize(count: max(1, count * Self.stride))
         slots.deallocate()
+        bounds.deallocate()
     }
 
     /// Adds one duration to histogram `index`.
@@ -48,8 +53,7 @@ public final class LiveHistograms: @unchecked Sendable {
     public func record(_ index: Int, nanos: UInt64) {
         let base = slots + index * Self.stride
         var bucket = 0
-        let bounds = Self.bucketBounds
-        while bucket < bounds.count, nanos > bounds[bucket] { bucket += 1 }
+        while bucket < Self.stride - 2, nanos > bounds[bucket] { bucket += 1 }
         Self.add(1, at: base + bucket)
         Self.add(nanos, at: base + Self.stride - 1)
     }
