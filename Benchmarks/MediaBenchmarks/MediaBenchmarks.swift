@@ -62,7 +62,7 @@ let benchmarks: @Sendable () -> Void = {
         Benchmark(name) { benchmark in
             let chain = try NodeChain(nodes: [makeNode()], input: .pcm8k)
             chain.input.pointee.sampleCount = 160
-            _ = pcm.withUnsafeBytes { chain.input.pointee.bytes.copyMemory(from: $0) }
+            pcm.withUnsafeBytes { chain.input.pointee.bytes.copyMemory(from: $0) }
             benchmark.startMeasurement()
             for _ in benchmark.scaledIterations {
                 chain.run()
@@ -81,7 +81,7 @@ let benchmarks: @Sendable () -> Void = {
         let encode = try NodeChain(nodes: [OpusEncodeNode()], input: .pcm8k)
         let decode = try NodeChain(nodes: [OpusDecodeNode()], input: encode.outputFormat)
         encode.input.pointee.sampleCount = 160
-        _ = pcm.withUnsafeBytes { encode.input.pointee.bytes.copyMemory(from: $0) }
+        pcm.withUnsafeBytes { encode.input.pointee.bytes.copyMemory(from: $0) }
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             encode.run()

@@ -69,3 +69,9 @@ int vd_opus_decode(vd_opus_decoder *d, const uint8_t *packet, size_t length, int
     int n = opus_decode(d->dec, data, data ? (opus_int32)length : 0, pcm, (int)frames, 0);
     return n == (int)frames ? n : VD_ESYS;
 }
+
+int vd_opus_packet_samples(const uint8_t *packet, size_t length, int rate_hz) {
+    if (length == 0 || length > VD_OPUS_MAX_PACKET || !rate_ok(rate_hz)) return VD_EINVAL;
+    int n = opus_packet_get_nb_samples(packet, (opus_int32)length, rate_hz);
+    return n > 0 ? n : VD_EINVAL;
+}

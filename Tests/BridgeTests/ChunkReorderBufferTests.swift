@@ -12,7 +12,7 @@ import Testing
         }
         switch result {
         case .held: return nil
-        case let .released(bytes, _): return Array(bytes)
+        case let .released(bytes, _, _): return Array(bytes)
         }
     }
 
@@ -45,6 +45,48 @@ import Testing
         #expect(try Self.insert(buffer, 3) == nil)
         #expect(try Self.insert(buffer, 100) == [3, 100], "what waited goes out, then counting restarts")
         #expect(try Self.insert(buffer, 101) == [101])
+    }
+
+    /// Swapped in pairs with one chunk lost: a chunk more than `depth` ahead gives the lost one up
+    /// (silence, counted) instead of being taken for a jump; nothing after it is late.
+    @Test func aLossAmongSwappedPairsIsGivenUpNotTakenForAJump() throws {
+        let buffer = ChunkReorderBuffer(depth: 4, slotBytes: 8)
+        buffer.silenceBytes = 1
+        buffer.silenceByte = 0
+        var out: [UInt8] = []
+        for number: UInt64 in [2, 1, 4, 3, 6, 8, 7, 10, 9, 12, 11] {
+            out += try Self.insert(buffer, number) ?? []
+        }
+        #expect(out == [1, 2, 3, 4, 0, 6, 7, 8, 9, 10, 11, 12], "chunk 5 lost: one frame of silence")
+    }
+
+    /// A chunk that `write` refuses (bad audio) changes nothing: what waits still comes out.
+    @Test func aRefusedChunkChangesNothing() throws {
+        let buffer = ChunkReorderBuffer(depth: 4, slotBytes: 8)
+        #expect(try Self.insert(buffer, 2) == nil)
+        #expect(throws: ProviderProtocolError.badPayload) {
+            try buffer.insert(20) { (_) throws(ProviderProtocolError) -> Int in throw .badPayload }
+        }
+        #expect(try Self.insert(buffer, 1) == [1, 2])
+    }
+
+    /// Packets (Opus) stay whole: each released chunk's length comes with it, and a lost one is an
+    /// empty packet.
+    @Test func keepsEachChunksLength() throws {
+        let buffer = ChunkReorderBuffer(depth: 2, slotBytes: 8)
+        buffer.silenceBytes = 0
+        func insert(_ number: UInt64, length: Int) throws -> [Int]? {
+            let result = try buffer.insert(number) { (slot) throws(ProviderProtocolError) -> Int in
+                slot.initializeMemory(as: UInt8.self, repeating: UInt8(number))
+                return length
+            }
+            guard case let .released(bytes, lengths, _) = result else { return nil }
+            #expect(bytes.count == lengths.reduce(0, +))
+            return Array(lengths)
+        }
+        #expect(try insert(1, length: 3) == [3])
+        #expect(try insert(3, length: 5) == nil)
+        #expect(try insert(4, length: 2) == [0, 5, 2], "chunk 2 lost: an empty packet, then 3 and 4 whole")
     }
 }
 

@@ -52,6 +52,24 @@ struct RecordingTests {
         return best
     }
 
+    /// The recording at `path` decoded by Opus' own decoder (opusdec) at `rateHz`: its left and right
+    /// channels.
+    static func decodeStereo(_ path: String, rateHz: Int) throws -> (left: [Int16], right: [Int16]) {
+        let wav = path + ".wav"
+        let decoder = Process()
+        decoder.executableURL = URL(fileURLWithPath: "/usr/bin/opusdec")
+        decoder.arguments = ["--quiet", "--rate", "\(rateHz)", path, wav]
+        try decoder.run()
+        decoder.waitUntilExit()
+        #expect(decoder.terminationStatus == 0, "opusdec (apt-get install opus-tools) decodes the file")
+        // RIFF: channels at byte 22, rate at 24; samples after the "data" chunk's header.
+        let file = try [UInt8](Data(contentsOf: URL(fileURLWithPath: wav)))
+        #expect(file[22] == 2 && Int(file[24]) | Int(file[25]) << 8 | Int(file[26]) << 16 == rateHz, "stereo at \(rateHz) Hz")
+        let data = try #require(file.firstRange(of: Array("data".utf8))).upperBound + 4
+        let samples = file[data...].withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }
+        return (stride(from: 0, to: samples.count, by: 2).map { samples[$0] }, stride(from: 1, to: samples.count, by: 2).map { samples[$0] })
+    }
+
     @Test func aCallThatAsksIsRecordedInStereoAndInTime() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("voiced-recordings-\(UUID().uuidString)").path
         let records = CallRecordsTests.temporaryPath()
@@ -89,20 +107,7 @@ struct RecordingTests {
         #expect(row.recording == path)
 
         // Decoded by opusdec at 8 kHz: stereo, as long as the call.
-        let wav = path + ".wav"
-        let decoder = Process()
-        decoder.executableURL = URL(fileURLWithPath: "/usr/bin/opusdec")
-        decoder.arguments = ["--quiet", "--rate", "8000", path, wav]
-        try decoder.run()
-        decoder.waitUntilExit()
-        #expect(decoder.terminationStatus == 0, "opusdec (apt-get install opus-tools) decodes the file")
-        // RIFF: channels at byte 22, rate at 24; samples after the "data" chunk's header.
-        let file = try [UInt8](Data(contentsOf: URL(fileURLWithPath: wav)))
-        #expect(file[22] == 2 && Int(file[24]) | Int(file[25]) << 8 == 8000, "stereo at 8 kHz")
-        let data = try #require(file.firstRange(of: Array("data".utf8))).upperBound + 4
-        let samples = file[data...].withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }
-        let left = stride(from: 0, to: samples.count, by: 2).map { samples[$0] }
-        let right = stride(from: 1, to: samples.count, by: 2).map { samples[$0] }
+        let (left, right) = try Self.decodeStereo(path, rateHz: 8000)
         let seconds = Double(left.count) / 8000
         #expect(abs(seconds - 4) < 0.5, "the recording lasts as long as the call's 4 s of caller audio (\(seconds) s)")
 
@@ -120,5 +125,36 @@ struct RecordingTests {
         let agent = Self.envelopeMatch(left, right, maxLagFrames: 15)
         #expect(agent.correlation > 0.8, "the right channel is the agent (\(agent))")
         #expect(agent.lagFrames >= 0 && agent.lagFrames <= 10, "the agent's words follow the caller's by \(agent.lagFrames * 20) ms")
+    }
+
+    /// A Telnyx OPUS call is recorded from its packets: each side decoded with its own decoder (an
+    /// Opus stream keeps its history), the caller on the left as the daemon heard them.
+    @Test func anOpusCallIsRecordedFromItsPackets() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("voiced-recordings-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let server = try await TestServer {
+            $0.recordings = RecordingSettings(directory: directory)
+            $0.call = .init()
+        }
+        let wire = TelnyxWire(codec: .opus, rateHz: 16000)
+        let packets = Array(try TestSpeech.frames(for: wire).prefix(150))
+        let call = try await server.call(wire)
+        call.open(parameters: ["record": "true"])
+        try await call.sendAudio(packets, intervalMs: 20)
+        _ = try await call.wait { $0.messageSizes.count >= packets.count }
+        await call.sendStop()
+        await call.client.close()
+        #expect(try await server.waitUntilIdle())
+        let recordings = try #require(server.server.recordings)
+        try await until { recordings.finished.load(ordering: .relaxed) == 1 }
+        try await server.stop()
+
+        let file = try #require(try FileManager.default.contentsOfDirectory(atPath: directory).first)
+        let (left, right) = try Self.decodeStereo((directory as NSString).appendingPathComponent(file), rateHz: 16000)
+        let heard = try ProviderCallTests.decodeOpus(packets, rateHz: 16000)
+        let caller = Self.match(heard, left, maxLag: 800)
+        #expect(caller.correlation > 0.8, "the left channel is the caller's decoded packets (\(caller))")
+        let agent = Self.envelopeMatch(left, right, maxLagFrames: 30)
+        #expect(agent.correlation > 0.8, "the right channel is the agent's echo (\(agent))")
     }
 }

@@ -85,12 +85,19 @@ import Testing
         #expect(message == "node 'mulaw-encode' cannot take mulaw 8000 Hz mono; it expects pcm16 at any rate")
     }
 
-    @Test func downlinkMustEndInSomethingTheProviderCanPlay() {
+    /// Opus converts like G.711: a downlink that ends in Opus is decoded for a μ-law provider, and an
+    /// Opus provider (Telnyx OPUS) gets a decoder before the spec and an encoder after it.
+    @Test func opusIsConvertedAtTheEdges() throws {
         let spec = GraphSpec(name: "opus", uplink: [], downlink: ["opus-encode"])
-        let opus = AudioFormat(encoding: .opus, sampleRateHz: 8000)
-        #expect(throws: GraphBuildError.downlinkMismatch(produces: opus, providerPlays: .telephonyMuLaw)) {
-            try Graph(spec: spec, providerFormat: .telephonyMuLaw, agent: .pcm(rateHz: 8000))
-        }
+        let toMuLaw = try Graph(spec: spec, providerFormat: .telephonyMuLaw, agent: .pcm(rateHz: 8000))
+        #expect(toMuLaw.downlink.nodes.map(\.name) == ["opus-encode", "opus-decode", "mulaw-encode"])
+        let opus = AudioFormat(encoding: .opus, sampleRateHz: 16000)
+        let standard = try Graph(spec: try GraphSpec.named("standard"), providerFormat: opus, agent: .pcm(rateHz: 24000))
+        #expect(standard.uplink.nodes.first?.name == "opus-decode")
+        #expect(standard.downlink.nodes.last?.name == "opus-encode")
+        let passthrough = try Graph(spec: try GraphSpec.named("passthrough"), providerFormat: opus)
+        #expect(passthrough.agentHears == AudioFormat(encoding: .pcm16, sampleRateHz: 16000), "agents never hear Opus packets")
+        #expect(passthrough.downlink.nodes.map(\.name) == ["opus-encode"])
     }
 
     @Test func unknownNamesAreClearErrors() {

@@ -130,15 +130,17 @@ final class CallSession: AgentSink {
         let format = pipeline.graph.providerFormat
         let payloadBytes = media.encoding == .base64 ? Base64.decodedCount(media.payload) : media.payload.count
         let gapMs = media.timestampMs.map { timeline.advance(timestampMs: $0, payloadBytes: payloadBytes) } ?? 0
+        let frames = media.packetLengths?.count ?? payloadBytes / format.bytesPerFrame
         // Rounded up: no payload is free.
-        let audioMs = (payloadBytes * AudioFormat.frameDurationMs + format.bytesPerFrame - 1) / format.bytesPerFrame
+        let audioMs = media.packetLengths.map { $0.count * AudioFormat.frameDurationMs }
+            ?? (payloadBytes * AudioFormat.frameDurationMs + format.bytesPerFrame - 1) / format.bytesPerFrame
         let admission = realTime.admit(audioMs: audioMs,
                                        gapMs: gapMs, nowNanos: arrivalNanos)
         if admission.silenceMs < gapMs {
             environment.stats.silenceFramesRefused.wrappingIncrement(by: UInt64((gapMs - admission.silenceMs) / AudioFormat.frameDurationMs), ordering: .relaxed)
         }
         guard admission.audio else {
-            environment.stats.framesOverRealTime.wrappingIncrement(by: UInt64(max(1, payloadBytes / format.bytesPerFrame)), ordering: .relaxed)
+            environment.stats.framesOverRealTime.wrappingIncrement(by: UInt64(max(1, frames)), ordering: .relaxed)
             if !warnedOverRealTime {
                 warnedOverRealTime = true
                 logger.warning("the provider sends audio faster than real time; dropping what is beyond it",
@@ -154,7 +156,16 @@ final class CallSession: AgentSink {
         var dropped = 0
         switch media.encoding {
         case .raw:
-            dropped = pipeline.writeProviderAudio(media.payload, arrivalNanos: arrivalNanos)
+            if let packets = media.packetLengths {
+                var offset = 0
+                for length in packets {
+                    let packet = UnsafeRawBufferPointer(rebasing: media.payload[offset..<(offset + length)])
+                    if !pipeline.writeProviderPacket(packet, arrivalNanos: arrivalNanos) { dropped += 1 }
+                    offset += length
+                }
+            } else {
+                dropped = pipeline.writeProviderAudio(media.payload, arrivalNanos: arrivalNanos)
+            }
         case .base64:
             var offset = 0
             let text = media.payload
@@ -169,7 +180,7 @@ final class CallSession: AgentSink {
         if media.concealedFrames > 0 {
             environment.stats.silenceFramesInserted.wrappingIncrement(by: UInt64(media.concealedFrames), ordering: .relaxed)
         }
-        environment.stats.framesIn.wrappingIncrement(by: UInt64(payloadBytes / format.bytesPerFrame), ordering: .relaxed)
+        environment.stats.framesIn.wrappingIncrement(by: UInt64(frames), ordering: .relaxed)
         if dropped > 0 { environment.stats.framesDropped.wrappingIncrement(by: UInt64(dropped), ordering: .relaxed) }
         thread.requestWake()
     }

@@ -5,7 +5,8 @@ import MediaGraph
 /// mark, so what was played is known to a message when the caller interrupts; otherwise up to the
 /// provider's maximum per message (200 ms at most). A batch shorter than the provider's minimum
 /// waits for more frames and, once it has waited as long as it would play, is padded with silence
-/// and sent. Marks go to the provider, or to the ``PlayoutClock`` when it returns none.
+/// and sent. A packetized format (Opus) goes one packet per message, whatever the provider takes.
+/// Marks go to the provider, or to the ``PlayoutClock`` when it returns none.
 ///
 /// - Threading: one per call, on the call's event loop.
 /// - Ownership: owns the gathering buffer (freed in deinit).
@@ -15,8 +16,10 @@ final class ProviderAudioSender {
     let framing: OutboundFraming
     private let format: AudioFormat
     private let scratch: UnsafeMutableRawBufferPointer
-    /// Frames gathered in `scratch` and not sent yet, and when the first of them was gathered.
+    /// Frames gathered in `scratch` and not sent yet, their bytes, and when the first of them was
+    /// gathered.
     private var gathered = 0
+    private var gatheredBytes = 0
     private var gatheredSinceNanos: UInt64 = 0
     private var clock = PlayoutClock()
 
@@ -36,18 +39,20 @@ final class ProviderAudioSender {
     /// back-pressure up to the agent's socket). Returns the frames sent (padding not counted).
     func send(from pipeline: CallPipeline, to provider: ProviderOutput, tracker: inout PlayoutTracker,
               interruptible: Bool, nowNanos: UInt64) -> Int {
-        let perMessage = interruptible ? framing.minFrames : max(framing.minFrames, min(framing.maxFrames, Self.maxFramesPerMessage))
+        let perMessage = format.encoding.isPacketized ? 1
+            : interruptible ? framing.minFrames : max(framing.minFrames, min(framing.maxFrames, Self.maxFramesPerMessage))
         let bytesPerFrame = format.bytesPerFrame
         var sent = 0
         while provider.isWritable {
             if gathered < perMessage {
                 let before = gathered
                 let scratch = scratch
-                var end = gathered * bytesPerFrame
+                var end = gatheredBytes
                 gathered += pipeline.readProviderAudio(maxFrames: perMessage - gathered) { bytes, _ in
                     UnsafeMutableRawBufferPointer(rebasing: scratch[end...]).copyMemory(from: bytes)
                     end += bytes.count
                 }
+                gatheredBytes = end
                 if before == 0, gathered > 0 { gatheredSinceNanos = nowNanos }
             }
             guard gathered > 0 else { break }
@@ -61,8 +66,9 @@ final class ProviderAudioSender {
                 UnsafeMutableRawBufferPointer(rebasing: scratch[(audio * bytesPerFrame)..<(framing.minFrames * bytesPerFrame)])
                     .initializeMemory(as: UInt8.self, repeating: format.silenceByte)
                 gathered = framing.minFrames
+                gatheredBytes = gathered * bytesPerFrame
             }
-            let bytes = UnsafeRawBufferPointer(rebasing: scratch[0..<(gathered * bytesPerFrame)])
+            let bytes = UnsafeRawBufferPointer(rebasing: scratch[0..<gatheredBytes])
             provider.send { $0.media(bytes, allocator: $1) }
             if interruptible, tracker.hasQueuedFrames {
                 let mark = tracker.sent(frames: audio)
@@ -74,6 +80,7 @@ final class ProviderAudioSender {
             }
             sent += audio
             gathered = 0
+            gatheredBytes = 0
         }
         return sent
     }
@@ -94,6 +101,7 @@ final class ProviderAudioSender {
     /// provider had queued will play.
     func discard() {
         gathered = 0
+        gatheredBytes = 0
         clock.clear()
     }
 }

@@ -136,4 +136,7 @@ struct ProviderMedia {
     /// Frames of silence the dialect put in the payload for audio the provider lost (a jitter
     /// buffer that stopped waiting), counted as inserted silence.
     var concealedFrames = 0
+    /// For a packetized format (Opus; raw payloads only): the length of each 20 ms packet in
+    /// `payload`, in order (0: a lost packet). nil for byte-stream formats.
+    var packetLengths: UnsafeBufferPointer<Int>? = nil
 }

@@ -19,6 +19,8 @@ public enum ProviderProtocolError: Error, Equatable, CustomStringConvertible {
     case badFrameSize(bytes: Int, expected: Int)
     /// A frame the jitter buffer had already given up waiting for (Telnyx reorders by chunk).
     case lateFrame
+    /// An Opus payload that is not one packet of 20 ms (`durationMs` nil: not an Opus packet at all).
+    case badOpusPacket(durationMs: Int?)
     /// `media`, `mark` or `dtmf` arrived before `start`.
     case beforeStart(event: String)
     /// A second `start` on a stream that already started.
@@ -56,6 +58,8 @@ public enum ProviderProtocolError: Error, Equatable, CustomStringConvertible {
         case .binaryFrame: "binary frame (this provider sends JSON text only)"
         case let .badFrameSize(bytes, expected): "audio frame of \(bytes) bytes (expected \(expected): 20 ms)"
         case .lateFrame: "media chunk arrived after the jitter buffer stopped waiting for it"
+        case .badOpusPacket(nil): "media.payload is not an Opus packet"
+        case let .badOpusPacket(ms?): "Opus packet of \(ms) ms (expected one 20 ms packet per message)"
         case let .beforeStart(event): "'\(event)' before 'start'"
         case .secondStart: "second 'start' on one stream"
         case .wrongStreamSid: "stream id differs from the one in 'start'"
@@ -84,6 +88,7 @@ public enum ProviderProtocolError: Error, Equatable, CustomStringConvertible {
         case .binaryFrame: "binary_frame"
         case .badFrameSize: "bad_frame_size"
         case .lateFrame: "late_frame"
+        case .badOpusPacket: "bad_opus_packet"
         case .beforeStart: "before_start"
         case .secondStart: "second_start"
         case .wrongStreamSid: "wrong_stream_sid"

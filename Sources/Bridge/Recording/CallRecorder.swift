@@ -17,7 +17,9 @@ final class CallRecorder {
     let path: String
     let tap: RecordingTap
     private let encoder: OpaquePointer
-    private let decode: NodeChain
+    /// Provider format → PCM, one chain per side (an Opus decoder keeps its stream's history).
+    private let decodeCaller: NodeChain
+    private let decodeAgent: NodeChain
     private let samples: Int
     private var callerFrames = 0
     /// Slots not written yet, from `nextSlot`: caller and agent samples (nil: silence).
@@ -30,7 +32,8 @@ final class CallRecorder {
     init(path: String, tap: RecordingTap, title: String) throws {
         let format = tap.format
         let pcm = AudioFormat(encoding: .pcm16, sampleRateHz: format.sampleRateHz)
-        decode = try NodeChain(nodes: FormatConversion.nodes(from: format, to: pcm), input: format)
+        decodeCaller = try NodeChain(nodes: FormatConversion.nodes(from: format, to: pcm), input: format)
+        decodeAgent = try NodeChain(nodes: FormatConversion.nodes(from: format, to: pcm), input: format)
         samples = pcm.samplesPerFrame
         let comments = ope_comments_create()
         defer { ope_comments_destroy(comments) }
@@ -48,12 +51,13 @@ final class CallRecorder {
     /// Takes what the media thread sent and writes the slots that are final.
     func service() {
         tap.drain { side, bytes in
-            let pcm = decoded(bytes)
             switch side {
             case .caller:
+                let pcm = decoded(bytes, by: decodeCaller)
                 pending[callerFrames, default: (nil, nil)].caller = pcm
                 callerFrames += 1
             case .agent:
+                let pcm = decoded(bytes, by: decodeAgent)
                 let slot = max(callerFrames, nextAgentSlot)
                 pending[slot, default: (nil, nil)].agent = pcm
                 nextAgentSlot = slot + 1
@@ -84,9 +88,10 @@ final class CallRecorder {
         }
     }
 
-    private func decoded(_ bytes: UnsafeRawBufferPointer) -> [Int16] {
-        // The frame's byte view follows its sample count: set it first.
+    private func decoded(_ bytes: UnsafeRawBufferPointer, by decode: NodeChain) -> [Int16] {
+        // The frame's byte view follows its sample count (its packet length for Opus): set it first.
         decode.input.pointee.sampleCount = decode.input.pointee.format.samplesPerFrame
+        decode.input.pointee.packetByteCount = min(bytes.count, decode.input.pointee.storage.count)
         decode.input.pointee.bytes.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(decode.input.pointee.bytes.count)))
         decode.run()
         let out = UnsafeRawBufferPointer(decode.output.pointee.bytes)

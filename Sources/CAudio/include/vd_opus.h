@@ -44,6 +44,12 @@ __attribute__((warn_unused_result))
 int vd_opus_decode(vd_opus_decoder *_Nonnull dec, const uint8_t *_Nullable packet, size_t length,
                    int16_t *_Nonnull pcm, size_t frames);
 
+/** Samples per channel `packet` holds when decoded at `rate_hz` (its duration: 320 for 20 ms at
+ *  16 kHz), read from its table of contents without decoding; VD_EINVAL for an empty or malformed
+ *  packet. Safe anywhere (no state, no allocation). */
+__attribute__((warn_unused_result))
+int vd_opus_packet_samples(const uint8_t *_Nonnull packet, size_t length, int rate_hz);
+
 #ifdef __cplusplus
 }
 #endif

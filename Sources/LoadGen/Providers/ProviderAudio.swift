@@ -16,7 +16,8 @@ public enum ProviderAudio {
             chain.input.pointee.sampleCount = 160
             frame.withUnsafeBytes { chain.input.pointee.bytes.copyMemory(from: $0) }
             chain.run()
-            return Array(UnsafeRawBufferPointer(rebasing: chain.output.pointee.bytes[0..<wire.bytesPerFrame]))
+            // One frame's bytes (for Opus, its packet: the chain's encoder keeps the stream's history).
+            return Array(UnsafeRawBufferPointer(chain.output.pointee.bytes))
         }
     }
 

@@ -2,9 +2,10 @@ import Bridge
 import MediaGraph
 
 /// Telnyx media streaming in bidirectional RTP mode (docs/providers.md): snake_case JSON with a
-/// top-level `stream_id`; PCMU, PCMA (8 kHz) or big-endian L16 payloads in base64, 20 ms each.
+/// top-level `stream_id`; PCMU, PCMA (8 kHz), big-endian L16 or OPUS payloads in base64, 20 ms
+/// each (OPUS: one packet per message).
 public struct TelnyxWire: ProviderWire {
-    public enum Codec: String, Sendable { case pcmu = "PCMU", pcma = "PCMA", l16 = "L16" }
+    public enum Codec: String, Sendable { case pcmu = "PCMU", pcma = "PCMA", l16 = "L16", opus = "OPUS" }
     public let provider = "telnyx"
     public let path = "/telnyx"
     public let codec: Codec
@@ -12,7 +13,13 @@ public struct TelnyxWire: ProviderWire {
     public let streamID = "32de0dea-53cb-4b21-89a4-9e1819c043bc"
     /// As the graph has it: L16 little-endian (the wire swaps it to network order).
     public var format: AudioFormat {
-        AudioFormat(encoding: codec == .pcmu ? .mulaw : codec == .pcma ? .alaw : .pcm16, sampleRateHz: rateHz)
+        let encoding: AudioFormat.Encoding = switch codec {
+        case .pcmu: .mulaw
+        case .pcma: .alaw
+        case .l16: .pcm16
+        case .opus: .opus
+        }
+        return AudioFormat(encoding: encoding, sampleRateHz: rateHz)
     }
     public let framesPerMessage = 1
 

@@ -23,6 +23,10 @@ public struct AudioFormat: Hashable, Sendable, CustomStringConvertible {
             case .opus: 0
             }
         }
+
+        /// Whether audio comes in packets, one per 20 ms frame, that must not be cut or joined
+        /// (Opus), rather than a byte stream that may be cut anywhere on a sample boundary.
+        public var isPacketized: Bool { self == .opus }
     }
 
     public var encoding: Encoding

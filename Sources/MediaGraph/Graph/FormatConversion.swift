@@ -1,25 +1,32 @@
 /// The codec and resampler nodes a ``Graph`` adds at its edges to take audio from one format to
-/// another (the provider's, the agent's, the graph's internal PCM): G.711 decode, resampling,
-/// G.711 encode, in that order, each only when needed.
+/// another (the provider's, the agent's, the graph's internal PCM): G.711 or Opus decode,
+/// resampling, G.711 or Opus encode, in that order, each only when needed.
 ///
 /// - Threading: control thread only (makes nodes).
 public enum FormatConversion {
     /// Nodes from `source` to `target`, in order; none when they are equal. Throws
     /// ``GraphBuildError/unsupportedFormat(node:input:expected:)`` for formats no node converts
-    /// (Opus, more than one channel).
+    /// (more than one channel, other rates).
     public static func nodes(from source: AudioFormat, to target: AudioFormat) throws(GraphBuildError) -> [any MediaNode] {
         guard source != target else { return [] }
         for format in [source, target] {
-            guard format.channels == 1, format.encoding != .opus,
-                  AudioFormat.commonRatesHz.contains(format.sampleRateHz) else {
+            guard format.channels == 1, AudioFormat.commonRatesHz.contains(format.sampleRateHz) else {
                 throw .unsupportedFormat(node: "format conversion", input: format,
-                                         expected: "mono pcm16, mulaw or alaw at \(AudioFormat.commonRatesHz.map(String.init).joined(separator: ", ")) Hz")
+                                         expected: "mono pcm16, mulaw, alaw or opus at \(AudioFormat.commonRatesHz.map(String.init).joined(separator: ", ")) Hz")
             }
         }
         var nodes: [any MediaNode] = []
-        if source.encoding != .pcm16 { nodes.append(G711DecodeNode(law: source.encoding)) }
+        switch source.encoding {
+        case .pcm16: break
+        case .mulaw, .alaw: nodes.append(G711DecodeNode(law: source.encoding))
+        case .opus: nodes.append(OpusDecodeNode())
+        }
         if source.sampleRateHz != target.sampleRateHz { nodes.append(ResampleNode(outputRateHz: target.sampleRateHz)) }
-        if target.encoding != .pcm16 { nodes.append(G711EncodeNode(law: target.encoding)) }
+        switch target.encoding {
+        case .pcm16: break
+        case .mulaw, .alaw: nodes.append(G711EncodeNode(law: target.encoding))
+        case .opus: nodes.append(OpusEncodeNode())
+        }
         return nodes
     }
 

@@ -47,7 +47,9 @@ public final class Graph {
         let decodesItself = specUplink.first.map { FormatConversion.decoderNames.contains($0.name) } ?? true
         let decodeProvider = decodesItself ? [] : try FormatConversion.nodes(toPCMFrom: providerFormat)
         uplink = try NodeChain(nodes: decodeProvider + specUplink, input: providerFormat) { (reached) throws(GraphBuildError) in
-            try FormatConversion.nodes(from: reached, to: agent.hears ?? reached)
+            // Agents take a byte stream: an Opus uplink (a passthrough spec) is decoded for them.
+            let natural = reached.encoding.isPacketized ? AudioFormat(encoding: .pcm16, sampleRateHz: reached.sampleRateHz) : reached
+            return try FormatConversion.nodes(from: reached, to: agent.hears ?? natural)
         }
         let speaks = agent.speaks ?? agent.hears ?? uplink.outputFormat
         let specDownlink = try make(spec.downlink)
@@ -69,13 +71,16 @@ public final class Graph {
     public var agentSpeaks: AudioFormat { downlink.inputFormat }
 
     /// Runs one 20 ms provider frame through the uplink. `fill` writes the provider bytes into the
-    /// input frame; returns the frame for the agent.
+    /// input frame; returns the frame for the agent. For a packetized provider format (Opus),
+    /// `packetBytes` is the packet's length (0: lost, concealed by the decoder).
     ///
     /// - Realtime: safe (media-thread only).
     @inline(__always)
-    public func runUplink(arrivalNanos: UInt64, fill: (UnsafeMutableRawBufferPointer) -> Void) -> UnsafeMutablePointer<AudioFrame> {
+    public func runUplink(arrivalNanos: UInt64, packetBytes: Int = 0,
+                          fill: (UnsafeMutableRawBufferPointer) -> Void) -> UnsafeMutablePointer<AudioFrame> {
         let input = uplink.input
         input.pointee.sampleCount = input.pointee.format.samplesPerFrame
+        input.pointee.packetByteCount = packetBytes
         input.pointee.arrivalNanos = arrivalNanos
         fill(input.pointee.bytes)
         uplink.run()

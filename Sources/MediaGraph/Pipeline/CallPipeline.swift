@@ -148,7 +148,8 @@ public final class CallPipeline: @unchecked Sendable {
 
     // MARK: I/O side: provider → agent
 
-    /// Appends provider audio of any length; every complete 20 ms frame goes into provider-in, a
+    /// Appends provider audio of any length (a byte-stream format; Opus goes packet by packet through
+    /// ``writeProviderPacket(_:arrivalNanos:)``); every complete 20 ms frame goes into provider-in, a
     /// remainder waits for the next call. Returns the number of frames dropped because the ring was
     /// full (0 normally).
     ///
@@ -159,6 +160,15 @@ public final class CallPipeline: @unchecked Sendable {
             if !providerIn.push(.audio, time: arrival, payload: frame) { dropped += 1 }
         }
         return dropped
+    }
+
+    /// Queues one packet of a packetized provider format (Opus): one 20 ms frame, as it came (an
+    /// empty packet stands for a lost one, which the decoder conceals). Returns false when the ring
+    /// was full and the frame dropped.
+    ///
+    /// - Realtime: safe (I/O thread only).
+    public func writeProviderPacket(_ packet: UnsafeRawBufferPointer, arrivalNanos: UInt64) -> Bool {
+        providerIn.push(.audio, time: arrivalNanos, payload: packet)
     }
 
     /// Queues `milliseconds` of silence (rounded to whole frames, capped at `maxSilenceGapMs`) to
@@ -327,7 +337,7 @@ public final class CallPipeline: @unchecked Sendable {
                     continue
                 case .audio:
                     let payload = slot.payload
-                    runUplink(arrivalNanos: slot.pointee.time_ns) { $0.copyMemory(from: payload) }
+                    runUplink(arrivalNanos: slot.pointee.time_ns, packetBytes: payload.count) { $0.copyMemory(from: payload) }
                     providerIn.release()
                 }
             } else {
@@ -344,8 +354,8 @@ public final class CallPipeline: @unchecked Sendable {
     }
 
     @inline(__always)
-    private func runUplink(arrivalNanos: UInt64, fill: (UnsafeMutableRawBufferPointer) -> Void) {
-        let out = graph.runUplink(arrivalNanos: arrivalNanos) { input in
+    private func runUplink(arrivalNanos: UInt64, packetBytes: Int = 0, fill: (UnsafeMutableRawBufferPointer) -> Void) {
+        let out = graph.runUplink(arrivalNanos: arrivalNanos, packetBytes: packetBytes) { input in
             fill(input)
             recording?.caller(UnsafeRawBufferPointer(input))
         }

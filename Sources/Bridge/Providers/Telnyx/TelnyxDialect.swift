@@ -1,12 +1,14 @@
+import CAudio
 import MediaGraph
 import NIOCore
 
 /// Telnyx media streaming, bidirectional RTP mode (shared/protocols.md §4.1, docs/providers.md):
 /// JSON text in snake_case with the stream's `stream_id` at the top level; `connected`, `start`,
 /// `media`, `dtmf`, `mark`, `stop`, `error` in; `media`, `mark`, `clear` out (no stream id needed).
-/// Audio is the RTP payload in base64: PCMU or PCMA at 8 kHz, or L16 (big-endian, RFC 3551) at 8,
-/// 16 or 24 kHz. Telnyx does not guarantee frame order: a ``ChunkReorderBuffer`` puts chunks back
-/// in order by `media.chunk`.
+/// Audio is the RTP payload in base64: PCMU or PCMA at 8 kHz, L16 (big-endian, RFC 3551) at 8,
+/// 16 or 24 kHz, or OPUS (one 20 ms packet per message, RFC 7587) at 8, 16, 24 or 48 kHz, which the
+/// call's graph decodes and encodes with the Opus nodes. Telnyx does not guarantee frame order: a
+/// ``ChunkReorderBuffer`` puts chunks back in order by `media.chunk`.
 ///
 /// - Threading: one per socket, on its event loop.
 /// - Realtime: parsing `media` is allocation-free; building a message allocates its ByteBuffer.
@@ -48,19 +50,32 @@ final class TelnyxDialect: ProviderDialect {
         guard let chunk = try tape.counter("chunk", of: media, field: "media.chunk") else { throw .missingField("media.chunk") }
         _ = try tape.counter("timestamp", of: media, field: "media.timestamp")
         let count = Base64.decodedCount(payload)
-        guard count <= reorder.slotBytes, count % format.encoding.bytesPerSample == 0 else { throw .badPayload }
+        let packetized = format.encoding.isPacketized
+        guard count <= reorder.slotBytes, packetized || count % format.encoding.bytesPerSample == 0 else { throw .badPayload }
         let swap = bigEndian
+        let format = format
         let result = try reorder.insert(chunk) { (slot) throws(ProviderProtocolError) -> Int in
             guard let n = Base64.decode(payload, into: slot) else { throw .badPayload }
             if swap { Self.swapBytes(UnsafeMutableRawBufferPointer(rebasing: slot[0..<n])) }
+            if packetized { try Self.checkOpusPacket(UnsafeRawBufferPointer(rebasing: slot[0..<n]), format: format) }
             return n
         }
         switch result {
         case .held:
             return .held
-        case let .released(audio, concealed):
-            return .media(ProviderMedia(payload: audio, encoding: .raw, timestampMs: nil, concealedFrames: concealed))
+        case let .released(audio, lengths, concealed):
+            return .media(ProviderMedia(payload: audio, encoding: .raw, timestampMs: nil, concealedFrames: concealed,
+                                        packetLengths: packetized ? lengths : nil))
         }
+    }
+
+    /// Throws unless `packet` is one Opus packet of exactly one 20 ms frame at the call's rate (the
+    /// graph's decoder takes 20 ms at a time; RTP packets of other lengths are refused, not cut).
+    private static func checkOpusPacket(_ packet: UnsafeRawBufferPointer, format: AudioFormat) throws(ProviderProtocolError) {
+        guard let base = packet.baseAddress else { throw .badOpusPacket(durationMs: nil) }
+        let samples = Int(vd_opus_packet_samples(base.assumingMemoryBound(to: UInt8.self), packet.count, Int32(format.sampleRateHz)))
+        guard samples > 0 else { throw .badOpusPacket(durationMs: nil) }
+        guard samples == format.samplesPerFrame else { throw .badOpusPacket(durationMs: samples * 1000 / format.sampleRateHz) }
     }
 
     private func start() throws(ProviderProtocolError) -> ProviderCallStart {
@@ -72,6 +87,7 @@ final class TelnyxDialect: ProviderDialect {
         case ("PCMU", 8000), ("AUDIO/X-MULAW", 8000): .telephonyMuLaw
         case ("PCMA", 8000), ("AUDIO/X-ALAW", 8000): AudioFormat(encoding: .alaw, sampleRateHz: 8000)
         case ("L16", 8000), ("L16", 16000), ("L16", 24000): AudioFormat(encoding: .pcm16, sampleRateHz: rate)
+        case ("OPUS", _) where AudioFormat.commonRatesHz.contains(rate): AudioFormat(encoding: .opus, sampleRateHz: rate)
         default: nil
         }
         var parameters = tape.stringMembers(of: tape.member("custom_parameters", of: start))
@@ -86,11 +102,12 @@ final class TelnyxDialect: ProviderDialect {
 
     func accept(_ start: ProviderCallStart) throws(ProviderProtocolError) -> AudioFormat {
         guard let offered else {
-            throw .unsupportedMediaFormat("\(start.formatDescription) (expected PCMU or PCMA at 8000 Hz, or L16 at 8000, 16000 or 24000, mono)")
+            throw .unsupportedMediaFormat("\(start.formatDescription) (expected PCMU or PCMA at 8000 Hz, L16 at 8000, 16000 or 24000, or OPUS at 8000, 16000, 24000 or 48000, mono)")
         }
         format = offered
         bigEndian = offered.encoding == .pcm16
-        reorder.silenceBytes = offered.bytesPerFrame
+        // A lost Opus packet is an empty one: the decoder conceals it.
+        reorder.silenceBytes = offered.encoding.isPacketized ? 0 : offered.bytesPerFrame
         reorder.silenceByte = offered.silenceByte
         return offered
     }
