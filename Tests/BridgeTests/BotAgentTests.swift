@@ -57,7 +57,7 @@ import VoicedTesting
         #expect(heard.closed, "the bot hung up the call")
         #expect(try await server.waitUntilIdle())
         try await server.stop()
-        let row = try #require(try CallRecords.read(path: records, since: nil).first)
+        let row = try #require(try CallRecords.read(records, since: nil).first)
         #expect(row.endReason == "agent_hung_up" && row.agent == "bot" && row.customParameters == ["tenant": "acme"])
         #expect(row.bargeIns == 1 && row.bargeInReactionMs.count == 1 && row.bargeInReactionMs[0] < 1000)
     }

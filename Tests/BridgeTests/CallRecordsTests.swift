@@ -1,4 +1,4 @@
-import Bridge
+@testable import Bridge
 import Foundation
 import Testing
 import VoicedTesting
@@ -29,7 +29,7 @@ import VoicedTesting
         #expect(try await server.waitUntilIdle())
         try await server.stop()
 
-        let rows = try CallRecords.read(path: path, since: nil)
+        let rows = try CallRecords.read(path, since: nil)
         #expect(rows.count == 2)
         let first = try #require(rows.first { $0.providerCallID == stopped.messages.callSid })
         #expect(first.provider == "twilio")
@@ -46,8 +46,8 @@ import VoicedTesting
         #expect(second.endReason == "caller_hung_up")
         #expect(second.callID != first.callID)
 
-        #expect(try CallRecords.read(path: path, since: before.addingTimeInterval(-60)).count == 2)
-        #expect(try CallRecords.read(path: path, since: Date().addingTimeInterval(60)).isEmpty)
+        #expect(try CallRecords.read(path, since: before.addingTimeInterval(-60)).count == 2)
+        #expect(try CallRecords.read(path, since: Date().addingTimeInterval(60)).isEmpty)
         #expect(server.server.records?.written.load(ordering: .relaxed) == 2)
         let json = try JSONSerialization.jsonObject(with: Data(first.json().utf8)) as? [String: Any]
         #expect(json?["end_reason"] as? String == "provider_stop" && json?["provider_call_id"] as? String == stopped.messages.callSid)
@@ -66,11 +66,31 @@ import VoicedTesting
             #expect(try await server.waitUntilIdle())
             try await server.stop()
         }
-        #expect(try CallRecords.read(path: path, since: nil).count == 2, "the schema is migrated once and kept")
+        #expect(try CallRecords.read(path, since: nil).count == 2, "the schema is migrated once and kept")
 
         let directory = FileManager.default.temporaryDirectory.path
         #expect(throws: ServerError.self) { try VoicedServer(configuration: { var c = VoicedServer.Configuration(); c.records = directory; return c }()) }
-        #expect(throws: (any Error).self) { try CallRecords.read(path: path + ".missing", since: nil) }
+        #expect(throws: (any Error).self) { try CallRecords.read(path + ".missing", since: nil) }
+    }
+
+    /// `--records postgres://…` in libpq's form: the password from the URL or PGPASSWORD and never
+    /// shown; sslmode checked; a socket directory as `host`.
+    @Test func postgresURLsReadAsLibpqDoes() throws {
+        let full = try PostgresURL("postgres://ops:s%40cret@db.internal:6543/calls?sslmode=disable", environment: [:])
+        #expect(full.description == "postgres://ops@db.internal:6543/calls?sslmode=disable")
+        #expect(full.configuration.host == "db.internal" && full.configuration.port == 6543)
+        #expect(full.configuration.username == "ops" && full.configuration.password == "s@cret" && full.configuration.database == "calls")
+        #expect(!full.configuration.tls.isEnforced && !full.configuration.tls.isAllowed)
+        let fromEnvironment = try PostgresURL("postgresql://ops@db.internal/calls", environment: ["PGPASSWORD": "env-secret"])
+        #expect(fromEnvironment.configuration.password == "env-secret" && fromEnvironment.configuration.port == 5432)
+        #expect(fromEnvironment.configuration.tls.isAllowed && !fromEnvironment.configuration.tls.isEnforced, "prefer, as libpq")
+        #expect(try PostgresURL("postgres://ops@db/calls?sslmode=verify-full").configuration.tls.isEnforced)
+        let socket = try PostgresURL("postgres://ops@/calls?host=/var/run/postgresql", environment: [:])
+        #expect(socket.configuration.unixSocketPath == "/var/run/postgresql/.s.PGSQL.5432")
+        #expect(try PostgresURL("postgres://ops@db", environment: [:]).configuration.database == "ops", "the database defaults to the user")
+        #expect(throws: PostgresURL.Error.self) { try PostgresURL("postgres://ops:pw@db/calls?sslmode=maybe") }
+        #expect(CallRecords.describe("postgres://ops:pw@db/calls") == "postgres://ops@db/calls")
+        #expect(CallRecords.describe("/var/lib/voiced/calls.sqlite") == "/var/lib/voiced/calls.sqlite")
     }
 
     @Test func sinceAcceptsDatesTimesAndAges() {

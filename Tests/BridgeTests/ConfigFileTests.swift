@@ -164,6 +164,6 @@ import VoicedTesting
         var server = VoicedServer.Configuration()
         server.apply(file)
         #expect(try VoicedServer.check(server) == file.maxCalls)
-        #expect(file.webhooks != nil && file.recordsPath != nil && !file.agents.isEmpty && !file.graphs.isEmpty)
+        #expect(file.webhooks != nil && file.records != nil && !file.agents.isEmpty && !file.graphs.isEmpty)
     }
 }

@@ -103,7 +103,7 @@ struct RecordingTests {
         let files = try FileManager.default.contentsOfDirectory(atPath: directory)
         #expect(files.count == 1 && files[0].hasSuffix(".opus"))
         let path = (directory as NSString).appendingPathComponent(files[0])
-        let row = try #require(try CallRecords.read(path: records, since: nil).first { $0.providerCallID == call.messages.callSid })
+        let row = try #require(try CallRecords.read(records, since: nil).first { $0.providerCallID == call.messages.callSid })
         #expect(row.recording == path)
 
         // Decoded by opusdec at 8 kHz: stereo, as long as the call.

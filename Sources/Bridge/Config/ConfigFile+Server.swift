@@ -11,7 +11,7 @@ extension VoicedServer.Configuration {
         call.frameBudget = file.frameBudget ?? call.frameBudget
         mediaThread.instructionBudget = file.mediaThreadBudget ?? mediaThread.instructionBudget
         maxCalls = file.maxCalls ?? maxCalls
-        if let path = file.recordsPath { records = path == "off" ? nil : path }
+        if let location = file.records { records = location == "off" ? nil : location }
         webhooks = file.webhooks ?? webhooks
         recordings = file.recordings ?? recordings
     }

@@ -36,8 +36,9 @@ public struct ConfigFile: Sendable {
     public var maxCalls: Int?
     /// `[limits] drain_timeout_ms`: how long a drain lets calls in progress finish.
     public var drainTimeout: Duration?
-    /// `[records] path`: the SQLite file ended calls are written to, or `off`.
-    public var recordsPath: String?
+    /// `[records] path` (an SQLite file, or `off`) or `url` (a `postgres://` URL): where ended
+    /// calls are written.
+    public var records: String?
     /// `[recordings]`: `directory`, `record_all`.
     public var recordings: RecordingSettings?
     /// `[webhooks]`: `url`, `secret_env` (the variable holding the signing key), `max_attempts`.
@@ -94,9 +95,17 @@ public struct ConfigFile: Sendable {
             try readLimits(&limits)
             try limits.rejectUnread()
         }
-        if var records = try top.table("records") {
-            recordsPath = try records.string("path")
-            try records.rejectUnread()
+        if var table = try top.table("records") {
+            let path = try table.string("path")
+            let url = try table.string("url")
+            if let url {
+                guard path == nil else { throw .badValue(key: "records.url", value: "\"\(url)\"", expected: "path or url, not both") }
+                guard PostgresURL.names(url) else {
+                    throw .badValue(key: "records.url", value: "\"\(url)\"", expected: "a postgres:// URL (the password from PGPASSWORD)")
+                }
+            }
+            records = url ?? path
+            try table.rejectUnread()
         }
         if var table = try top.table("recordings") {
             var settings = RecordingSettings(directory: try table.requiredString("directory"))

@@ -57,6 +57,18 @@ public final class CallRecordWriter: @unchecked Sendable {
     /// Waits until every call recorded before this returned is written.
     public func flush() { queue.sync { drain() } }
 
+    /// Writes what waits and lets go of the store (at shutdown: the database connection closes).
+    /// Suspends, never blocks, its caller.
+    public func close() async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            queue.async {
+                self.drain()
+                self.store.close()
+                done.resume()
+            }
+        }
+    }
+
     /// On the writer's queue: writes what has gathered, in one transaction.
     private func drain() {
         let batch = pending.withLockedValue { pending in

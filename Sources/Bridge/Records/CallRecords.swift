@@ -1,14 +1,29 @@
 import Foundation
+import Logging
 
-/// Reading the call records from outside the daemon (`voiced calls`).
+/// Where the call records are (`--records`), and reading them from outside the daemon (`voiced calls`).
 public enum CallRecords {
-    /// The calls in the SQLite records at `path` that started at or after `since` (nil: all),
-    /// oldest first. Throws naming the file when it cannot be read.
-    public static func read(path: String, since: Date?) throws -> [EndedCall] {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw SQLiteDatabase.Error(description: "\(path): no such file (voiced serve writes it; see --records)")
+    /// The store `location` names: a `postgres://` URL (``PostgresCallRecords``) or an SQLite file
+    /// path (``SQLiteCallRecords``). Throws naming the file or database (never a password).
+    static func store(at location: String, logger: Logger) throws -> CallRecordStore {
+        PostgresURL.names(location) ? try PostgresCallRecords(url: location, logger: logger) : try SQLiteCallRecords(path: location)
+    }
+
+    /// `location` for people to read: a PostgreSQL URL without its password.
+    public static func describe(_ location: String) -> String {
+        PostgresURL.names(location) ? (try? PostgresURL(location).description) ?? "postgres://…" : location
+    }
+
+    /// The calls in the records at `location` (an SQLite file or a `postgres://` URL) that started
+    /// at or after `since` (nil: all), oldest first. Throws naming the file or database when they
+    /// cannot be read.
+    public static func read(_ location: String, since: Date?) throws -> [EndedCall] {
+        if !PostgresURL.names(location), !FileManager.default.fileExists(atPath: location) {
+            throw SQLiteDatabase.Error(description: "\(location): no such file (voiced serve writes it; see --records)")
         }
-        return try SQLiteCallRecords(path: path).calls(since: since.map(EndedCall.timestamp))
+        let store = try store(at: location, logger: Logger(label: "voiced.records"))
+        defer { store.close() }
+        return try store.calls(since: since.map(EndedCall.timestamp))
     }
 
     /// `--since` as a date: ISO 8601 (`2026-11-28`, `2026-11-28T09:00:00Z`) or an age before `now`

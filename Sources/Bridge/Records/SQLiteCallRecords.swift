@@ -11,12 +11,7 @@ final class SQLiteCallRecords: CallRecordStore {
     static let schemaVersion = 1
 
     private let database: SQLiteDatabase
-    private static let columns = [
-        "server", "call_id", "provider", "provider_call_id", "stream_id", "agent", "graph", "from_number", "to_number",
-        "custom_parameters", "started_at", "ended_at", "duration_ms", "end_reason", "end_detail", "frames_in", "frames_out",
-        "frames_dropped", "uplink_p50_us", "uplink_p99_us", "downlink_p50_us", "downlink_p99_us", "barge_ins",
-        "barge_in_reaction_ms", "recording",
-    ]
+    private static let columns = EndedCall.recordColumns.map(\.name)
 
     /// Opens `path` (created when absent) and brings its schema up to date. Throws naming the file.
     init(path: String) throws {
@@ -60,7 +55,7 @@ final class SQLiteCallRecords: CallRecordStore {
         let sql = "INSERT INTO calls (\(Self.columns.joined(separator: ", "))) VALUES (\(Self.columns.map { _ in "?" }.joined(separator: ", ")))"
         try database.execute("BEGIN")
         do {
-            for call in calls { try database.query(sql, Self.values(call)) }
+            for call in calls { try database.query(sql, call.recordRow) }
             try database.execute("COMMIT")
         } catch {
             try? database.execute("ROLLBACK")
@@ -75,47 +70,6 @@ final class SQLiteCallRecords: CallRecordStore {
         } else {
             try database.query(select + " ORDER BY started_at, id")
         }
-        return rows.map(Self.call)
-    }
-
-    private static func values(_ call: EndedCall) -> [SQLiteDatabase.Value] {
-        let parameters = (try? JSONEncoder().encode(call.customParameters)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        let reactions = "[" + call.bargeInReactionMs.map(String.init).joined(separator: ",") + "]"
-        return [
-            .text(call.server), .integer(Int64(call.callID)), .text(call.provider), .text(call.providerCallID), .text(call.streamID),
-            .text(call.agent), .text(call.graph), call.from.map { .text($0) } ?? .null, call.to.map { .text($0) } ?? .null,
-            .text(parameters), .text(call.startedAt), .text(call.endedAt), .integer(Int64(call.durationMs)), .text(call.endReason),
-            .text(call.endDetail), .integer(Int64(call.framesIn)), .integer(Int64(call.framesOut)), .integer(Int64(call.framesDropped)),
-            .real(call.uplinkP50Us), .real(call.uplinkP99Us), .real(call.downlinkP50Us), .real(call.downlinkP99Us),
-            .integer(Int64(call.bargeIns)), .text(reactions), call.recording.map { .text($0) } ?? .null,
-        ]
-    }
-
-    private static func call(_ row: [SQLiteDatabase.Value]) -> EndedCall {
-        var index = 0
-        func next() -> SQLiteDatabase.Value {
-            defer { index += 1 }
-            return index < row.count ? row[index] : .null
-        }
-        func text() -> String { if case let .text(s) = next() { s } else { "" } }
-        func optionalText() -> String? { if case let .text(s) = next() { s } else { nil } }
-        func integer() -> Int64 { if case let .integer(n) = next() { n } else { 0 } }
-        func real() -> Double {
-            switch next() {
-            case let .real(x): x
-            case let .integer(n): Double(n)
-            default: 0
-            }
-        }
-        func decoded<T: Decodable>(_ type: T.Type, _ fallback: T) -> T {
-            (try? JSONDecoder().decode(type, from: Data(text().utf8))) ?? fallback
-        }
-        return EndedCall(
-            server: text(), callID: UInt64(integer()), provider: text(), providerCallID: text(), streamID: text(), agent: text(),
-            graph: text(), from: optionalText(), to: optionalText(), customParameters: decoded([String: String].self, [:]),
-            startedAt: text(), endedAt: text(), durationMs: Int(integer()), endReason: text(), endDetail: text(),
-            framesIn: UInt64(integer()), framesOut: UInt64(integer()), framesDropped: UInt64(integer()), uplinkP50Us: real(),
-            uplinkP99Us: real(), downlinkP50Us: real(), downlinkP99Us: real(), bargeIns: Int(integer()),
-            bargeInReactionMs: decoded([Int].self, []), recording: optionalText())
+        return rows.map(EndedCall.init(recordRow:))
     }
 }

@@ -12,12 +12,7 @@ final class SQLiteDatabase {
     }
 
     /// A value to bind or one read from a row.
-    enum Value: Equatable {
-        case null
-        case integer(Int64)
-        case real(Double)
-        case text(String)
-    }
+    typealias Value = RecordValue
 
     private var handle: OpaquePointer?
 

@@ -51,8 +51,9 @@ public final class VoicedServer: @unchecked Sendable {
         public var limits = ConnectionLimits()
         /// Providers' secrets and the public URL (docs/security.md).
         public var security = ProviderSecurity()
-        /// The SQLite file ended calls are written to, one row each (docs/operations.md); nil: no
-        /// records. `voiced serve` defaults to `voiced-calls.sqlite` in the working directory.
+        /// Where ended calls are written, one row each (docs/operations.md): an SQLite file, or a
+        /// `postgres://` URL for a database a fleet shares; nil: no records. `voiced serve` defaults
+        /// to `voiced-calls.sqlite` in the working directory.
         public var records: String?
         /// Stereo Ogg Opus recordings of every call or of calls that ask (docs/operations.md); nil: none.
         public var recordings: RecordingSettings?
@@ -91,7 +92,7 @@ public final class VoicedServer: @unchecked Sendable {
         (agents, graphs) = try Self.prepare(configuration, logger: logger)
         admission = CallAdmission(maxCalls: try Self.maxCalls(configuration, agents: agents, graphs: graphs))
         do {
-            records = try configuration.records.map { CallRecordWriter(store: try SQLiteCallRecords(path: $0), logger: logger) }
+            records = try configuration.records.map { CallRecordWriter(store: try CallRecords.store(at: $0, logger: logger), logger: logger) }
         } catch {
             throw ServerError.badRecords("\(error)")
         }
@@ -303,7 +304,7 @@ public final class VoicedServer: @unchecked Sendable {
         try await group.shutdownGracefully()
         pool.stop()
         recordings?.stop()
-        records?.flush()
+        await records?.close()
     }
 }
 

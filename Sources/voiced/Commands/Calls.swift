@@ -14,7 +14,7 @@ struct Calls: ParsableCommand {
             writing at the same time.
             """)
 
-    @Option(help: "The records file voiced serve writes. (env: VOICED_RECORDS; default: voiced-calls.sqlite)")
+    @Option(help: "The records voiced serve writes: an SQLite file, or a postgres://user@host/database URL (the password from PGPASSWORD). (env: VOICED_RECORDS; default: voiced-calls.sqlite)")
     var records: String?
 
     @Option(help: "Only calls that started at or after this: an ISO 8601 date or time (2026-11-28, 2026-11-28T09:00:00Z) or an age (90s, 30m, 2h, 7d).")
@@ -24,7 +24,7 @@ struct Calls: ParsableCommand {
     var json = false
 
     func run() throws {
-        let path = records ?? ProcessInfo.processInfo.environment["VOICED_RECORDS"] ?? "voiced-calls.sqlite"
+        let location = records ?? ProcessInfo.processInfo.environment["VOICED_RECORDS"] ?? "voiced-calls.sqlite"
         var from: Date?
         if let since {
             guard let date = CallRecords.date(since: since) else {
@@ -34,7 +34,7 @@ struct Calls: ParsableCommand {
         }
         let calls: [EndedCall]
         do {
-            calls = try CallRecords.read(path: path, since: from)
+            calls = try CallRecords.read(location, since: from)
         } catch {
             throw ValidationError("--records: \(error)")
         }

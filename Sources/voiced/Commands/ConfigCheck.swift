@@ -41,7 +41,7 @@ struct ConfigCommand: ParsableCommand {
             }
             let agents = Set(["echo", "demo"]).union(parsed.agents.keys).sorted().joined(separator: ", ")
             let graphs = Set(GraphSpec.presets.keys).union(parsed.graphs.keys).sorted().joined(separator: ", ")
-            let records = parsed.recordsPath == "off" ? "off" : server.records ?? "voiced-calls.sqlite (the default)"
+            let records = parsed.records == "off" ? "off" : server.records.map(CallRecords.describe) ?? "voiced-calls.sqlite (the default)"
             print("""
                 \(file): ok
                   agents: \(agents) (default \(server.agent))

@@ -25,7 +25,8 @@ struct Serve: AsyncParsableCommand {
             idle_timeout). SIGTERM or SIGINT drains: /ready turns 503, new calls get
             503, calls in progress finish for up to --drain-timeout, the rest are
             hung up (reason shutdown), then the daemon exits 0. Every ended call is
-            written to --records (SQLite; list them with voiced calls).
+            written to --records (an SQLite file, or a PostgreSQL database a fleet
+            shares; list them with voiced calls).
 
             Every flag can also be set from the environment (the flag wins):
             VOICED_HOST, VOICED_PORT, VOICED_AGENT, VOICED_CONFIG, VOICED_GRAPH,
@@ -99,7 +100,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a drain (SIGTERM, SIGINT) lets calls in progress finish before hanging them up; match it to your load balancer's grace period. (env: VOICED_DRAIN_TIMEOUT; default: the config file's [limits] drain_timeout_ms, else 30)")
     var drainTimeout: Int?
 
-    @Option(help: "SQLite file every ended call is written to, one row each (list them with voiced calls), or 'off'. (env: VOICED_RECORDS; default: the config file's [records] path, else voiced-calls.sqlite in the working directory)")
+    @Option(help: "Where every ended call is written, one row each (list them with voiced calls): an SQLite file, a postgres://user@host:5432/database URL (password from PGPASSWORD; ?sslmode=disable|prefer|require|verify-full), or 'off'. (env: VOICED_RECORDS; default: the config file's [records], else voiced-calls.sqlite in the working directory)")
     var records: String?
 
     @Option(help: "Directory for call recordings (stereo Ogg Opus: caller left, agent right). Only calls that ask with <Parameter name=\"record\" value=\"true\"/> are recorded, unless --record-all. (env: VOICED_RECORDINGS; default: the config file's [recordings] directory, else no recordings)")
