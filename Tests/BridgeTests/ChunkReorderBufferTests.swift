@@ -60,6 +60,14 @@ import Testing
         #expect(out == [1, 2, 3, 4, 0, 6, 7, 8, 9, 10, 11, 12], "chunk 5 lost: one frame of silence")
     }
 
+    /// A stream whose first chunk is well past 1 counts from there, with nothing taken for lost.
+    @Test func aStreamMayStartPastChunkOne() throws {
+        let buffer = ChunkReorderBuffer(depth: 4, slotBytes: 8)
+        #expect(try Self.insert(buffer, 7) == [7])
+        #expect(try Self.insert(buffer, 9) == nil)
+        #expect(try Self.insert(buffer, 8) == [8, 9])
+    }
+
     /// A chunk that `write` refuses (bad audio) changes nothing: what waits still comes out.
     @Test func aRefusedChunkChangesNothing() throws {
         let buffer = ChunkReorderBuffer(depth: 4, slotBytes: 8)

@@ -49,6 +49,26 @@ struct PostgresRecordsTests {
         #expect(try database.psql("SELECT version FROM voiced_schema") == "1")
     }
 
+    /// What a caller controls cannot fail a batch: NUL characters (which PostgreSQL's TEXT and
+    /// JSONB refuse) are left out; a batch written twice (a retry after a lost COMMIT) adds nothing;
+    /// a reader creates no tables.
+    @Test func wireTextCannotFailABatchAndARetryAddsNothing() throws {
+        let database = try PostgresTestDatabase()
+        defer { try? database.drop() }
+        #expect(throws: (any Error).self, "voiced calls on an empty database") { try CallRecords.read(database.url, since: nil) }
+        #expect(try database.psql("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'voiced_%'") == "0", "the reader created nothing")
+        let store = try PostgresCallRecords(url: database.url, logger: Self.logger)
+        defer { store.close() }
+        var hostile = Self.call(1, startedAt: "2026-11-28T05:00:00.000Z")
+        hostile.customParameters = ["te\u{0}nant": "ac\u{0}me"]
+        hostile.endDetail = "stop\u{0}ped"
+        try store.insert([hostile, Self.call(2, startedAt: "2026-11-28T05:00:01.000Z")])
+        try store.insert([hostile])
+        let rows = try store.calls(since: nil)
+        #expect(rows.count == 2, "the second insert of call 1 added nothing")
+        #expect(rows.first?.customParameters == ["tenant": "acme"] && rows.first?.endDetail == "stopped")
+    }
+
     /// A fleet starting at once: every instance migrates under the advisory lock, the schema is
     /// made once, and all of them write.
     @Test func instancesStartingTogetherMakeTheSchemaOnce() async throws {

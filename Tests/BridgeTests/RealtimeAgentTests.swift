@@ -103,7 +103,9 @@ import VoicedTesting
         try await Task.sleep(for: .milliseconds(500))
         heard = call.received
         #expect(heard.audio.count == heard.clears[0].audioBytes, "no stale audio after the clear")
-        #expect(server.server.stats.agentLateAudioDropped.load(ordering: .relaxed) == 3)
+        // The fake's 3 late deltas, and on a loaded machine one more that was in flight when the
+        // cancel went out: all dropped.
+        #expect(server.server.stats.agentLateAudioDropped.load(ordering: .relaxed) >= 3)
         #expect(fake.events().filter { $0.type == "conversation.item.truncate" }.count == 1)
         #expect(await reply.value?.status == "cancelled")
 

@@ -69,7 +69,8 @@ final class ProviderAudioSender {
                 gatheredBytes = gathered * bytesPerFrame
             }
             let bytes = UnsafeRawBufferPointer(rebasing: scratch[0..<gatheredBytes])
-            provider.send { $0.media(bytes, allocator: $1) }
+            // An empty packet (an Opus encode that failed) is not sent: the far end conceals it.
+            if !bytes.isEmpty { provider.send { $0.media(bytes, allocator: $1) } }
             if interruptible, tracker.hasQueuedFrames {
                 let mark = tracker.sent(frames: audio)
                 if framing.returnsMarks {

@@ -5,13 +5,17 @@ import Logging
 public enum CallRecords {
     /// The store `location` names: a `postgres://` URL (``PostgresCallRecords``) or an SQLite file
     /// path (``SQLiteCallRecords``). Throws naming the file or database (never a password).
-    static func store(at location: String, logger: Logger) throws -> CallRecordStore {
-        PostgresURL.names(location) ? try PostgresCallRecords(url: location, logger: logger) : try SQLiteCallRecords(path: location)
+    /// `creating`: the daemon makes the tables when they are absent; a reader does not.
+    static func store(at location: String, creating: Bool = true, logger: Logger) throws -> CallRecordStore {
+        PostgresURL.names(location)
+            ? try PostgresCallRecords(url: location, creating: creating, logger: logger)
+            : try SQLiteCallRecords(path: location)
     }
 
     /// `location` for people to read: a PostgreSQL URL without its password.
     public static func describe(_ location: String) -> String {
-        PostgresURL.names(location) ? (try? PostgresURL(location).description) ?? "postgres://…" : location
+        guard PostgresURL.names(location) || location.contains("://") else { return location }
+        return (try? PostgresURL(location, environment: [:]).description) ?? "\(location.prefix { $0 != ":" })://…"
     }
 
     /// The calls in the records at `location` (an SQLite file or a `postgres://` URL) that started
@@ -21,7 +25,7 @@ public enum CallRecords {
         if !PostgresURL.names(location), !FileManager.default.fileExists(atPath: location) {
             throw SQLiteDatabase.Error(description: "\(location): no such file (voiced serve writes it; see --records)")
         }
-        let store = try store(at: location, logger: Logger(label: "voiced.records"))
+        let store = try store(at: location, creating: false, logger: Logger(label: "voiced.records"))
         defer { store.close() }
         return try store.calls(since: since.map(EndedCall.timestamp))
     }

@@ -4,15 +4,20 @@ import PostgresNIO
 
 /// The call records in a PostgreSQL database (postgres-nio), for a fleet of instances that share
 /// one: table `voiced_calls`, one row per ended call, its columns the ``EndedCall`` keys (custom
-/// parameters and barge-in reactions as JSONB, times as TIMESTAMPTZ). The schema is created or
-/// checked at start-up inside one transaction that holds an advisory lock, so instances starting
-/// together do not race; its version is in `voiced_schema`.
+/// parameters and barge-in reactions as JSONB, times as TIMESTAMPTZ), unique per (server, call id,
+/// start) so a batch written twice adds nothing. The schema is checked at start-up and created
+/// when absent, inside one transaction that holds an advisory lock, so instances starting together
+/// do not race; its version is in `voiced_schema`. A reader (`voiced calls`) creates nothing.
 ///
-/// One connection, opened at init; when the server or the network drops it, the next batch goes
-/// through a new one (``withConnection``), so a restarted database loses no record.
+/// One connection, opened at init; when the server or the network drops it, the batch goes again
+/// through a new one (``withConnection``). Errors the server answers are
+/// ``CallRecordStoreError/rejected(_:)``, anything else (unreachable, dropped, timed out)
+/// ``CallRecordStoreError/unavailable(_:)``: the ``CallRecordWriter`` retries those.
 ///
 /// - Threading: one thread at a time (the record writer's queue, or a command-line tool); it
-///   blocks that thread on the database (never an event loop: the store has its own).
+///   blocks that thread on the database (never an event loop: the store has its own). The daemon
+///   makes it once at start-up, before it serves, so that one wait is bounded by the connect
+///   timeout and delays nothing else.
 /// - Ownership: owns its event loop and connection; `close` ends both.
 final class PostgresCallRecords: CallRecordStore {
     /// The schema this code writes.
@@ -30,9 +35,10 @@ final class PostgresCallRecords: CallRecordStore {
     private var connection: PostgresConnection?
     private var closed = false
 
-    /// Connects to `url` and brings the schema up to date. Throws naming the database (never the
-    /// password) and what went wrong.
-    init(url: String, logger: Logger) throws {
+    /// Connects to `url` and checks the schema — creating it when absent, if `creating` (the
+    /// daemon; a reader creates nothing). Throws naming the database (never the password) and what
+    /// went wrong.
+    init(url: String, creating: Bool = true, logger: Logger) throws {
         self.logger = logger
         do {
             self.url = try PostgresURL(url)
@@ -41,7 +47,7 @@ final class PostgresCallRecords: CallRecordStore {
             throw error
         }
         do {
-            try withConnection(migrate)
+            try withConnection { try migrate($0, creating: creating) }
         } catch {
             close()
             throw PostgresURL.Error(description: "\(self.url): \(Self.describe(error))")
@@ -58,15 +64,23 @@ final class PostgresCallRecords: CallRecordStore {
         try? group.syncShutdownGracefully()
     }
 
-    private func migrate(_ connection: PostgresConnection) throws {
+    /// Reads the schema's version — creating the tables when there are none and `creating` — under
+    /// the advisory lock. Asks only for what it uses: a role that may insert and select but not
+    /// create runs a database someone else set up.
+    private func migrate(_ connection: PostgresConnection, creating: Bool) throws {
         try transaction(on: connection) {
             try run(PostgresQuery(unsafeSQL: "SELECT pg_advisory_xact_lock(\(Self.migrationLock))"), on: connection)
-            try run("CREATE TABLE IF NOT EXISTS voiced_schema (version INTEGER NOT NULL)", on: connection)
-            let version = try run("SELECT version FROM voiced_schema", on: connection).first.map { try $0.decode(Int32.self) }
+            let exists = try run("SELECT to_regclass('voiced_schema') IS NOT NULL", on: connection).first.map { try $0.decode(Bool.self) } ?? false
+            let version = exists ? try run("SELECT max(version) FROM voiced_schema", on: connection).first.flatMap { try $0.decode(Int32?.self) } : nil
             switch version.map(Int.init) {
             case nil:
+                guard creating else {
+                    throw PostgresURL.Error(description: "no call records here yet (voiced serve --records creates the tables)")
+                }
+                try run("CREATE TABLE IF NOT EXISTS voiced_schema (version INTEGER NOT NULL)", on: connection)
                 let columns = EndedCall.recordColumns.map { "\($0.name) \(Self.sqlType($0.kind))" }.joined(separator: ", ")
-                try run(PostgresQuery(unsafeSQL: "CREATE TABLE voiced_calls (id BIGSERIAL PRIMARY KEY, \(columns))"), on: connection)
+                try run(PostgresQuery(unsafeSQL: "CREATE TABLE voiced_calls (id BIGSERIAL PRIMARY KEY, \(columns), UNIQUE (server, call_id, started_at))"),
+                        on: connection)
                 try run("CREATE INDEX voiced_calls_started_at ON voiced_calls (started_at)", on: connection)
                 try run("CREATE INDEX voiced_calls_provider_call_id ON voiced_calls (provider_call_id)", on: connection)
                 try run(PostgresQuery(unsafeSQL: "INSERT INTO voiced_schema (version) VALUES (\(Self.schemaVersion))"), on: connection)
@@ -79,6 +93,7 @@ final class PostgresCallRecords: CallRecordStore {
     }
 
     func insert(_ calls: [EndedCall]) throws {
+        guard !closed else { throw CallRecordStoreError.unavailable("\(url): closed") }
         let columns = EndedCall.recordColumns
         let names = columns.map(\.name).joined(separator: ", ")
         do {
@@ -95,18 +110,21 @@ final class PostgresCallRecords: CallRecordStore {
                             rows.append("(" + columns.enumerated().map { "$\(first + $0.offset + 1)\(Self.cast($0.element.kind))" }
                                 .joined(separator: ", ") + ")")
                         }
-                        try run(PostgresQuery(unsafeSQL: "INSERT INTO voiced_calls (\(names)) VALUES \(rows.joined(separator: ", "))",
-                                              binds: binds), on: connection)
+                        try run(PostgresQuery(unsafeSQL: "INSERT INTO voiced_calls (\(names)) VALUES \(rows.joined(separator: ", "))"
+                                                  + " ON CONFLICT DO NOTHING", binds: binds), on: connection)
                         start += batch.count
                     }
                 }
             }
+        } catch let error as PSQLError where error.serverInfo != nil {
+            throw CallRecordStoreError.rejected("\(url): \(Self.describe(error))")
         } catch {
-            throw PostgresURL.Error(description: "\(url): \(Self.describe(error))")
+            throw CallRecordStoreError.unavailable("\(url): \(Self.describe(error))")
         }
     }
 
     func calls(since: String?) throws -> [EndedCall] {
+        guard !closed else { throw PostgresURL.Error(description: "\(url): closed") }
         let columns = EndedCall.recordColumns
         let select = "SELECT \(columns.map(Self.selectExpression).joined(separator: ", ")) FROM voiced_calls"
         var binds = PostgresBindings()

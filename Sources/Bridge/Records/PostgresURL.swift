@@ -22,6 +22,9 @@ struct PostgresURL: CustomStringConvertible {
     /// The URL with its password left out, for logs and errors.
     let description: String
 
+    /// The query parameters voiced reads.
+    private static let parameters: Set<String> = ["sslmode", "host"]
+
     /// Whether `location` (a `--records` value) names a PostgreSQL database rather than a file.
     static func names(_ location: String) -> Bool {
         location.hasPrefix("postgres://") || location.hasPrefix("postgresql://")
@@ -31,13 +34,20 @@ struct PostgresURL: CustomStringConvertible {
         guard Self.names(text), let url = URLComponents(string: text) else {
             throw Error(description: "not a postgres:// URL")
         }
+        // Shown without the password, and with only the parameters voiced reads.
         var redacted = url
         redacted.password = nil
+        redacted.queryItems = url.queryItems?.filter { Self.parameters.contains($0.name) }
+        if redacted.queryItems?.isEmpty == true { redacted.queryItems = nil }
         description = redacted.string ?? "postgres://"
         let query = Dictionary((url.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
-        let user = url.user?.removingPercentEncoding ?? environment["PGUSER"] ?? "postgres"
-        let password = url.password?.removingPercentEncoding ?? environment["PGPASSWORD"]
-        var database = String(url.path.drop { $0 == "/" }).removingPercentEncoding ?? ""
+        if let unknown = query.keys.sorted().first(where: { !Self.parameters.contains($0) }) {
+            throw Error(description: "\(description): parameter '\(unknown)' (voiced reads \(Self.parameters.sorted().joined(separator: ", ")); the password comes from PGPASSWORD)")
+        }
+        // URLComponents has already removed the percent-encoding.
+        let user = url.user ?? environment["PGUSER"] ?? "postgres"
+        let password = url.password ?? environment["PGPASSWORD"]
+        var database = String(url.path.drop { $0 == "/" })
         if database.isEmpty { database = user }
         let port = url.port ?? 5432
         if let socketDirectory = query["host"], socketDirectory.hasPrefix("/") {
@@ -45,7 +55,7 @@ struct PostgresURL: CustomStringConvertible {
                                   database: database)
             return
         }
-        let host = url.host?.removingPercentEncoding.flatMap { $0.isEmpty ? nil : $0 } ?? "localhost"
+        let host = url.host.flatMap { $0.isEmpty ? nil : $0 } ?? "localhost"
         let tls: PostgresConnection.Configuration.TLS
         do {
             switch query["sslmode"] ?? "prefer" {

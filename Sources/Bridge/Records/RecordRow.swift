@@ -40,11 +40,14 @@ extension EndedCall {
         .init(name: "barge_in_reaction_ms", kind: .json), .init(name: "recording", kind: .optionalText),
     ]
 
-    /// The values of ``recordColumns``, in order.
+    /// The values of ``recordColumns``, in order. Text from the wire loses any NUL character
+    /// (PostgreSQL's TEXT and JSONB take none): one caller's parameters cannot fail a batch.
     var recordRow: [RecordValue] {
-        let parameters = (try? JSONEncoder().encode(customParameters)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let parameters = (try? JSONEncoder().encode(Dictionary(
+            customParameters.map { (Self.withoutNUL($0.key), Self.withoutNUL($0.value)) }, uniquingKeysWith: { first, _ in first })))
+            .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         let reactions = "[" + bargeInReactionMs.map(String.init).joined(separator: ",") + "]"
-        return [
+        let row: [RecordValue] = [
             .text(server), .integer(Int64(callID)), .text(provider), .text(providerCallID), .text(streamID),
             .text(agent), .text(graph), from.map { .text($0) } ?? .null, to.map { .text($0) } ?? .null,
             .text(parameters), .text(startedAt), .text(endedAt), .integer(Int64(durationMs)), .text(endReason),
@@ -52,6 +55,16 @@ extension EndedCall {
             .real(uplinkP50Us), .real(uplinkP99Us), .real(downlinkP50Us), .real(downlinkP99Us),
             .integer(Int64(bargeIns)), .text(reactions), recording.map { .text($0) } ?? .null,
         ]
+        return row.map(Self.withoutNUL)
+    }
+
+    private static func withoutNUL(_ value: RecordValue) -> RecordValue {
+        guard case let .text(text) = value else { return value }
+        return .text(withoutNUL(text))
+    }
+
+    private static func withoutNUL(_ text: String) -> String {
+        text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: "") : text
     }
 
     /// A call from the values of ``recordColumns``; a missing or mistyped value reads as empty.

@@ -51,15 +51,21 @@ final class SQLiteCallRecords: CallRecordStore {
             """)
     }
 
+    /// SQLite takes any row its columns' types allow, so what fails here is the file (full,
+    /// locked too long, gone): ``CallRecordStoreError/unavailable(_:)``.
     func insert(_ calls: [EndedCall]) throws {
         let sql = "INSERT INTO calls (\(Self.columns.joined(separator: ", "))) VALUES (\(Self.columns.map { _ in "?" }.joined(separator: ", ")))"
-        try database.execute("BEGIN")
         do {
-            for call in calls { try database.query(sql, call.recordRow) }
-            try database.execute("COMMIT")
+            try database.execute("BEGIN")
+            do {
+                for call in calls { try database.query(sql, call.recordRow) }
+                try database.execute("COMMIT")
+            } catch {
+                try? database.execute("ROLLBACK")
+                throw error
+            }
         } catch {
-            try? database.execute("ROLLBACK")
-            throw error
+            throw CallRecordStoreError.unavailable("\(error)")
         }
     }
 

@@ -69,8 +69,8 @@ final class ChunkReorderBuffer {
     func insert(_ number: UInt64,
                 write: (UnsafeMutableRawBufferPointer) throws(ProviderProtocolError) -> Int) throws(ProviderProtocolError) -> Result {
         // Chunks count from 1 (from 0 if the stream's first one is 0): a stream whose chunk 2
-        // overtook chunk 1 waits for it.
-        let expected = next ?? min(number, 1)
+        // overtook chunk 1 waits for it; one whose first chunk is further on counts from there.
+        let expected = next ?? (number <= UInt64(depth) + 1 ? min(number, 1) : number)
         guard number >= expected else { throw .lateFrame }
         let slot = Int(number % UInt64(depth))
         if number > expected, number <= expected + UInt64(depth), lengths[slot] >= 0, numbers[slot] == number { throw .lateFrame }
