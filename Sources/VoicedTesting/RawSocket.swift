@@ -108,6 +108,11 @@ public final class RawSocket: ChannelInboundHandler, Sendable {
         try await channel.withLockedValue { $0 }?.setOption(ChannelOptions.autoRead, value: false).get()
     }
 
+    /// Closes the connection from this side.
+    public func close() async {
+        try? await channel.withLockedValue { $0 }?.close()
+    }
+
     /// Whether the server has closed the connection.
     public var isClosed: Bool { received.withLockedValue { $0.closed } }
 

@@ -57,6 +57,51 @@ import VoicedTesting
         try await server.stop()
     }
 
+    /// One address holding too many connections, or too many connections that are not calls: a
+    /// new one is closed as it is accepted, counted by kind; one that closes makes room again (a
+    /// call takes it), and the call never notices the refusals around it.
+    @Test func connectionsArePerAddressAndPendingLimited() async throws {
+        let server = try await TestServer {
+            $0.limits.connectionsPerAddress = 4
+            $0.limits.pendingConnections = 3
+        }
+        let stats = server.server.stats
+        // Three idle HTTP connections: the pending limit is reached.
+        var idle: [RawSocket] = []
+        for _ in 0..<3 { idle.append(try await RawSocket.connect(port: server.port)) }
+        try await until { stats.httpConnectionsOpen.load(ordering: .relaxed) == 3 }
+        let overPending = try await RawSocket.connect(port: server.port)
+        #expect(try await overPending.waitForClose().closedByServer, "a fourth connection that is not a call is closed unread")
+        #expect(stats.limitClosures["pending"] == 1)
+
+        // One closes: room for a call, which takes the address's fourth connection.
+        await idle.removeLast().close()
+        try await until { stats.httpConnectionsOpen.load(ordering: .relaxed) == 2 }
+        let call = try await server.call()
+        call.sendConnectedAndStart()
+        try await until { server.server.registry.count == 1 }
+        try await until { stats.httpConnectionsOpen.load(ordering: .relaxed) == 2 }
+        // Two idle and the call: a third idle one is the address's fourth.
+        idle.append(try await RawSocket.connect(port: server.port))
+        try await until { stats.httpConnectionsOpen.load(ordering: .relaxed) == 3 }
+        let overAddress = try await RawSocket.connect(port: server.port)
+        #expect(try await overAddress.waitForClose().closedByServer, "a fifth connection from 127.0.0.1 is closed unread")
+        #expect(stats.limitClosures["per_address"] == 1)
+
+        // The call is untouched; when it ends, its address has room again.
+        try await call.sendAudio(Array(try TestSpeech.frames().prefix(10)))
+        _ = try await call.wait { $0.audio.count >= 10 * 160 }
+        call.sendStop()
+        await call.client.close()
+        #expect(try await server.waitUntilIdle())
+        for socket in idle { await socket.close() }
+        try await until { stats.httpConnectionsOpen.load(ordering: .relaxed) == 0 }
+        let again = try await RawSocket.request(port: server.port, path: "/health")
+        #expect(again.status == 200, "room again once they closed")
+        #expect(stats.limitClosures == ["pending": 1, "per_address": 1])
+        try await server.stop()
+    }
+
     /// A provider that stops reading: the echo fills its socket, writes make no progress, and after
     /// the write-stall limit the call ends and the socket is closed; a healthy call goes on.
     @Test func aProviderThatStopsReadingLosesItsCall() async throws {

@@ -99,9 +99,11 @@ public struct ConfigFile: Sendable {
             let path = try table.string("path")
             let url = try table.string("url")
             if let url {
-                guard path == nil else { throw .badValue(key: "records.url", value: "\"\(url)\"", expected: "path or url, not both") }
+                // Shown without a password it may hold.
+                let shown = "\"\(CallRecords.describe(url))\""
+                guard path == nil else { throw .badValue(key: "records.url", value: shown, expected: "path or url, not both") }
                 guard PostgresURL.names(url) else {
-                    throw .badValue(key: "records.url", value: "\"\(url)\"", expected: "a postgres:// URL (the password from PGPASSWORD)")
+                    throw .badValue(key: "records.url", value: shown, expected: "a postgres:// URL (the password from PGPASSWORD)")
                 }
             }
             records = url ?? path
@@ -144,6 +146,8 @@ public struct ConfigFile: Sendable {
         limits.messagesPerSecond = try table.int("messages_per_second", in: 150...100_000) ?? limits.messagesPerSecond
         limits.messageBurst = try table.int("message_burst", in: 50...100_000) ?? limits.messageBurst
         limits.floodPauses = try table.int("flood_pauses", in: 1...10_000) ?? limits.floodPauses
+        limits.connectionsPerAddress = try table.int("connections_per_address", in: 0...1_000_000) ?? limits.connectionsPerAddress
+        limits.pendingConnections = try table.int("pending_connections", in: 0...1_000_000) ?? limits.pendingConnections
         frameBudget = try table.int("frame_budget_us", in: 50...20_000).map { .microseconds($0) }
         mediaThreadBudget = try table.int("media_thread_budget", in: 1_000_000...100_000_000_000)
         maxCalls = try table.int("max_calls", in: 1...1_000_000)

@@ -37,5 +37,13 @@ public struct ConnectionLimits: Sendable {
     /// default 20 (a provider catching up after a stall causes one or two). Kind `message_flood`.
     public var floodPauses: Int = 20
 
+    /// Connections one client address may hold open at once (calls and HTTP together): default
+    /// 512; 0 for no limit. Behind a proxy every connection comes from the proxy: raise it above
+    /// the instance's max calls (or set 0). Kind `per_address`.
+    public var connectionsPerAddress: Int = 512
+    /// Connections that are not calls (plain HTTP, upgrades in progress) open at once: default
+    /// 1024; 0 for no limit. A new one past it is closed unread. Kind `pending`.
+    public var pendingConnections: Int = 1024
+
     public init() {}
 }

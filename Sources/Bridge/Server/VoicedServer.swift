@@ -194,11 +194,13 @@ public final class VoicedServer: @unchecked Sendable {
             logger.warning("provider authentication is OFF (--insecure-skip-auth): anyone can open calls and choose their graph and agent")
         }
         let (limits, stats, admission, logger) = (configuration.limits, stats, admission, logger)
+        let tally = ConnectionTally(limits: limits, stats: stats, logger: logger)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
+                guard tally.admit(channel) else { return channel.eventLoop.makeSucceededVoidFuture() }
                 let gate = UpgradeGate()
                 let upgrader = NIOWebSocketServerUpgrader(
                     maxFrameSize: maxMessageBytes,
