@@ -56,9 +56,6 @@ final class ConnectionTally: Sendable {
         return true
     }
 
-    /// Addresses with connections open now (tests, `/stats`).
-    var addresses: Int { open.withLockedValue { $0.count } }
-
     private func refuse(_ channel: Channel, kind: String, open: Int, limit: Int) {
         stats.closedByLimit(kind)
         if refusals.loadThenWrappingIncrement(ordering: .relaxed) % 1000 == 0 {
