@@ -8,6 +8,9 @@ let package = Package(
         .executable(name: "voiced", targets: ["voiced"]),
         .library(name: "MediaGraph", targets: ["MediaGraph"]),
         .library(name: "Bridge", targets: ["Bridge"]),
+        // For a node's tests: run it as a graph would, count allocations, feed hostile input.
+        .library(name: "NodeTestKit", targets: ["NodeTestKit"]),
+        .library(name: "ExampleNodes", targets: ["ExampleNodes"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -84,6 +87,19 @@ let package = Package(
             ],
             swiftSettings: [.swiftLanguageMode(.v5)]
         ),
+        // Two media nodes written outside voiced, on MediaGraph's public API only
+        // (docs/writing-a-node.md); `voiced` registers them (Sources/voiced/NodeExtensions.swift).
+        .target(
+            name: "ExampleNodes",
+            dependencies: ["MediaGraph"],
+            path: "Examples/Nodes/Sources/ExampleNodes"
+        ),
+        // Counts a thread's heap allocations by replacing malloc and friends in a test binary.
+        .target(name: "CAllocationCounter"),
+        .target(
+            name: "NodeTestKit",
+            dependencies: ["MediaGraph", "CAudio", "CAllocationCounter"]
+        ),
         .target(
             name: "MediaTesting",
             dependencies: ["MediaGraph", "CAudio"]
@@ -110,6 +126,7 @@ let package = Package(
             dependencies: [
                 "Bridge",
                 "LoadGen",
+                "ExampleNodes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -124,6 +141,11 @@ let package = Package(
         .testTarget(
             name: "MediaGraphTests",
             dependencies: ["MediaGraph", "CAudio", "MediaTesting"]
+        ),
+        .testTarget(
+            name: "ExampleNodesTests",
+            dependencies: ["ExampleNodes", "NodeTestKit", "MediaGraph"],
+            path: "Examples/Nodes/Tests/ExampleNodesTests"
         ),
         .testTarget(
             name: "BridgeTests",

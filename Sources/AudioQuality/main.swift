@@ -11,7 +11,8 @@ import MediaTesting
 
 /// `standard` with other `apm` settings.
 func standard(apm: String) -> GraphSpec {
-    GraphSpec(name: apm, uplink: GraphSpec.standard.uplink.map { $0 == "apm" ? apm : $0 }, downlink: GraphSpec.standard.downlink)
+    let entry = NodeSpec(stringLiteral: apm)
+    return GraphSpec(name: apm, uplink: GraphSpec.standard.uplink.map { $0.name == "apm" ? entry : $0 }, downlink: GraphSpec.standard.downlink)
 }
 
 /// The graphs compared: the presets, plus `standard` trusting a fixed 60 ms echo delay (what it

@@ -18,7 +18,7 @@ import MediaTesting
     @Test func settingsThatRemoveDelay() throws {
         let speech = try AudioProcessingTests.speech(rateHz: 8000)
         func uplink(_ apm: String) throws -> Double {
-            try AddedDelayMeasurement(spec: GraphSpec(name: "x", uplink: ["mulaw-decode", apm], downlink: []), speech: speech).uplinkMs
+            try AddedDelayMeasurement(spec: GraphSpec(name: "x", uplink: ["mulaw-decode", NodeSpec(parsing: apm)], downlink: []), speech: speech).uplinkMs
         }
         #expect(try uplink("apm(ns=off)") == 14)
         #expect(try uplink("apm(aec=off)") == 6)

@@ -14,7 +14,7 @@ import MediaTesting
         let format = AudioFormat(encoding: .pcm16, sampleRateHz: rateHz)
         let frame = rateHz / 50
         let uplink = try NodeChain(nodes: [AudioProcessingNode(scope: scope), VoiceActivityNode(scope: scope),
-                                           NodeCatalog.make(bargeIn, scope: scope, providerRateHz: rateHz, agentRateHz: rateHz)],
+                                           NodeCatalog.builtIn.make(NodeSpec(parsing: bargeIn), scope: scope, providerRateHz: rateHz, agentRateHz: rateHz)],
                                    input: format)
         let downlink = try NodeChain(nodes: [EchoReferenceNode(scope: scope), PlaybackMonitorNode(scope: scope)], input: format)
         var events: [MediaEvent] = []
@@ -84,7 +84,7 @@ import MediaTesting
     }
 
     @Test func bargeInNeedsAVadUpstream() {
-        #expect(throws: GraphBuildError.unsupportedFormat(node: "barge-in", input: .pcm8k, expected: "a 'vad' node before it on the uplink")) {
+        #expect(throws: GraphBuildError.missingDependency(node: "barge-in", needs: "a 'vad' node (or another VAD) before it on the uplink")) {
             try BargeInNode(scope: GraphScope()).prepare(input: .pcm8k)
         }
     }

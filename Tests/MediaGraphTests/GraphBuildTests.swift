@@ -101,10 +101,10 @@ import Testing
     }
 
     @Test func unknownNamesAreClearErrors() {
-        #expect(throws: GraphBuildError.unknownNode("denoise")) {
+        #expect(throws: GraphBuildError.unknownNode("denoise", known: NodeCatalog.builtIn.names)) {
             try Graph(spec: GraphSpec(name: "x", uplink: ["denoise"], downlink: []), providerFormat: .telephonyMuLaw)
         }
         #expect(throws: GraphBuildError.unknownPreset("fancy")) { try GraphSpec.named("fancy") }
-        #expect(GraphBuildError.unknownNode("denoise").description.contains("mulaw-decode"))
+        #expect(GraphBuildError.unknownNode("denoise", known: NodeCatalog.builtIn.names).description.contains("mulaw-decode"))
     }
 }

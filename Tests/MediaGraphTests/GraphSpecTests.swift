@@ -7,7 +7,7 @@ import Testing
     /// Builds `entry` alone on an 8 kHz PCM chain and returns the node (prepared).
     static func node(_ entry: String, scope: GraphScope = GraphScope(), input: AudioFormat = .pcm8k,
                      agentRateHz: Int = 16000) throws -> any MediaNode {
-        let node = try NodeCatalog.make(entry, scope: scope, providerRateHz: 8000, agentRateHz: agentRateHz)
+        let node = try NodeCatalog.builtIn.make(NodeSpec(parsing: entry), scope: scope, providerRateHz: 8000, agentRateHz: agentRateHz)
         _ = try NodeChain(nodes: [node], input: input)
         return node
     }

@@ -35,7 +35,7 @@ import MediaTesting
             switch event {
             case let .speechStarted(ms): open = Int(ms)
             case let .speechStopped(ms): if let start = open { spans.append((start, Int(ms))); open = nil }
-            case .bargeIn: Issue.record("no barge-in without a playback monitor")
+            case .bargeIn, .node: Issue.record("no barge-in or other event without a playback monitor")
             }
         }
         if let start = open { spans.append((start, frames * 20)) }

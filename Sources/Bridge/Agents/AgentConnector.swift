@@ -26,8 +26,9 @@ protocol AgentConnector: AnyObject {
     func start(_ call: AgentCall, sink: AgentSink)
     /// 20 ms frames of caller audio, oldest first; `arrivalNanos` is the provider frame's arrival.
     func callerAudio(_ frames: UnsafeRawBufferPointer, arrivalNanos: UInt64)
-    /// Speech started or stopped, in uplink media time (a barge-in goes to `interrupted` instead).
-    func callerSpeech(_ event: MediaEvent)
+    /// What the graph noticed, in uplink media time: speech started or stopped, or an event of a
+    /// node's own (``NodeEvent``). A barge-in goes to `interrupted` instead.
+    func graphEvent(_ event: MediaEvent)
     /// The caller interrupted `item` after hearing `heardMs` of it (never more than was sent): the
     /// agent's queued audio is already gone; stop the utterance (cancel, truncate).
     func interrupted(item: String, heardMs: Int)

@@ -19,7 +19,7 @@ final class EchoAgent: AgentConnector, CustomStringConvertible {
         _ = sink?.agentSpeech(frames, item: "echo")
     }
 
-    func callerSpeech(_ event: MediaEvent) {}
+    func graphEvent(_ event: MediaEvent) {}
     func interrupted(item: String, heardMs: Int) {}
     func resumeSpeaking() {}
     func dtmf(_ digit: String) {}

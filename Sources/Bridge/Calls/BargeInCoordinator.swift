@@ -39,7 +39,7 @@ struct BargeInCoordinator {
         guard agent.interruptible, tracker.isAgentAudible else { return false }
         provider.send { $0.clear(allocator: $1) }
         let cut = tracker.interrupt()
-        if !pipeline.flushDownlink() {
+        if !pipeline.flushDownlink(bargeIn: !trigger.isAgentClear) {
             logger.warning("barge-in: control lane full; flushed audio is still dropped on the way out")
         }
         count += 1

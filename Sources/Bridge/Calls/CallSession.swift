@@ -9,7 +9,7 @@ import NIOCore
 /// ```
 ///  provider socket ─ providerMedia ─► pipeline ─► (uplink) ─► pump: agent.callerAudio
 ///  agent ─ agentSpeech ─► pipeline ─► (paced downlink) ─► pump: provider media + mark
-///  graph events ─► pump: agent.callerSpeech / barge-in
+///  graph events ─► pump: agent.graphEvent / barge-in
 /// ```
 /// Lifecycle (``CallState``): made at the provider's `start` once ``CallAdmission`` gave it a place
 /// (graph built, attached to a media thread, registered, agent started: `started`); `active` from
@@ -76,7 +76,7 @@ final class CallSession: AgentSink {
         configuration.downlinkLeadMs = provider.framing.downlinkLeadMs(atLeast: configuration.downlinkLeadMs)
         do {
             pipeline = try CallPipeline(callID: callID, spec: spec, providerFormat: providerFormat, agent: agent.audio,
-                                        doorbell: loopCalls.doorbell, configuration: configuration,
+                                        nodes: environment.graphs.nodes, doorbell: loopCalls.doorbell, configuration: configuration,
                                         recorded: recorded && environment.recordings != nil)
             thread = try environment.pool.attach(pipeline)
         } catch {
@@ -260,12 +260,18 @@ final class CallSession: AgentSink {
         case let .speechStarted(ms):
             environment.stats.speechStarts.wrappingIncrement(ordering: .relaxed)
             logger.debug("caller speech started", metadata: ["media_ms": "\(ms)"])
-            agent.callerSpeech(event)
+            agent.graphEvent(event)
         case let .speechStopped(ms):
             logger.debug("caller speech stopped", metadata: ["media_ms": "\(ms)"])
-            agent.callerSpeech(event)
+            agent.graphEvent(event)
         case let .bargeIn(ms):
             interrupt(.graph(mediaMs: ms))
+        case let .node(nodeEvent):
+            environment.stats.nodeEvent(nodeEvent.name.description)
+            logger.info("node event", metadata: [
+                "name": "\(nodeEvent.name)", "detail": "\(nodeEvent.detail)", "value": "\(nodeEvent.value)", "media_ms": "\(nodeEvent.mediaMs)",
+            ])
+            agent.graphEvent(event)
         }
     }
 

@@ -6,6 +6,7 @@ extension VoicedServer.Configuration {
         agentProfiles = file.agents
         agent = file.defaultAgent ?? agent
         graphs = file.graphs
+        graphRoutes = file.graphRoutes
         limits = file.limits
         security = file.security
         call.frameBudget = file.frameBudget ?? call.frameBudget

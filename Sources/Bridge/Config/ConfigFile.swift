@@ -26,6 +26,9 @@ public struct ConfigFile: Sendable {
     public var agents: [String: AgentProfile] = [:]
     /// `[graphs]`: `NAME = "uplink nodes; downlink nodes"`, graphs a call can name.
     public var graphs: [String: GraphSpec] = [:]
+    /// `[agents.NAME] graph` and `[providers.NAME] graph`: the graph calls to that profile, or from
+    /// that provider, run unless they name one.
+    public var graphRoutes = GraphRoutes()
     /// `[limits]`: timeouts and the real-time cap (defaults where absent).
     public var limits = ConnectionLimits()
     /// `[limits] frame_budget_us`: the per-frame time of one call the watchdog allows.
@@ -77,6 +80,7 @@ public struct ConfigFile: Sendable {
             for name in agents.keys {
                 guard var table = try agents.table(name) else { continue }
                 self.agents[name] = try Self.profile(&table, environment: environment)
+                graphRoutes.byAgent[name] = try table.string("graph")
                 try table.rejectUnread()
             }
             try agents.rejectUnread()
@@ -124,6 +128,11 @@ public struct ConfigFile: Sendable {
             try providers.rejectUnread()
         }
         try top.rejectUnread()
+        let graphNames = Set(GraphSpec.presets.keys).union(graphs.keys)
+        for route in graphRoutes.all where !graphNames.contains(route.graph) {
+            throw .badValue(key: route.key, value: "\"\(route.graph)\"",
+                            expected: "a graph under [graphs] or a preset (\(graphNames.sorted().joined(separator: ", ")))")
+        }
         if let name = defaultAgent, agents[name] == nil, AgentProfile.builtInNames.contains(name) == false {
             throw .badValue(key: "default_agent", value: "\"\(name)\"",
                             expected: "a profile defined under [agents] or \(AgentProfile.builtInNames.joined(separator: ", "))")
@@ -178,6 +187,7 @@ public struct ConfigFile: Sendable {
         func provider(_ name: String, _ read: (inout ConfigTable) throws(ConfigError) -> Void) throws(ConfigError) {
             guard var sub = try table.table(name) else { return }
             try read(&sub)
+            graphRoutes.byProvider[name] = try sub.string("graph")
             if let token = try sub.secret("media_token_env", environment: environment) { security.mediaTokens[name] = token }
             try sub.rejectUnread()
         }

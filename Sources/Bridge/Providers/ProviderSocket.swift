@@ -226,7 +226,8 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
         }
         do {
             let agent = try environment.agents.connector(for: choice)
-            let spec = try environment.graphs.spec(for: choice)
+            let agentName = environment.agents.profileName(for: choice)
+            let spec = try environment.graphs.spec(for: choice, agent: agentName)
             // Refused before its graph is built (webrtc's set-up costs the event loop milliseconds):
             // a graph no media thread could ever hold (1008), or one none has room for now (1013).
             if let cost = environment.graphs.cost(of: spec, for: agent.audio, providerFormat: format) {
@@ -244,7 +245,7 @@ final class ProviderSocket: ChannelInboundHandler, ProviderOutput {
                 return
             }
             let session = try CallSession(start: start, providerFormat: format, spec: spec, agent: agent,
-                                          agentName: environment.agents.profileName(for: choice),
+                                          agentName: agentName,
                                           recorded: environment.recordings.map { $0.settings.recordAll || choice.customParameters[RecordingSettings.parameter] == "true" } ?? false,
                                           provider: self,
                                           loopCalls: loopCalls, environment: environment)

@@ -56,6 +56,7 @@ public final class BridgeStats: Sendable {
     /// Finished transcripts (caller's and agent's) agents sent.
     public let agentTranscripts = ManagedAtomic<UInt64>(0)
     private let limitClosuresByKind = LabelledCounters<String>()
+    private let nodeEventsByName = LabelledCounters<String>()
     private let refusalsByReason = LabelledCounters<String>()
     private let authRefusalsByProvider = LabelledCounters<String>()
     private let endedByReason = LabelledCounters<CallOutcome>()
@@ -81,6 +82,14 @@ public final class BridgeStats: Sendable {
     /// Connections closed by a limit, by kind: `request_head`, `request_body`, `idle`, `start`,
     /// `write_stall`, `message_flood` (``ConnectionLimits``).
     public var limitClosures: [String: UInt64] { limitClosuresByKind.snapshot }
+
+    /// A node's own event (``NodeEvent``) reached its call's session.
+    func nodeEvent(_ name: String) {
+        nodeEventsByName.count(name)
+    }
+
+    /// Events of the graphs' own nodes (a DTMF detector's `dtmf`…), by name.
+    public var nodeEvents: [String: UInt64] { nodeEventsByName.snapshot }
 
     /// A call refused for want of media-thread capacity.
     func refused(_ error: MediaThreadError) {

@@ -53,6 +53,7 @@ extension ServerState {
         out.sample("voiced_silence_frames_inserted_total", stats.silenceFramesInserted.load(ordering: .relaxed))
         labelled(&out, "voiced_messages_rejected_total", "reason", stats.rejections, help: "Provider messages rejected, by reason.")
         labelled(&out, "voiced_limit_closures_total", "kind", stats.limitClosures, help: "Connections closed by a limit, by kind.")
+        labelled(&out, "voiced_node_events_total", "name", stats.nodeEvents, help: "Events the graphs' own nodes raised (a DTMF detector's digits…), by name.")
         counter(&out, "voiced_speech_starts_total", stats.speechStarts.load(ordering: .relaxed), help: "Caller speech segments the graphs' VAD reported.")
         counter(&out, "voiced_barge_ins_total", stats.bargeIns.load(ordering: .relaxed), help: "Caller interruptions of agent speech acted on.")
         counter(&out, "voiced_agent_failures_total", stats.agentFailures.load(ordering: .relaxed), help: "Agents that failed or could not be reached (the call ended).")

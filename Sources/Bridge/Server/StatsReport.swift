@@ -115,6 +115,8 @@ struct StatsReport: Codable {
     var unknownEvents: UInt64
     var providerErrors: UInt64
     var speechStarts: UInt64
+    /// Events the graphs' own nodes raised (``NodeEvent``), by name.
+    var nodeEvents: [String: UInt64]
     var bargeIns: UInt64
     var agentFailures: UInt64
     var clippedSamples: UInt64
@@ -134,7 +136,7 @@ struct StatsReport: Codable {
         case activeCalls, residentKiB, heapTrims, attachedToMediaThreads, connectionsOpen, httpConnectionsOpen, callsStarted
         case callsEnded, callsEndedByReason, callsOverBudget, callsRefused, authRefusals, framesIn, framesOut, framesDropped
         case silenceFramesInserted, silenceFramesRefused, framesOverRealTime, readPauses, limitClosures, messagesRejected
-        case rejectionsByReason, unknownEvents, providerErrors, speechStarts, bargeIns, agentFailures, clippedSamples
+        case rejectionsByReason, unknownEvents, providerErrors, speechStarts, nodeEvents, bargeIns, agentFailures, clippedSamples
         case mediaThreadWakeups, recordsWritten, recordsDropped, uplinkLatency, downlinkLatency, nodeLatency
     }
 
@@ -177,6 +179,7 @@ extension ServerState {
             unknownEvents: stats.unknownEvents.load(ordering: .relaxed),
             providerErrors: stats.providerErrors.load(ordering: .relaxed),
             speechStarts: stats.speechStarts.load(ordering: .relaxed),
+            nodeEvents: stats.nodeEvents,
             bargeIns: stats.bargeIns.load(ordering: .relaxed),
             agentFailures: stats.agentFailures.load(ordering: .relaxed),
             clippedSamples: stats.clippedSamples.load(ordering: .relaxed),

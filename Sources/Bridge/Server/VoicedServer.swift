@@ -34,6 +34,11 @@ public final class VoicedServer: @unchecked Sendable {
         /// Graphs a call may name (`<Parameter name="graph" value="NAME"/>`) besides the presets; a
         /// name here replaces a preset. A call can never write out a spec of its own.
         public var graphs: [String: GraphSpec] = [:]
+        /// The graph a call runs, unless it names one, by its agent profile or provider route.
+        public var graphRoutes = GraphRoutes()
+        /// The nodes graphs are built from: the built-in ones, plus any an extension registered
+        /// (`voiced` adds the example nodes; docs/writing-a-node.md).
+        public var nodes: NodeCatalog = .builtIn
         /// Calls at once; past it a media upgrade is answered 503 and `/ready` says 503. Default
         /// (nil): what the media threads' budgets hold of the default graph (``defaultMaxCalls``).
         public var maxCalls: Int?
@@ -132,12 +137,13 @@ public final class VoicedServer: @unchecked Sendable {
         }
         // Build every graph once now for every agent, so one that cannot work stops the server, not
         // every call; what each costs is kept for admission.
-        var graphs = GraphDirectory(configured: configuration.graphs, defaultGraph: configuration.graph)
+        var graphs = try GraphDirectory(configured: configuration.graphs, defaultGraph: configuration.graph,
+                                        routes: configuration.graphRoutes, nodes: configuration.nodes)
         for spec in graphs.all {
             do {
                 for name in agents.profiles.keys.sorted() {
                     let audio = try agents.connector(named: name).audio
-                    let graph = try Graph(spec: spec, providerFormat: .telephonyMuLaw, agent: audio)
+                    let graph = try Graph(spec: spec, providerFormat: .telephonyMuLaw, agent: audio, nodes: configuration.nodes)
                     // A graph of the operator's that no thread could ever hold would refuse every call
                     // (a preset that large is refused per call, as bad_graph).
                     let configured = spec.text == configuration.graph.text || configuration.graphs[spec.name]?.text == spec.text
@@ -316,6 +322,8 @@ public enum ServerError: Error, CustomStringConvertible {
     case badAgent(String)
     /// A configured graph (by name) cannot be built.
     case badGraph(name: String, GraphBuildError)
+    /// A route (`[agents.NAME] graph`, `[providers.NAME] graph`) names a graph the server does not have.
+    case unknownGraph(key: String, name: String, known: [String])
     /// A configured graph costs more than a whole media thread's budget.
     case graphOverBudget(name: String, cost: Int, budget: Int)
     /// The call records cannot be opened.
@@ -327,6 +335,7 @@ public enum ServerError: Error, CustomStringConvertible {
         switch self {
         case let .badAgent(reason): "agent: \(reason)"
         case let .badGraph(name, error): "graph '\(name)': \(error)"
+        case let .unknownGraph(key, name, known): "\(key): no graph named '\(name)' (known: \(known.joined(separator: ", ")))"
         case let .graphOverBudget(name, cost, budget):
             "graph '\(name)' costs \(cost) instructions per frame, more than a media thread's whole budget (\(budget)): raise --media-thread-budget or simplify the graph"
         case let .badRecords(reason): "records: \(reason)"

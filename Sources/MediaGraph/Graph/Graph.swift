@@ -26,20 +26,22 @@ public final class Graph {
     /// The call's event lane (nodes post to it; the call's I/O side drains it).
     public let events: EventLane
 
-    /// Builds both chains. `agent` says what the agent hears and speaks (by default what the spec's
-    /// uplink produces, sent straight back); `rate=agent` in the spec means the rate it hears.
+    /// Builds both chains from the nodes `nodes` makes. `agent` says what the agent hears and speaks
+    /// (by default what the spec's uplink produces, sent straight back); `rate=agent` in the spec
+    /// means the rate it hears.
     ///
     /// - Realtime: unsafe (allocates); control thread only.
-    public init(spec: GraphSpec, providerFormat: AudioFormat, agent: AgentAudio = .natural) throws(GraphBuildError) {
+    public init(spec: GraphSpec, providerFormat: AudioFormat, agent: AgentAudio = .natural,
+                nodes catalog: NodeCatalog = .builtIn) throws(GraphBuildError) {
         self.spec = spec
         let scope = scope
-        events = try scope.shared(EventLane.self) { () throws(GraphBuildError) in try EventLane() }
+        events = try scope.events()
         let agentRateHz = agent.hears?.sampleRateHz ?? providerFormat.sampleRateHz
-        func make(_ entries: [String]) throws(GraphBuildError) -> [any MediaNode] {
+        func make(_ entries: [NodeSpec]) throws(GraphBuildError) -> [any MediaNode] {
             var nodes: [any MediaNode] = []
             for entry in entries {
-                nodes.append(try NodeCatalog.make(entry, scope: scope, providerRateHz: providerFormat.sampleRateHz,
-                                                  agentRateHz: agentRateHz))
+                nodes.append(try catalog.make(entry, scope: scope, providerRateHz: providerFormat.sampleRateHz,
+                                              agentRateHz: agentRateHz))
             }
             return nodes
         }

@@ -4,8 +4,11 @@ public enum GraphBuildError: Error, Equatable, CustomStringConvertible {
     case unsupportedFormat(node: String, input: AudioFormat, expected: String)
     /// The downlink chain ends in a different format from the one the provider plays.
     case downlinkMismatch(produces: AudioFormat, providerPlays: AudioFormat)
-    /// A spec names a node that ``NodeCatalog`` does not know.
-    case unknownNode(String)
+    /// A spec names a node that the ``NodeCatalog`` does not know; `known` lists the ones it does.
+    case unknownNode(String, known: [String])
+    /// A node needs another before it (on the same call) that the spec does not have: `barge-in`
+    /// reads what a `vad` decides. `needs` says what to add, and where.
+    case missingDependency(node: String, needs: String)
     /// `--graph` names no preset.
     case unknownPreset(String)
     /// A spec's text is not of the form `node, node(key=value); node`.
@@ -21,8 +24,10 @@ public enum GraphBuildError: Error, Equatable, CustomStringConvertible {
             "node '\(node)' cannot take \(input); it expects \(expected)"
         case let .downlinkMismatch(produces, plays):
             "the downlink chain produces \(produces) but the provider plays \(plays)"
-        case let .unknownNode(name):
-            "no node named '\(name)' (known: \(NodeCatalog.names.joined(separator: ", ")))"
+        case let .unknownNode(name, known):
+            "no node named '\(name)' (known: \(known.joined(separator: ", ")))"
+        case let .missingDependency(node, needs):
+            "node '\(node)' needs \(needs)"
         case let .unknownPreset(name):
             "no graph preset named '\(name)' (known: \(GraphSpec.presets.keys.sorted().joined(separator: ", ")); or write a spec: 'uplink nodes; downlink nodes')"
         case let .badSpec(reason):

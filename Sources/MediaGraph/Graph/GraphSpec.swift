@@ -6,14 +6,14 @@
 ///
 /// - Threading: a value type; safe anywhere.
 public struct GraphSpec: Sendable {
-    /// The preset name (`--graph`), or a label for hand-made specs.
+    /// The preset name (`--graph`), the name under `[graphs]`, or a label for hand-made specs.
     public var name: String
-    /// Entries in ``NodeSpec`` form (`name` or `name(key=value, …)`), provider → agent.
-    public var uplink: [String]
-    /// Entries in ``NodeSpec`` form, agent → provider.
-    public var downlink: [String]
+    /// The uplink's nodes, provider → agent.
+    public var uplink: [NodeSpec]
+    /// The downlink's nodes, agent → provider.
+    public var downlink: [NodeSpec]
 
-    public init(name: String, uplink: [String], downlink: [String]) {
+    public init(name: String, uplink: [NodeSpec], downlink: [NodeSpec]) {
         self.name = name
         self.uplink = uplink
         self.downlink = downlink
@@ -26,7 +26,7 @@ public struct GraphSpec: Sendable {
     public init(name: String = "custom", parsing text: String) throws(GraphBuildError) {
         let chains = text.split(separator: ";", omittingEmptySubsequences: false)
         guard chains.count == 2 else { throw .badSpec("'\(text)': write the uplink nodes, ';', then the downlink nodes") }
-        var parsed: [[String]] = []
+        var parsed: [[NodeSpec]] = []
         for chain in chains {
             var entries: [String] = []
             var depth = 0
@@ -42,14 +42,17 @@ public struct GraphSpec: Sendable {
             }
             entries.append(current.trimmingSpaces)
             entries.removeAll { $0.isEmpty }
-            for entry in entries { _ = try NodeSpec(parsing: entry) }
-            parsed.append(entries)
+            var specs: [NodeSpec] = []
+            for entry in entries { specs.append(try NodeSpec(parsing: entry)) }
+            parsed.append(specs)
         }
         self.init(name: name, uplink: parsed[0], downlink: parsed[1])
     }
 
     /// The spec in the form ``init(name:parsing:)`` reads.
-    public var text: String { uplink.joined(separator: ", ") + "; " + downlink.joined(separator: ", ") }
+    public var text: String {
+        uplink.map(\.description).joined(separator: ", ") + "; " + downlink.map(\.description).joined(separator: ", ")
+    }
 
     /// No processing: only the conversions between the provider's and the agent's formats that the
     /// ``Graph`` adds at its edges — none at all when both speak μ-law at 8 kHz.
@@ -62,30 +65,39 @@ public struct GraphSpec: Sendable {
     /// speaks the provider's rate). The downlink resamples the agent to the processing rate first,
     /// so the echo reference is exactly what the caller hears. See docs/graphs.md for its delay and
     /// cost.
-    public static let standard = GraphSpec(
-        name: "standard",
-        uplink: ["resample(rate=processing)", "apm", "vad", "barge-in", "resample(rate=agent)"],
-        downlink: ["resample(rate=processing)", "echo-reference", "playback-monitor"])
+    public static let standard = preset("standard", """
+        resample(rate=processing), apm, vad, barge-in, resample(rate=agent);
+        resample(rate=processing), echo-reference, playback-monitor
+        """)
 
     /// `standard` processed at 16 kHz: the provider's audio is resampled to 16 kHz before the audio
     /// processing and from 16 kHz to the agent's rate after it; the downlink mirrors it. For
     /// wideband sources; on 8 kHz μ-law it costs several times `standard`.
-    public static let wideband = GraphSpec(
-        name: "wideband",
-        uplink: ["resample(rate=16000)", "apm", "vad", "barge-in", "resample(rate=agent)"],
-        downlink: ["resample(rate=16000)", "echo-reference", "playback-monitor", "resample(rate=provider)"])
+    public static let wideband = preset("wideband", """
+        resample(rate=16000), apm, vad, barge-in, resample(rate=agent);
+        resample(rate=16000), echo-reference, playback-monitor, resample(rate=provider)
+        """)
 
     /// `standard` plus adaptive digital gain control and level meters on both directions (their
     /// readings go into each call's end-of-call log line).
-    public static let full = GraphSpec(
-        name: "full",
-        uplink: ["resample(rate=processing)", "apm(agc=on)", "level-meter", "vad", "barge-in", "resample(rate=agent)"],
-        downlink: ["resample(rate=processing)", "echo-reference", "playback-monitor", "level-meter-out"])
+    public static let full = preset("full", """
+        resample(rate=processing), apm(agc=on), level-meter, vad, barge-in, resample(rate=agent);
+        resample(rate=processing), echo-reference, playback-monitor, level-meter-out
+        """)
 
     /// Every preset `voiced serve --graph` accepts, by name.
     public static let presets: [String: GraphSpec] = [
         passthrough.name: passthrough, standard.name: standard, wideband.name: wideband, full.name: full,
     ]
+
+    /// A preset, written as a configuration file's `[graphs]` would write it.
+    private static func preset(_ name: String, _ text: String) -> GraphSpec {
+        do {
+            return try GraphSpec(name: name, parsing: text)
+        } catch {
+            preconditionFailure("preset \(name): \(error)")
+        }
+    }
 
     /// The preset called `text`, or, when `text` holds a `;`, the spec it writes out.
     /// Throws ``GraphBuildError/unknownPreset(_:)`` or ``GraphBuildError/badSpec(_:)``.

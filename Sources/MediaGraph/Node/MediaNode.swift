@@ -1,7 +1,9 @@
 /// One step of a call's media graph: a decoder, a resampler, a VAD, a denoiser…
 ///
-/// To add a node, write one file with a final class that conforms, and name it in a ``GraphSpec``
-/// (or add a line to ``NodeCatalog`` so `--graph` specs can name it). See docs/nodes.md.
+/// To add a node, write one file with a final class that conforms, register it in a
+/// ``NodeCatalog`` and name it in a ``GraphSpec``: docs/writing-a-node.md walks through it, from
+/// an empty file to a live call. What a node may use of its call (events, voice activity,
+/// playback, state shared by both directions) comes from the ``GraphScope`` in its ``NodeContext``.
 ///
 /// - Threading: `prepare` is called once on the control thread when the graph is built;
 ///   `process` is called only on the media thread that owns the call, one frame at a time.
@@ -32,6 +34,13 @@ public protocol MediaNode: AnyObject {
     /// - Realtime: media-thread only; must not allocate.
     func reset()
 
+    /// Hears what the call tells its nodes between frames: a flush of the agent's speech, a
+    /// barge-in, a setting changed mid-call (``NodeControl``). Default: ``reset()`` on
+    /// ``NodeControl/flush``, nothing otherwise — a simple node writes only `process`.
+    ///
+    /// - Realtime: media-thread only; must not allocate.
+    func control(_ message: NodeControl)
+
     /// What one frame costs the media thread, in ``FrameCost`` units (callgrind instructions), at the
     /// format and settings `prepare` saw: the server admits a call only where its graph's cost fits.
     /// Default: ``FrameCost/unmeasured``. Measure a new node with scripts/instructions.
@@ -44,6 +53,10 @@ public protocol MediaNode: AnyObject {
 
 extension MediaNode {
     public func reset() {}
+
+    public func control(_ message: NodeControl) {
+        if message == .flush { reset() }
+    }
 
     public var isIdentity: Bool { false }
 

@@ -44,6 +44,12 @@ public struct NodeParameters: Sendable, Equatable {
     /// Whether the spec set `key` (without reading it).
     public func has(_ key: String) -> Bool { values[key] != nil }
 
+    /// Whether the spec gave no settings (or every one was read).
+    public var isEmpty: Bool { values.isEmpty }
+
+    /// The settings as a spec writes them, `key=value` in alphabetical order, comma-separated.
+    public var text: String { values.keys.sorted().map { "\($0)=\(values[$0]!)" }.joined(separator: ", ") }
+
     /// Throws for the first parameter (alphabetically) that no accessor read.
     public func rejectUnread() throws(GraphBuildError) {
         guard let key = values.keys.sorted().first else { return }

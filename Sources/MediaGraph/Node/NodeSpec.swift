@@ -1,10 +1,27 @@
-/// One entry of a ``GraphSpec`` chain: a node name from ``NodeCatalog`` with optional settings,
-/// written `name` or `name(key=value, key=value)`, e.g. `apm(ns=high, agc=on)`.
+/// One entry of a ``GraphSpec`` chain: a node name from a ``NodeCatalog`` with optional settings,
+/// written `name` or `name(key=value, key=value)`, e.g. `apm(ns=high, agc=on)`. Parsed once, when a
+/// spec is read; the catalog checks the name and the node's factory the settings when a graph is built.
+///
+/// In code, a string literal is a node spec (`let spec: NodeSpec = "vad(hangover-ms=500)"`); a
+/// literal that does not parse stops the program, like any other programming error.
 ///
 /// - Threading: a value type; safe anywhere.
-public struct NodeSpec: Sendable, Equatable {
+public struct NodeSpec: Sendable, Equatable, ExpressibleByStringInterpolation, CustomStringConvertible {
     public let name: String
     public let parameters: NodeParameters
+
+    public init(stringLiteral text: String) {
+        do {
+            try self.init(parsing: text)
+        } catch {
+            preconditionFailure("\(error)")
+        }
+    }
+
+    /// The entry as a spec writes it (settings in alphabetical order).
+    public var description: String {
+        parameters.isEmpty ? name : "\(name)(\(parameters.text))"
+    }
 
     /// Parses one entry; throws ``GraphBuildError/badSpec(_:)`` with what is wrong.
     public init(parsing text: String) throws(GraphBuildError) {

@@ -60,12 +60,9 @@ public final class BargeInNode: MediaNode {
     }
 
     public func prepare(input: AudioFormat) throws(GraphBuildError) -> AudioFormat {
-        guard let activity = scope.existing(VoiceActivity.self), let events = scope.existing(EventLane.self) else {
-            throw .unsupportedFormat(node: name, input: input, expected: "a 'vad' node before it on the uplink")
-        }
-        self.activity = activity
-        self.events = events
-        playback = scope.shared(Playback.self) { Playback() }
+        activity = try scope.voiceActivity(for: name)
+        events = try scope.events()
+        playback = scope.playback()
         processor = scope.existing(AudioProcessor.self)
         return input
     }

@@ -14,7 +14,7 @@ public final class EchoReferenceNode: MediaNode {
 
     public func prepare(input: AudioFormat) throws(GraphBuildError) -> AudioFormat {
         guard let processor = scope.existing(AudioProcessor.self) else {
-            throw .unsupportedFormat(node: name, input: input, expected: "an 'apm' node on the uplink of the same graph")
+            throw .missingDependency(node: name, needs: "an 'apm' node on the uplink of the same graph")
         }
         guard input.encoding == .pcm16, input.channels == 1, input.sampleRateHz == processor.sampleRateHz else {
             throw .unsupportedFormat(node: name, input: input, expected: "pcm16 mono at \(processor.sampleRateHz) Hz, the apm node's rate")

@@ -19,7 +19,7 @@ public final class PlaybackMonitorNode: MediaNode {
         guard input.encoding == .pcm16, input.channels == 1 else {
             throw .unsupportedFormat(node: name, input: input, expected: "pcm16 mono")
         }
-        playback = scope.shared(Playback.self) { Playback() }
+        playback = scope.playback()
         return input
     }
 
@@ -55,7 +55,7 @@ public final class Playback {
     }
 
     /// Whether the agent was audible within the last `windowMs`.
-    func wasAudible(withinMs windowMs: UInt64) -> Bool {
+    public func wasAudible(withinMs windowMs: UInt64) -> Bool {
         guard let last = lastAudibleMs else { return false }
         return nowMs - last <= windowMs
     }

@@ -1,13 +1,15 @@
-/// What the call's `vad` node currently decides, for nodes downstream of it (barge-in). Lives in
-/// the graph's ``GraphScope``.
+/// What the call's VAD currently decides, for nodes downstream of it (barge-in). Lives in the
+/// graph's ``GraphScope``: the VAD node (the built-in `vad`, or one of yours) writes it through
+/// ``GraphScope/voiceActivity()``, nodes after it read it through ``GraphScope/voiceActivity(for:)``.
 ///
 /// - Threading: written and read on the call's media thread only.
 /// - Realtime: plain stored properties; safe.
 public final class VoiceActivity {
-    /// Media time the current speech run started, or nil when the caller is not speaking.
-    public internal(set) var speechStartedMs: UInt64?
-    /// Media time at the end of the last frame the `vad` node saw.
-    public internal(set) var nowMs: UInt64 = 0
+    /// Media time the current speech run started, or nil when the caller is not speaking. Only the
+    /// VAD writes it (with the `.speechStarted`/`.speechStopped` events it posts).
+    public var speechStartedMs: UInt64?
+    /// Media time at the end of the last frame the VAD saw. Only the VAD writes it.
+    public var nowMs: UInt64 = 0
 
     init() {}
 }

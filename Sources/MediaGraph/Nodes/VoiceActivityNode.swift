@@ -75,8 +75,8 @@ public final class VoiceActivityNode: MediaNode {
             ownsProcessor = true
             scratch = .allocate(capacity: input.samplesPerFrame)
         }
-        events = try scope.shared(EventLane.self) { () throws(GraphBuildError) in try EventLane() }
-        activity = scope.shared(VoiceActivity.self) { VoiceActivity() }
+        events = try scope.events()
+        activity = scope.voiceActivity()
         return input
     }
 

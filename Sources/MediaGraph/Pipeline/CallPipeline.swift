@@ -124,15 +124,16 @@ public final class CallPipeline: @unchecked Sendable {
     /// Whether the last `service` stopped at ``maxFramesPerService`` with frames left.
     private(set) var hasBacklog = false
 
-    /// Builds the graph and allocates the rings (control or I/O thread, not the media thread).
-    /// `recorded`: both sides' frames also go to a ``RecordingTap`` for the call's recorder.
+    /// Builds the graph from `nodes` and allocates the rings (control or I/O thread, not the media
+    /// thread). `recorded`: both sides' frames also go to a ``RecordingTap`` for the call's recorder.
     public init(callID: UInt64, spec: GraphSpec, providerFormat: AudioFormat, agent: AgentAudio = .natural,
-                doorbell: Doorbell, configuration: Configuration = .init(), recorded: Bool = false) throws {
+                nodes: NodeCatalog = .builtIn, doorbell: Doorbell, configuration: Configuration = .init(),
+                recorded: Bool = false) throws {
         self.callID = callID
         recording = recorded ? try RecordingTap(format: providerFormat) : nil
         self.doorbell = doorbell
         self.configuration = configuration
-        graph = try Graph(spec: spec, providerFormat: providerFormat, agent: agent)
+        graph = try Graph(spec: spec, providerFormat: providerFormat, agent: agent, nodes: nodes)
         instructionsPerFrame = graph.instructionsPerFrame
         providerIn = try FrameRing(slots: configuration.providerInFrames, slotBytes: providerFormat.bytesPerFrame)
         agentOut = try FrameRing(slots: configuration.agentOutFrames, slotBytes: graph.agentHears.bytesPerFrame)
@@ -226,16 +227,25 @@ public final class CallPipeline: @unchecked Sendable {
     public var agentAudioQueued: Int { agentIn.count }
 
     /// Drops all agent audio not yet sent to the provider — queued here, in agent-in, on the media
-    /// thread or in provider-out — and resets the downlink's nodes. Audio written after this call
-    /// plays normally. Returns false when the control lane is full (the media thread is stuck); the
-    /// I/O side still drops what reaches it.
+    /// thread or in provider-out — and tells the downlink's nodes (``NodeControl/flush``); for a
+    /// barge-in also the uplink's (``NodeControl/bargeIn``). Audio written after this call plays
+    /// normally. Returns false when the control lane is full (the media thread is stuck); the I/O
+    /// side still drops what reaches it.
     ///
     /// - Realtime: safe (I/O thread only).
-    public func flushDownlink() -> Bool {
+    public func flushDownlink(bargeIn: Bool = false) -> Bool {
         // Safe: 2^64 flushes do not happen.
         ioEpoch &+= 1
         agentReframer.discard()
-        return control.send(.flushDownlink(epoch: ioEpoch))
+        return control.send(.flushDownlink(epoch: ioEpoch, bargeIn: bargeIn))
+    }
+
+    /// Delivers `setting` to the nodes it names, in both directions, before their next frame
+    /// (``MediaNode/control(_:)``). Returns false when the control lane is full.
+    ///
+    /// - Realtime: safe (I/O thread only).
+    public func setNodeSetting(_ setting: NodeSetting) -> Bool {
+        control.send(.setting(setting))
     }
 
     /// Hands every provider frame the downlink made to `body` (bytes in the provider's format, and
@@ -409,10 +419,14 @@ public final class CallPipeline: @unchecked Sendable {
     private func applyControl() {
         control.drain { message in
             switch message {
-            case let .flushDownlink(epoch):
+            case let .flushDownlink(epoch, bargeIn):
                 mediaEpoch = max(mediaEpoch, epoch)
-                graph.downlink.reset()
+                graph.downlink.control(.flush)
+                if bargeIn { graph.uplink.control(.bargeIn) }
                 pacer.reset()
+            case let .setting(setting):
+                graph.uplink.control(.setting(setting))
+                graph.downlink.control(.setting(setting))
             }
         }
     }

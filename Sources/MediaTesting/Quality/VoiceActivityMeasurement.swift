@@ -34,7 +34,7 @@ public struct VoiceActivityMeasurement {
             case let .speechStopped(ms):
                 if let from = openedAt { markSpeech(fromMs: from, toMs: Int(ms)) }
                 openedAt = nil
-            case .bargeIn:
+            case .bargeIn, .node:
                 break
             }
         }

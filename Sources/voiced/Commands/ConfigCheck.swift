@@ -32,6 +32,7 @@ struct ConfigCommand: ParsableCommand {
                 throw ValidationError("\(file): \(error)")
             }
             var server = VoicedServer.Configuration()
+            server.nodes = NodeExtensions.catalog
             server.apply(parsed)
             let maxCalls: Int
             do {

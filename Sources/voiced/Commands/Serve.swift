@@ -127,6 +127,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         var config = VoicedServer.Configuration()
+        config.nodes = NodeExtensions.catalog
         config.host = host ?? env["VOICED_HOST"] ?? config.host
         config.port = try port ?? Self.integer(env, "VOICED_PORT") ?? config.port
         let file = try configFile(env)

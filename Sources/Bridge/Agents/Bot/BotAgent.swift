@@ -72,10 +72,11 @@ final class BotAgent: AgentConnector, AgentLink.Owner, CustomStringConvertible {
         send(dialect.callerAudio(frames, allocator: socket.channel.allocator), on: socket)
     }
 
-    func callerSpeech(_ event: MediaEvent) {
+    func graphEvent(_ event: MediaEvent) {
         switch event {
         case let .speechStarted(ms): notify(.speechStarted(mediaMs: ms))
         case let .speechStopped(ms): notify(.speechStopped(mediaMs: ms))
+        case let .node(nodeEvent): notify(.node(nodeEvent))
         case .bargeIn: break
         }
     }

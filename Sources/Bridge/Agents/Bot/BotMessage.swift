@@ -29,6 +29,8 @@ enum BotNotice {
     case speechStarted(mediaMs: UInt64)
     case speechStopped(mediaMs: UInt64)
     case dtmf(digit: String)
+    /// An event of a graph node's own (``NodeEvent``), e.g. an in-band DTMF detector's digit.
+    case node(NodeEvent)
     /// A mark the bot sent: played, or dropped by a flush.
     case mark(name: String, played: Bool)
     /// The caller interrupted `utterance` after hearing `heardMs` of it.

@@ -58,7 +58,7 @@ final class TwilioBotDialect: BotDialect {
         case let .mark(name, _):
             // Twilio returns a mark both when it played and when a clear dropped it.
             #"{"event":"mark","sequenceNumber":"\#(next())","streamSid":"\#(esc(streamSid))","mark":{"name":"\#(esc(name))"}}"#
-        case .speechStarted, .speechStopped, .interrupted:
+        case .speechStarted, .speechStopped, .interrupted, .node:
             nil
         }
     }

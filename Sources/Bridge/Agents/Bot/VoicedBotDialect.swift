@@ -39,6 +39,8 @@ final class VoicedBotDialect: BotDialect {
         case let .dtmf(digit): #"{"type":"dtmf","digit":"\#(esc(digit))"}"#
         case let .mark(name, played): #"{"type":"mark","name":"\#(esc(name))","status":"\#(played ? "played" : "cleared")"}"#
         case let .interrupted(utterance, heardMs): #"{"type":"interrupted","utterance_id":"\#(esc(utterance))","heard_ms":\#(heardMs)}"#
+        case let .node(event):
+            #"{"type":"node_event","name":"\#(esc(event.name.description))","detail":"\#(esc(event.detail.description))","value":\#(event.value.isFinite ? event.value : 0),"media_ms":\#(event.mediaMs)}"#
         }
     }
 

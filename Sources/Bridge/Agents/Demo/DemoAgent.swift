@@ -65,7 +65,7 @@ final class DemoAgent: AgentConnector, CustomStringConvertible {
         }
     }
 
-    func callerSpeech(_ event: MediaEvent) {
+    func graphEvent(_ event: MediaEvent) {
         switch event {
         case let .speechStarted(ms):
             // The pre-roll holds the frames from the speech start on (the VAD confirms it late).
@@ -82,7 +82,7 @@ final class DemoAgent: AgentConnector, CustomStringConvertible {
             recording = []
             turns += 1
             say([voice.youSaid, words], as: "reply-\(turns)")
-        case .bargeIn:
+        case .bargeIn, .node:
             break
         }
     }

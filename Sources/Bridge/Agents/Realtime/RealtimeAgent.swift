@@ -70,7 +70,7 @@ final class RealtimeAgent: AgentConnector, AgentLink.Owner, CustomStringConverti
         socket.send(text: outbound.append(frames, allocator: socket.channel.allocator))
     }
 
-    func callerSpeech(_ event: MediaEvent) {}
+    func graphEvent(_ event: MediaEvent) {}
 
     func interrupted(item: String, heardMs: Int) {
         guard let socket = link.socket else { return }

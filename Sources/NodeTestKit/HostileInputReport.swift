@@ -1,0 +1,27 @@
+import MediaGraph
+
+extension NodeHarness {
+    /// How the nodes took one of ``TestSignal/Hostile``'s inputs.
+    public struct HostileInputReport {
+        public let input: TestSignal.Hostile
+        /// The run (its samples, events, allocations).
+        public let run: Run
+        /// Whether every frame came out whole: as many samples as went in, at the output's rate.
+        public let framesWhole: Bool
+        /// The output's level in dBFS.
+        public var outputDBFS: Double { TestSignal.dBFS(run.samples) }
+    }
+
+    /// Runs every hostile input (`seconds` each) through the nodes, each after a fresh start of
+    /// their state is not possible — they run in sequence, as one call would hear them — and
+    /// reports each. A node's test asserts what fits it: no allocation, whole frames, no event
+    /// raised by noise, an output level that stays bounded.
+    public func hostileInputs(seconds: Double = 2) -> [HostileInputReport] {
+        TestSignal.Hostile.allCases.map { kind in
+            let input = kind.samples(seconds: seconds, rateHz: inputFormat.sampleRateHz)
+            let run = process(input)
+            let expected = run.frames * outputFormat.samplesPerFrame
+            return HostileInputReport(input: kind, run: run, framesWhole: run.samples.count == expected)
+        }
+    }
+}
