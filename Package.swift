@@ -149,7 +149,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BridgeTests",
-            dependencies: ["Bridge", "CAudio", "VoicedTesting", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["Bridge", "CAudio", "VoicedTesting", "ExampleNodes", "NodeTestKit", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .executableTarget(
             name: "AudioQuality",

@@ -2,9 +2,10 @@ import Foundation
 import MediaGraph
 
 /// Brings speech to a steady loudness: a caller on a quiet line and one shouting into the handset
-/// reach the agent's recogniser at about the same level. The level is the RMS of frames that hold
-/// speech — louder than the gate and than the noise floor the node tracks by 6 dB —, smoothed over
-/// about a second; the gain moves toward `target − level` at most ``slewDBPerSecond`` and never
+/// reach the agent's recogniser at about the same level. The level is the mean level (dB) of frames
+/// that hold speech — louder than the gate, than the noise floor the node tracks by 6 dB and than
+/// the speech level so far less 10 dB (a relative gate, as loudness meters use, so word tails and
+/// breaths do not drag it down) —, smoothed over about a second; the gain moves toward `target − level` at most ``slewDBPerSecond`` and never
 /// past ``maximumGainDB``, so pauses (which never update the level) are not pumped up, and samples
 /// are limited at full scale. Changing `target-dbfs` mid-call (``NodeSetting``) takes effect at the
 /// next frame. PCM16 mono, any rate; the audio's timing is untouched (no look-ahead, no delay).
@@ -78,7 +79,7 @@ public final class LoudnessNormalizerNode: MediaNode {
     /// above the floor).
     private func track(_ levelDB: Double, frameSeconds: Double) {
         noiseFloorDB = min(levelDB, noiseFloorDB + frameSeconds)
-        guard levelDB > gateDBFS, levelDB > noiseFloorDB + 6 else { return }
+        guard levelDB > gateDBFS, levelDB > noiseFloorDB + 6, levelDB > (speechLevelDB ?? -.infinity) - 10 else { return }
         // About a second of speech to settle: each frame weighs frameSeconds.
         speechLevelDB = speechLevelDB.map { $0 + (levelDB - $0) * min(1, frameSeconds) } ?? levelDB
     }
