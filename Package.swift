@@ -140,7 +140,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MediaGraphTests",
-            dependencies: ["MediaGraph", "CAudio", "MediaTesting"]
+            dependencies: ["MediaGraph", "CAudio", "MediaTesting", "ExampleNodes"]
         ),
         .testTarget(
             name: "ExampleNodesTests",
@@ -157,7 +157,7 @@ let package = Package(
             path: "Sources/AudioQuality"),
         .executableTarget(
             name: "GraphInstructions",
-            dependencies: ["MediaGraph", "MediaTesting"],
+            dependencies: ["MediaGraph", "MediaTesting", "ExampleNodes"],
             path: "Sources/GraphInstructions"),
         .executableTarget(
             name: "MediaBenchmarks",

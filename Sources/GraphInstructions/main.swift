@@ -4,6 +4,7 @@
 // only instructions inside NodeChain.run, to give a repeatable instructions-per-frame figure
 // (perf events do not exist on CI's virtual machines). A synchronous program on purpose: callgrind
 // 3.19 crashes on the Swift async runtime's signal thread.
+import ExampleNodes
 import Foundation
 import MediaGraph
 import MediaTesting
@@ -15,7 +16,9 @@ guard arguments.count >= 3, let frames = Int(arguments[2]) else {
 }
 do {
     let agent = arguments.count > 3 ? Int(arguments[3]).map { AgentAudio.pcm(rateHz: $0) } : nil
-    let graph = try Graph(spec: GraphSpec.named(arguments[1]), providerFormat: .telephonyMuLaw, agent: agent ?? .natural)
+    // voiced's nodes and the example nodes (Examples/Nodes), as `voiced` has them.
+    let graph = try Graph(spec: GraphSpec.named(arguments[1]), providerFormat: .telephonyMuLaw, agent: agent ?? .natural,
+                          nodes: NodeCatalog.builtIn.adding(ExampleNodes.catalog))
     let speech = try WAVFile(path: TestSpeech.repositoryRoot.appendingPathComponent("TestAudio/speech-8k-mulaw.wav").path).muLawFrames()
     for i in 0..<frames {
         speech[i % speech.count].withUnsafeBytes { frame in

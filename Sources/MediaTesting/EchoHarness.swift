@@ -9,11 +9,11 @@ public final class EchoHarness {
     public let doorbell: Doorbell
     public let call: CallPipeline
 
-    public init(spec: GraphSpec, callID: UInt64 = 1, agent: AgentAudio = .natural) throws {
+    public init(spec: GraphSpec, callID: UInt64 = 1, agent: AgentAudio = .natural, nodes: NodeCatalog = .builtIn) throws {
         thread = try MediaThread(index: 0, configuration: .init(maxCalls: 1))
         doorbell = try Doorbell(mediaThreads: 1, callsPerThread: 1)
         // Unpaced: a benchmark sends frame after frame far faster than real time.
-        call = try CallPipeline(callID: callID, spec: spec, providerFormat: .telephonyMuLaw, agent: agent, doorbell: doorbell,
+        call = try CallPipeline(callID: callID, spec: spec, providerFormat: .telephonyMuLaw, agent: agent, nodes: nodes, doorbell: doorbell,
                                 configuration: .unpaced)
         try thread.attach(call)
     }

@@ -1,3 +1,5 @@
+import ExampleNodes
+import MediaGraph
 @testable import Bridge
 import Testing
 import Foundation
@@ -163,7 +165,36 @@ import VoicedTesting
         let file = try ConfigFile(toml: toml, environment: env)
         var server = VoicedServer.Configuration()
         server.apply(file)
+        // As `voiced` has them: its own nodes and the example ones (the `keypad` graph's `dtmf`).
+        server.nodes = try NodeCatalog.builtIn.adding(ExampleNodes.catalog)
         #expect(try VoicedServer.check(server) == file.maxCalls)
+        #expect(file.graphRoutes == GraphRoutes(byAgent: ["mybot": "clean"], byProvider: ["twilio": "keypad"]))
         #expect(file.webhooks != nil && file.records != nil && !file.agents.isEmpty && !file.graphs.isEmpty)
+    }
+
+    /// Graphs per agent profile and provider route: read, and a name that is not a graph refused
+    /// with the key that names it; a graph with a node the server does not have stops the server,
+    /// naming the graph and the node.
+    @Test func graphRoutesNameGraphsThatExist() throws {
+        let file = try ConfigFile(toml: """
+            [graphs]
+            quiet = "vad; "
+            [agents.bot]
+            connector = "echo"
+            graph = "quiet"
+            [providers.telnyx]
+            graph = "passthrough"
+            """, environment: [:])
+        #expect(file.graphRoutes == GraphRoutes(byAgent: ["bot": "quiet"], byProvider: ["telnyx": "passthrough"]))
+        #expect(throws: ConfigError.badValue(key: "agents.bot.graph", value: "\"loud\"",
+                                             expected: "a graph under [graphs] or a preset (full, passthrough, quiet, standard, wideband)")) {
+            try ConfigFile(toml: "[graphs]\nquiet = \"vad; \"\n[agents.bot]\nconnector = \"echo\"\ngraph = \"loud\"", environment: [:])
+        }
+        let unknownNode = try ConfigFile(toml: "[graphs]\nkeys = \"dtmf; \"", environment: [:])
+        var server = VoicedServer.Configuration()
+        server.apply(unknownNode)
+        #expect { try VoicedServer.check(server) } throws: { "\($0)".contains("graph 'keys': no node named 'dtmf'") }
+        server.nodes = try NodeCatalog.builtIn.adding(ExampleNodes.catalog)
+        #expect(try VoicedServer.check(server) > 0)
     }
 }

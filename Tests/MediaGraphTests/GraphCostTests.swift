@@ -1,4 +1,5 @@
 import Foundation
+import ExampleNodes
 import MediaGraph
 import Testing
 import MediaTesting
@@ -27,7 +28,8 @@ import MediaTesting
         #expect(lines.count >= 15)
         for line in lines {
             let graph = try Graph(spec: GraphSpec.named(line.graph), providerFormat: .telephonyMuLaw,
-                                  agent: line.agentRateHz.map { .pcm(rateHz: $0) } ?? .natural)
+                                  agent: line.agentRateHz.map { .pcm(rateHz: $0) } ?? .natural,
+                                  nodes: NodeCatalog.builtIn.adding(ExampleNodes.catalog))
             let declared = graph.instructionsPerFrame
             // Tiny graphs (passthrough: the chain's own clock reads) are allowed a fixed slack.
             let low = Double(line.instructions) * 0.8 - 2_000, high = Double(line.instructions) * 1.25 + 2_000

@@ -22,6 +22,8 @@ public final class LoudnessNormalizerNode: MediaNode {
     /// How fast the gain may move, in dB per second: default 6.
     public let slewDBPerSecond: Double
 
+    private var rateHz = 8000
+
     // Media-thread state.
     private var speechLevelDB: Double?
     private var noiseFloorDB = -90.0
@@ -46,11 +48,13 @@ public final class LoudnessNormalizerNode: MediaNode {
         guard input.encoding == .pcm16, input.channels == 1 else {
             throw .unsupportedFormat(node: name, input: input, expected: "pcm16 mono")
         }
+        rateHz = input.sampleRateHz
         return input
     }
 
-    /// One pass to measure and one to apply the gain (callgrind, Examples/Nodes/README.md).
-    public var instructionsPerFrame: Int { 6_000 }
+    /// One pass to measure and one to apply the gain: 10,600 at 8 kHz (callgrind: `scripts/instructions`,
+    /// its graph less `passthrough`).
+    public var instructionsPerFrame: Int { FrameCost.scaled(10_600, rateHz: rateHz) }
 
     public func process(_ input: borrowing AudioFrame, into output: inout AudioFrame) {
         output.sampleCount = input.sampleCount
