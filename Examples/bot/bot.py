@@ -41,6 +41,8 @@ async def voiced_v1(ws):
             print("interrupted", event["utterance_id"], "heard_ms", event["heard_ms"], flush=True)
         elif kind == "dtmf" and event["digit"] == "#":
             await ws.send(json.dumps({"type": "hangup", "reason": "the caller pressed #"}))
+        elif kind == "node_event":  # e.g. a key press an in-band DTMF node heard (docs/writing-a-node.md)
+            print("node_event", event["name"], event["detail"], "at", event["media_ms"], flush=True)
 
 
 async def twilio(ws):

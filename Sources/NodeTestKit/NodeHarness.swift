@@ -84,6 +84,19 @@ public final class NodeHarness {
         return samples.withUnsafeBytes { process(bytes: $0) }
     }
 
+    /// Runs a WAV file through the nodes: one in ``inputFormat`` (μ-law, A-law or 16-bit PCM, mono,
+    /// at the input's rate). Throws when the file is not in that format (convert it with
+    /// ``TestSignal/sox(inputs:_:rateHz:)`` first).
+    public func process(wav path: String) throws -> Run {
+        let file = try WAVFile(path: path)
+        let tag = switch inputFormat.encoding { case .mulaw: 7; case .alaw: 6; default: 1 }
+        guard file.formatTag == tag, file.channels == 1, file.sampleRateHz == inputFormat.sampleRateHz,
+              tag != 1 || file.bitsPerSample == 16 else {
+            throw TestSignal.SoxError(description: "\(path): not \(inputFormat) (WAV format \(file.formatTag), \(file.channels) channels, \(file.sampleRateHz) Hz)")
+        }
+        return file.data.withUnsafeBytes { process(bytes: $0) }
+    }
+
     /// Runs `bytes` (in ``inputFormat``; the last frame padded with silence) through the nodes.
     public func process(bytes: UnsafeRawBufferPointer) -> Run {
         if !warmedUp, let twin = try? makeGraph() {

@@ -64,4 +64,28 @@ import VoicedTesting
         #expect(server.server.stats.nodeEvents == ["dtmf": UInt64(Self.keys.count)])
         try await server.stop()
     }
+
+    /// The node's events reach the call's agent too: a voiced.v1 bot (Examples/bot/bot.py) is
+    /// told each press as a `node_event`.
+    @Test func theNodesEventsReachABot() async throws {
+        let bot = try await ExampleBot()
+        defer { bot.stop() }
+        let server = try await TestServer {
+            $0.agentProfiles = ["bot": .ws(BotSettings(url: bot.url, dialect: .voicedV1))]
+            $0.agent = "bot"
+            $0.graph = try! GraphSpec(name: "keys", parsing: "dtmf; ")
+            $0.nodes = try! NodeCatalog.builtIn.adding(ExampleNodes.catalog)
+        }
+        let audio = try Self.presses()
+        let call = try await server.call()
+        call.sendConnectedAndStart()
+        #expect(try await bot.waitForLine(startingWith: "call ") != nil, "the bot got `start`")
+        try await call.sendAudio(stride(from: 0, to: audio.count, by: 160).map { Array(audio[$0..<min($0 + 160, audio.count)]) }, intervalMs: 5)
+        for (key, ms) in zip(Self.keys, [120, 320, 520, 720]) {
+            #expect(try await bot.waitForLine(startingWith: "node_event dtmf \(key) ") == "node_event dtmf \(key) at \(ms)")
+        }
+        await call.client.close()
+        #expect(try await server.waitUntilIdle())
+        try await server.stop()
+    }
 }

@@ -68,11 +68,15 @@ import Testing
         #expect(Self.digits(try NodeHarness("dtmf", nodes: Self.nodes).process(blip)).isEmpty)
     }
 
+    /// Speech alone — the test speech as Twilio sends it (μ-law) and at 16 kHz — holds no key press.
     @Test func speechAloneRaisesNoKey() throws {
-        let speech = try TestSignal.sox(inputs: [Self.testAudio("speech-16k-pcm.wav")])
-        let run = try NodeHarness("dtmf", nodes: Self.nodes).process(speech)
-        #expect(run.frames > 800)
-        #expect(Self.digits(run).isEmpty)
+        let narrow = try NodeHarness("dtmf", input: .telephonyMuLaw, nodes: Self.nodes).process(wav: Self.testAudio("speech-8k-mulaw.wav"))
+        #expect(narrow.frames > 800)
+        #expect(Self.digits(narrow).isEmpty)
+        let wide = try NodeHarness("dtmf", input: AudioFormat(encoding: .pcm16, sampleRateHz: 16000), nodes: Self.nodes)
+            .process(wav: Self.testAudio("speech-16k-pcm.wav"))
+        #expect(Self.digits(wide).isEmpty)
+        #expect(throws: TestSignal.SoxError.self) { try NodeHarness("dtmf", nodes: Self.nodes).process(wav: Self.testAudio("speech-16k-pcm.wav")) }
     }
 
     @Test func hostileInputRaisesNothingAndAllocatesNothing() throws {
