@@ -100,6 +100,18 @@ let package = Package(
             name: "NodeTestKit",
             dependencies: ["MediaGraph", "CAudio", "CAllocationCounter"]
         ),
+        // Every wire parser and C audio entry point as a libFuzzer target (scripts/fuzz), and the
+        // executable that runs one; the corpora (Fuzz/Corpus) also run as regression tests.
+        .target(
+            name: "VoicedFuzzTargets",
+            dependencies: ["Bridge", "MediaGraph", "CAudio", .product(name: "NIOHTTP1", package: "swift-nio")],
+            swiftSettings: [.swiftLanguageMode(.v5)]
+        ),
+        .target(name: "CFuzzerDriver"),
+        .executableTarget(
+            name: "VoicedFuzz",
+            dependencies: ["VoicedFuzzTargets", "CFuzzerDriver"]
+        ),
         .target(
             name: "MediaTesting",
             dependencies: ["MediaGraph", "CAudio"]
@@ -149,7 +161,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BridgeTests",
-            dependencies: ["Bridge", "CAudio", "VoicedTesting", "ExampleNodes", "NodeTestKit", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["Bridge", "CAudio", "VoicedTesting", "ExampleNodes", "NodeTestKit", "VoicedFuzzTargets", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .executableTarget(
             name: "AudioQuality",
