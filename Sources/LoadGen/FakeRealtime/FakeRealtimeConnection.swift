@@ -352,6 +352,17 @@ final class FakeRealtimeConnection: ChannelInboundHandler, RemovableChannelHandl
         closeTimeout = channel.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
     }
 
+    /// Stops reading and answering for `duration` (TCP back-pressure on voiced), then goes on: a
+    /// stuck server.
+    func stall(for duration: TimeAmount) {
+        guard let channel else { return }
+        channel.setOption(ChannelOptions.autoRead, value: false).whenSuccess {
+            channel.eventLoop.scheduleTask(in: duration) {
+                channel.setOption(ChannelOptions.autoRead, value: true).whenSuccess { channel.read() }
+            }
+        }
+    }
+
     /// Closes the TCP connection with no close frame: a vanished server.
     func drop() {
         closing = true

@@ -313,6 +313,11 @@ public final class FakeRealtimeServer: Sendable {
         onNewest { c in c.close(code: code, reason: reason) }
     }
 
+    /// Reads nothing from voiced for `duration` (its writes back up in TCP), then goes on.
+    public func stall(for duration: TimeAmount) {
+        onNewest { c in c.stall(for: duration) }
+    }
+
     /// Closes the TCP connection without a close frame: an agent that vanished.
     public func drop() {
         onNewest { c in c.drop() }
