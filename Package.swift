@@ -1,6 +1,15 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+/// `VOICED_FUZZ=1` (scripts/fuzz): voiced's own modules get libFuzzer's coverage instrumentation and
+/// VoicedFuzz links libFuzzer; dependencies build as usual, so a fuzz build in the AddressSanitizer
+/// build folder recompiles only voiced's modules.
+let fuzzing = Context.environment["VOICED_FUZZ"] == "1"
+let fuzzCoverage: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"])] : []
+let fuzzCoverageC: [CSetting] = fuzzing ? [.unsafeFlags(["-fsanitize=fuzzer-no-link"])] : []
+/// libFuzzer linked in, with GNU ld (gold cannot link its runtime here).
+let fuzzLinking: [LinkerSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer", "-use-ld=ld"])] : []
+
 let package = Package(
     name: "voiced",
     platforms: [.macOS(.v15)],
@@ -32,8 +41,9 @@ let package = Package(
             name: "CAudio",
             // System libraries from Debian 12 (scripts/install-deps installs the -dev packages).
             // apm.cpp needs the flags `pkg-config --cflags webrtc-audio-processing` prints.
+            cSettings: fuzzCoverageC,
             cxxSettings: [.unsafeFlags(["-I/usr/include/webrtc_audio_processing", "-DWEBRTC_POSIX",
-                                        "-DWEBRTC_AUDIO_PROCESSING_ONLY_BUILD"])],
+                                        "-DWEBRTC_AUDIO_PROCESSING_ONLY_BUILD"] + (fuzzing ? ["-fsanitize=fuzzer-no-link"] : []))],
             linkerSettings: [
                 .linkedLibrary("samplerate"), .linkedLibrary("opus"), .linkedLibrary("webrtc_audio_processing"), .linkedLibrary("speexdsp"), .linkedLibrary("espeak-ng"),
                 .linkedLibrary("stdc++"),
@@ -49,7 +59,8 @@ let package = Package(
                 "CAudio",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-            ]
+            ],
+            swiftSettings: fuzzCoverage
         ),
         .target(
             name: "Bridge",
@@ -73,7 +84,7 @@ let package = Package(
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
-            swiftSettings: [.swiftLanguageMode(.v5)]
+            swiftSettings: [.swiftLanguageMode(.v5)] + fuzzCoverage
         ),
         .target(
             name: "LoadGen",
@@ -105,12 +116,13 @@ let package = Package(
         .target(
             name: "VoicedFuzzTargets",
             dependencies: ["Bridge", "MediaGraph", "CAudio", .product(name: "NIOHTTP1", package: "swift-nio")],
-            swiftSettings: [.swiftLanguageMode(.v5)]
+            swiftSettings: [.swiftLanguageMode(.v5)] + fuzzCoverage
         ),
         .target(name: "CFuzzerDriver"),
         .executableTarget(
             name: "VoicedFuzz",
-            dependencies: ["VoicedFuzzTargets", "CFuzzerDriver"]
+            dependencies: ["VoicedFuzzTargets", "CFuzzerDriver"],
+            linkerSettings: fuzzLinking
         ),
         .target(
             name: "MediaTesting",

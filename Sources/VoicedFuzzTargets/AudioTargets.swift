@@ -26,9 +26,8 @@ enum AudioTargets {
             let data = input.rest
             var offset = 0
             while offset < data.count {
-                let length = Int(data[offset]) * 8
-                let payload = UnsafeRawBufferPointer(rebasing: data[offset...].prefix(length))
-                _ = vd_ring_push(ring, 1, 0, UInt64(length), payload.baseAddress, UInt32(length))
+                let payload = UnsafeRawBufferPointer(rebasing: data[offset...].prefix(Int(data[offset]) * 8))
+                _ = vd_ring_push(ring, 1, 0, UInt64(payload.count), payload.baseAddress, UInt32(payload.count))
                 if data[offset] & 1 == 1, let slot = vd_ring_consumer_peek(ring) {
                     precondition(slot.pointee.length <= vd_ring_slot_bytes(ring))
                     vd_ring_consumer_release(ring)
@@ -44,8 +43,8 @@ enum AudioTargets {
             var err: Int32 = 0
             guard let resampler = vd_resampler_create(&config, &err) else { return }
             defer { vd_resampler_destroy(resampler) }
-            let samples = input.rest.count / 2
             let capacity = Int(input.byte()) * 8
+            let samples = input.rest.count / 2
             let data = UnsafeMutablePointer<Int16>.allocate(capacity: max(1, samples))
             let out = UnsafeMutablePointer<Int16>.allocate(capacity: max(1, capacity))
             defer { data.deallocate(); out.deallocate() }
