@@ -39,6 +39,14 @@ import VoicedTesting
         return call
     }
 
+    /// Hangs up, checks nothing is left, stops both servers.
+    static func finish(_ call: TwilioTestCall, _ server: TestServer, _ fake: FakeRealtimeServer) async throws {
+        await call.client.close()
+        #expect(try await server.waitUntilIdle())
+        try await server.stop()
+        try await fake.stop()
+    }
+
     /// Connect failures end the call after an apology tone, counted, whatever the way it failed.
     @Test(arguments: [MisbehavingPeer.Behaviour.silent, .resetOnFirstBytes])
     func anAgentThatNeverAnswersOrResetsTLSEndsItsCallOnly(_ behaviour: MisbehavingPeer.Behaviour) async throws {
@@ -74,10 +82,7 @@ import VoicedTesting
         let heard = try await call.wait(timeout: .seconds(20)) { $0.audio.count >= 8000 }
         #expect(heard.audio.count == 8000 && !heard.closed)
         #expect(try await healthy == 200)
-        await call.client.close()
-        #expect(try await server.waitUntilIdle())
-        try await server.stop()
-        try await fake.stop()
+        try await Self.finish(call, server, fake)
     }
 
     /// A 20 MB message (past the 16 MiB limit) closes that connection (1009); voiced reconnects once
@@ -95,10 +100,7 @@ import VoicedTesting
         #expect(heard.audio.count == 3200 && !heard.closed)
         #expect(server.server.stats.agentReconnects.load(ordering: .relaxed) == 1)
         #expect(try await healthy == 200)
-        await call.client.close()
-        #expect(try await server.waitUntilIdle())
-        try await server.stop()
-        try await fake.stop()
+        try await Self.finish(call, server, fake)
     }
 
     /// An agent that drops mid-response: what it sent plays, voiced reconnects once, the next
@@ -122,10 +124,7 @@ import VoicedTesting
         #expect(server.server.stats.agentReconnects.load(ordering: .relaxed) == 1)
         #expect(server.server.stats.agentFailures.load(ordering: .relaxed) == 0)
         #expect(try await healthy == 200)
-        await call.client.close()
-        #expect(try await server.waitUntilIdle())
-        try await server.stop()
-        try await fake.stop()
+        try await Self.finish(call, server, fake)
     }
 
     /// An agent that reads nothing and says nothing for 30 s: the call waits (caller audio backs
@@ -153,9 +152,6 @@ import VoicedTesting
         await fake.respond(audioMs: 400)
         let heard = try await call.wait(timeout: .seconds(20)) { $0.audio.count >= 3200 }
         #expect(heard.audio.count == 3200 && !heard.closed)
-        await call.client.close()
-        #expect(try await server.waitUntilIdle())
-        try await server.stop()
-        try await fake.stop()
+        try await Self.finish(call, server, fake)
     }
 }
