@@ -12,14 +12,17 @@ extension NodeHarness {
         public var outputDBFS: Double { TestSignal.dBFS(run.samples) }
     }
 
-    /// Runs every hostile input (`seconds` each) through the nodes, each after a fresh start of
-    /// their state is not possible — they run in sequence, as one call would hear them — and
-    /// reports each. A node's test asserts what fits it: no allocation, whole frames, no event
-    /// raised by noise, an output level that stays bounded.
+    /// Runs every hostile input (`seconds` each, encoded to the input's format) through the nodes
+    /// one after another, as one call would hear them, and reports each. A node's test asserts
+    /// what fits it: no allocation, whole frames, no event raised by noise, a bounded output level.
     public func hostileInputs(seconds: Double = 2) -> [HostileInputReport] {
         TestSignal.Hostile.allCases.map { kind in
             let input = kind.samples(seconds: seconds, rateHz: inputFormat.sampleRateHz)
-            let run = process(input)
+            let run = switch inputFormat.encoding {
+            case .mulaw: TestSignal.muLaw(input).withUnsafeBytes { process(bytes: $0) }
+            case .alaw: TestSignal.aLaw(input).withUnsafeBytes { process(bytes: $0) }
+            default: process(input)
+            }
             let expected = run.frames * outputFormat.samplesPerFrame
             return HostileInputReport(input: kind, run: run, framesWhole: run.samples.count == expected)
         }

@@ -104,4 +104,7 @@ extension TestSignal {
     /// `samples` encoded as G.711 μ-law (what Twilio carries), for a harness whose input is
     /// ``AudioFormat/telephonyMuLaw``.
     public static func muLaw(_ samples: [Int16]) -> [UInt8] { samples.map { vd_ulaw_encode_sample($0) } }
+
+    /// `samples` encoded as G.711 A-law.
+    public static func aLaw(_ samples: [Int16]) -> [UInt8] { samples.map { vd_alaw_encode_sample($0) } }
 }

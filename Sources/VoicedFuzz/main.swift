@@ -1,9 +1,9 @@
-// voiced-fuzz: libFuzzer over every wire parser and every C audio entry point.
+// VoicedFuzz: libFuzzer over every wire parser and every C audio entry point.
 //
 //   scripts/fuzz [TARGET] [SECONDS]          builds it (AddressSanitizer + libFuzzer) and runs it
-//   VOICED_FUZZ_TARGET=twilio .build-fuzz/debug/VoicedFuzz Fuzz/Corpus/twilio -max_total_time=30
+//   VOICED_FUZZ_TARGET=twilio .build-asan/debug/VoicedFuzz Fuzz/Corpus/twilio -max_total_time=30
 //
-// A target is named by VOICED_FUZZ_TARGET (`voiced-fuzz --list` lists them); libFuzzer reads every
+// A target is named by VOICED_FUZZ_TARGET (`VoicedFuzz --list` lists them); libFuzzer reads every
 // other argument. Built with `-sanitize=fuzzer`, this executable's `main` hands libFuzzer's driver
 // the target (SwiftPM names an executable's entry point itself, so libFuzzer's own `main` is not
 // used). Each target must never crash, hang or leak on any input: what a crash leaves in

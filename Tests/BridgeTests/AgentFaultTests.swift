@@ -127,9 +127,9 @@ import VoicedTesting
         try await Self.finish(call, server, fake)
     }
 
-    /// An agent that reads nothing and says nothing for 30 s: the call waits (caller audio backs
-    /// up in TCP, nothing grows without bound), other calls go on, and when the agent wakes its
-    /// answer plays.
+    /// An agent that reads nothing and says nothing for 30 s: the call waits (caller audio waits in
+    /// the sockets' buffers; past them it would be dropped and counted), other calls go on, and
+    /// when the agent wakes its answer plays.
     @Test func anAgentStalledForThirtySecondsRecovers() async throws {
         let fake = try await FakeRealtimeServer(dialect: .ga)
         let server = try await Self.server(RealtimeSettings(url: fake.url, apiKey: "test-key"))

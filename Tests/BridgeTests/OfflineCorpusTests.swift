@@ -61,7 +61,8 @@ import VoicedTesting
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try Data("not a wave".utf8).write(to: URL(fileURLWithPath: "\(folder)/a-broken.wav"))
         let list = "\(folder)/list.txt"
-        try "# two good, one missing, one broken\nspeech-8k-mulaw.wav\nspeech-16k-pcm.wav\nmissing.wav\na-broken.wav\n".write(toFile: list, atomically: true, encoding: .utf8)
+        // A broken file first: the good ones after it still run.
+        try "# one broken, two good, one missing\na-broken.wav\nspeech-8k-mulaw.wav\nspeech-16k-pcm.wav\nmissing.wav\n".write(toFile: list, atomically: true, encoding: .utf8)
         let out = "\(folder)/out"
         let result = try VoicedBinary.run(["process", "--input", list, "--graph", "vad; ", "--jsonl", "\(folder)/events.jsonl", "--output-dir", out])
         #expect(result.status == 1)

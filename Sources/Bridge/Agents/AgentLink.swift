@@ -80,6 +80,18 @@ final class AgentLink: AgentSocket.Delegate {
         return true
     }
 
+    /// Where caller audio goes now: the open socket, or nil when the conversation is not open or the
+    /// agent has stopped reading — its socket's buffers are full (NIO says not writable) — and then
+    /// the frames are dropped and counted, so a stalled agent never makes voiced's memory grow.
+    func socketForCallerAudio() -> AgentSocket? {
+        guard let socket else { return nil }
+        guard socket.channel.isWritable else {
+            call?.stats.agentCallerAudioDropped.wrappingIncrement(ordering: .relaxed)
+            return nil
+        }
+        return socket
+    }
+
     /// The conversation is open: held caller audio goes out.
     func ready() {
         guard let socket, let owner else { return }

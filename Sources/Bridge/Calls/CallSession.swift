@@ -268,7 +268,7 @@ final class CallSession: AgentSink {
             interrupt(.graph(mediaMs: ms))
         case let .node(nodeEvent):
             environment.stats.nodeEvent(nodeEvent.name.description)
-            logger.info("node event", metadata: [
+            logger.debug("node event", metadata: [
                 "name": "\(nodeEvent.name)", "detail": "\(nodeEvent.detail)", "value": "\(nodeEvent.value)", "media_ms": "\(nodeEvent.mediaMs)",
             ])
             agent.graphEvent(event)

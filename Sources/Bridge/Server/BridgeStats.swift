@@ -45,6 +45,10 @@ public final class BridgeStats: Sendable {
     public let agentFailures = ManagedAtomic<UInt64>(0)
     /// Agent connections made again after dropping mid-call.
     public let agentReconnects = ManagedAtomic<UInt64>(0)
+    /// Caller audio messages (a batch of 20 ms frames each) not sent because the agent's socket had
+    /// stopped taking writes (an agent that reads nothing): dropped, so a stalled agent never grows
+    /// voiced's memory.
+    public let agentCallerAudioDropped = ManagedAtomic<UInt64>(0)
     /// `error` events agents sent (most are recoverable; the session goes on).
     public let agentErrors = ManagedAtomic<UInt64>(0)
     /// Agent messages that could not be parsed or were of an unknown type (ignored).

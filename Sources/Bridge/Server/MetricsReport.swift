@@ -58,6 +58,8 @@ extension ServerState {
         counter(&out, "voiced_barge_ins_total", stats.bargeIns.load(ordering: .relaxed), help: "Caller interruptions of agent speech acted on.")
         counter(&out, "voiced_agent_failures_total", stats.agentFailures.load(ordering: .relaxed), help: "Agents that failed or could not be reached (the call ended).")
         counter(&out, "voiced_agent_reconnects_total", stats.agentReconnects.load(ordering: .relaxed), help: "Agent connections made again mid-call.")
+        counter(&out, "voiced_agent_caller_audio_dropped_total", stats.agentCallerAudioDropped.load(ordering: .relaxed),
+                help: "Caller audio messages not sent to an agent whose socket stopped taking writes (a stalled agent).")
         counter(&out, "voiced_agent_errors_total", stats.agentErrors.load(ordering: .relaxed), help: "error events agents sent.")
         counter(&out, "voiced_agent_messages_rejected_total", stats.agentMessagesRejected.load(ordering: .relaxed),
                 help: "Agent messages that could not be parsed or were of an unknown type.")

@@ -42,7 +42,8 @@ public struct NodeCatalog: Sendable {
         return catalog
     }()
 
-    /// Adds a node specs can name `name` (letters, digits and dashes). Throws
+    /// Adds a node specs can name `name` (a ``NodeSpec`` name: letters, digits, dashes and
+    /// underscores). Throws
     /// ``GraphBuildError/badSpec(_:)`` for a name already taken or not of that form: a node of
     /// yours never silently replaces another.
     public mutating func register(_ name: String, _ factory: @escaping Factory) throws(GraphBuildError) {

@@ -34,8 +34,6 @@ public struct NodeSetting: Sendable, Equatable {
         self.value = value
     }
 
-    /// A value to copy a received setting over.
-    static let placeholder = NodeSetting(node: "", key: "", value: 0)!
 }
 
 /// Up to 31 bytes of UTF-8 held inline (no heap storage): names that cross a ring to the media
@@ -55,11 +53,17 @@ public struct ShortText: Sendable, Equatable, ExpressibleByStringLiteral, Custom
         withUnsafeMutableBytes(of: &bytes) { $0.copyBytes(from: utf8) }
     }
 
-    /// A literal; one longer than ``capacity`` bytes stops the program.
+    /// A literal (one character too: `withUTF8Buffer` reads either form of `StaticString`); one
+    /// longer than ``capacity`` bytes stops the program.
     public init(stringLiteral text: StaticString) {
-        precondition(text.hasPointerRepresentation && text.utf8CodeUnitCount <= Self.capacity, "\(text): at most \(Self.capacity) bytes")
-        count = UInt8(text.utf8CodeUnitCount)
-        withUnsafeMutableBytes(of: &bytes) { $0.copyMemory(from: UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)) }
+        var bytes: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        let count = text.withUTF8Buffer { utf8 in
+            precondition(utf8.count <= Self.capacity, "\(text): at most \(Self.capacity) bytes")
+            withUnsafeMutableBytes(of: &bytes) { $0.copyMemory(from: UnsafeRawBufferPointer(utf8)) }
+            return utf8.count
+        }
+        self.bytes = bytes
+        self.count = UInt8(count)
     }
 
     /// Whether `text` holds the same bytes. - Realtime: safe (no allocation for a stored `String`).

@@ -54,10 +54,8 @@ final class ControlLane: @unchecked Sendable {
             case .flushDownlink: message = .flushDownlink(epoch: value, bargeIn: false)
             case .flushDownlinkForBargeIn: message = .flushDownlink(epoch: value, bargeIn: true)
             case .setting:
-                var setting = NodeSetting.placeholder
-                // Safe: the bytes are a NodeSetting `send` copied in.
-                withUnsafeMutableBytes(of: &setting) { $0.copyMemory(from: slot.payload) }
-                message = .setting(setting)
+                // Safe: the bytes are a NodeSetting `send` copied in (plain values, no references).
+                message = .setting(slot.payload.loadUnaligned(as: NodeSetting.self))
             }
             ring.release()
             body(message)

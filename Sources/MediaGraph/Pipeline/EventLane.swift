@@ -57,10 +57,8 @@ public final class EventLane: @unchecked Sendable {
             case .speechStopped: event = .speechStopped(mediaMs: ms)
             case .bargeIn: event = .bargeIn(mediaMs: ms)
             case .node:
-                var nodeEvent = NodeEvent("", mediaMs: 0)
-                // Safe: the bytes are a NodeEvent this lane's `post` copied in.
-                withUnsafeMutableBytes(of: &nodeEvent) { $0.copyMemory(from: slot.payload) }
-                event = .node(nodeEvent)
+                // Safe: the bytes are a NodeEvent this lane's `post` copied in (plain values).
+                event = .node(slot.payload.loadUnaligned(as: NodeEvent.self))
             }
             ring.release()
             body(event)

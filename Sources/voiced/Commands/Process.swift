@@ -86,6 +86,7 @@ struct Process: ParsableCommand {
         let lines = try jsonl.map(LineWriter.init)
 
         var failed: [(file: String, reason: String)] = []
+        var outputNames = Set<String>()
         var totalFrames = 0
         var totalNodes: [(node: String, histogram: LatencyHistogram)] = []
         for file in files {
@@ -97,8 +98,13 @@ struct Process: ParsableCommand {
                 try write(output, run.agentAudio, run.graph.agentHears)
                 try write(downlinkOutput, run.callerAudio, run.graph.providerFormat)
                 if let outputDir {
-                    let name = ((file as NSString).lastPathComponent as NSString).deletingPathExtension + ".wav"
-                    try write((outputDir as NSString).appendingPathComponent(name), run.agentAudio, run.graph.agentHears)
+                    // NAME.wav; the same name from another folder gets the folder too (never overwritten).
+                    var name = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+                    if !outputNames.insert(name).inserted {
+                        name = (file as NSString).deletingPathExtension.replacingOccurrences(of: "/", with: "_")
+                        outputNames.insert(name)
+                    }
+                    try write((outputDir as NSString).appendingPathComponent(name + ".wav"), run.agentAudio, run.graph.agentHears)
                 }
             } catch {
                 failed.append((file, "\(error)"))

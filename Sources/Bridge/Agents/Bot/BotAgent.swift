@@ -68,7 +68,7 @@ final class BotAgent: AgentConnector, AgentLink.Owner, CustomStringConvertible {
     }
 
     func callerAudio(_ frames: UnsafeRawBufferPointer, arrivalNanos: UInt64) {
-        guard !link.hold(frames), let socket = link.socket else { return }
+        guard !link.hold(frames), let socket = link.socketForCallerAudio() else { return }
         send(dialect.callerAudio(frames, allocator: socket.channel.allocator), on: socket)
     }
 

@@ -66,7 +66,7 @@ final class RealtimeAgent: AgentConnector, AgentLink.Owner, CustomStringConverti
     }
 
     func callerAudio(_ frames: UnsafeRawBufferPointer, arrivalNanos: UInt64) {
-        guard !link.hold(frames), let socket = link.socket else { return }
+        guard !link.hold(frames), let socket = link.socketForCallerAudio() else { return }
         socket.send(text: outbound.append(frames, allocator: socket.channel.allocator))
     }
 
