@@ -31,11 +31,18 @@ import VoicedTesting
         return got.audio.count / 160
     }
 
-    /// A call to the faulty agent speaking `seconds` of caller audio at real time.
-    static func faultyCall(_ server: TestServer, seconds: Int = 2) async throws -> TwilioTestCall {
+    /// A daemon whose default agent is the fake Realtime server `fake`.
+    static func server(_ fake: FakeRealtimeServer) async throws -> TestServer {
+        try await server(RealtimeSettings(url: fake.url, apiKey: "test-key"))
+    }
+
+    /// A call to the faulty agent `fake` speaking `seconds` of caller audio at real time, once the
+    /// agent has its session.
+    static func faultyCall(_ server: TestServer, _ fake: FakeRealtimeServer, seconds: Int = 1) async throws -> TwilioTestCall {
         let call = try await server.call()
         call.sendConnectedAndStart()
         try await call.sendAudio(Array(try TestSpeech.frames().prefix(seconds * 50)), intervalMs: 20)
+        _ = try await fake.waitFor("session.update")
         return call
     }
 
@@ -74,10 +81,9 @@ import VoicedTesting
     /// An agent that answers at half real time: its speech plays as it comes, nothing is lost.
     @Test func aSlowAgentIsPlayedAsItComes() async throws {
         let fake = try await FakeRealtimeServer(dialect: .ga, behaviour: .init(realtimeFactor: 2))
-        let server = try await Self.server(RealtimeSettings(url: fake.url, apiKey: "test-key"))
+        let server = try await Self.server(fake)
         async let healthy = Self.healthyCall(server)
-        let call = try await Self.faultyCall(server, seconds: 1)
-        _ = try await fake.waitFor("session.update")
+        let call = try await Self.faultyCall(server, fake)
         await fake.respond(audioMs: 1000)
         let heard = try await call.wait(timeout: .seconds(20)) { $0.audio.count >= 8000 }
         #expect(heard.audio.count == 8000 && !heard.closed)
@@ -89,10 +95,9 @@ import VoicedTesting
     /// and the call goes on; memory never holds the message.
     @Test func aTwentyMegabyteMessageCostsOneReconnect() async throws {
         let fake = try await FakeRealtimeServer(dialect: .ga)
-        let server = try await Self.server(RealtimeSettings(url: fake.url, apiKey: "test-key"))
+        let server = try await Self.server(fake)
         async let healthy = Self.healthyCall(server)
-        let call = try await Self.faultyCall(server, seconds: 1)
-        _ = try await fake.waitFor("session.update")
+        let call = try await Self.faultyCall(server, fake)
         fake.send(raw: #"{"type":"response.output_audio.delta","delta":""# + String(repeating: "A", count: 20 << 20) + #""}"#)
         _ = try await fake.waitFor("session.update", count: 2, timeout: .seconds(20))
         await fake.respond(audioMs: 400)
@@ -107,10 +112,9 @@ import VoicedTesting
     /// response plays whole.
     @Test func anAgentThatClosesMidResponseIsReconnected() async throws {
         let fake = try await FakeRealtimeServer(dialect: .ga, behaviour: .init(realtimeFactor: 1))
-        let server = try await Self.server(RealtimeSettings(url: fake.url, apiKey: "test-key"))
+        let server = try await Self.server(fake)
         async let healthy = Self.healthyCall(server)
-        let call = try await Self.faultyCall(server, seconds: 1)
-        _ = try await fake.waitFor("session.update")
+        let call = try await Self.faultyCall(server, fake)
         let responding = Task { await fake.respond(audioMs: 3000) }
         _ = try await call.wait(timeout: .seconds(10)) { $0.audio.count >= 1600 }
         fake.drop()
@@ -132,7 +136,7 @@ import VoicedTesting
     /// when the agent wakes its answer plays.
     @Test func anAgentStalledForThirtySecondsRecovers() async throws {
         let fake = try await FakeRealtimeServer(dialect: .ga)
-        let server = try await Self.server(RealtimeSettings(url: fake.url, apiKey: "test-key"))
+        let server = try await Self.server(fake)
         let call = try await server.call()
         call.sendConnectedAndStart()
         _ = try await fake.waitFor("session.update")
