@@ -46,7 +46,7 @@ let package = Package(
                                         "-DWEBRTC_AUDIO_PROCESSING_ONLY_BUILD"] + (fuzzing ? ["-fsanitize=fuzzer-no-link"] : []))],
             linkerSettings: [
                 .linkedLibrary("samplerate"), .linkedLibrary("opus"), .linkedLibrary("webrtc_audio_processing"), .linkedLibrary("speexdsp"), .linkedLibrary("espeak-ng"),
-                .linkedLibrary("stdc++"),
+                .linkedLibrary("stdc++"), .linkedLibrary("dl"),
             ]
         ),
         // The system's SQLite (libsqlite3-dev) for the call records.
@@ -164,7 +164,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MediaGraphTests",
-            dependencies: ["MediaGraph", "CAudio", "MediaTesting", "ExampleNodes"]
+            dependencies: ["MediaGraph", "CAudio", "MediaTesting", "ExampleNodes", "NodeTestKit"]
         ),
         .testTarget(
             name: "ExampleNodesTests",

@@ -2,7 +2,7 @@
 // tables of issue 10 (docs/audio-quality.md): ERLE by echo delay, double talk, noise suppression,
 // voice activity, and the delay each preset adds.
 //
-//   AudioQuality [CORPUS_DIR] [--graph NAME=SPEC]…
+//   AudioQuality [CORPUS_DIR] [--graph NAME=SPEC]… [--table echo|double-talk|noise|vad|delay]…
 //
 // Offline and deterministic: the same corpus gives the same tables.
 import Foundation
@@ -23,12 +23,17 @@ var graphs: [(String, GraphSpec)] = [
 ]
 var arguments = Array(CommandLine.arguments.dropFirst())
 var corpusPath: String?
+/// The tables asked for (all when none is named).
+var tables: Set<String> = []
 while let argument = arguments.first {
     arguments.removeFirst()
     if argument == "--graph", let value = arguments.first, let equals = value.firstIndex(of: "=") {
         arguments.removeFirst()
         let name = String(value[..<equals])
         graphs.append((name, try GraphSpec(name: name, parsing: String(value[value.index(after: equals)...]))))
+    } else if argument == "--table", let value = arguments.first {
+        arguments.removeFirst()
+        tables.insert(value)
     } else {
         corpusPath = argument
     }
@@ -42,74 +47,84 @@ func header(_ cells: [String]) { row(cells); row(cells.map { _ in "---" }) }
 
 print("# Audio quality (\(voices.count) voices: \(voices.map(\.name).joined(separator: ", ")); μ-law 8 kHz calls, agent PCM 8 kHz)\n")
 
-print("## Echo: ERLE after 2 s of agent speech (dB, mean over voices) / false barge-ins from echo alone (total)\n")
-let delays = [20, 40, 80, 120, 200, 300, 400, 500]
-header(["graph", "echo level"] + delays.map { "\($0) ms" })
-for (name, spec) in graphs {
-    for attenuation in [-6.0, -12.0] {
-        var cells = [name, "\(Int(attenuation)) dB"]
-        for delay in delays {
-            let results = try voices.map { try EchoMeasurement(path: EchoPath(delayMs: delay, attenuationDb: attenuation), spec: spec, far: $0.agent) }
-            cells.append("\(format(mean(results, \.erleDb))) / \(results.map(\.bargeIns).reduce(0, +))")
+if tables.isEmpty || tables.contains("echo") {
+    print("## Echo: ERLE after 2 s of agent speech (dB, mean over voices) / false barge-ins from echo alone (total)\n")
+    let delays = [20, 40, 80, 120, 200, 300, 400, 500]
+    header(["graph", "echo level"] + delays.map { "\($0) ms" })
+    for (name, spec) in graphs {
+        for attenuation in [-6.0, -12.0] {
+            var cells = [name, "\(Int(attenuation)) dB"]
+            for delay in delays {
+                let results = try voices.map { try EchoMeasurement(path: EchoPath(delayMs: delay, attenuationDb: attenuation), spec: spec, far: $0.agent) }
+                cells.append("\(format(mean(results, \.erleDb))) / \(results.map(\.bargeIns).reduce(0, +))")
+            }
+            row(cells)
+        }
+    }
+}
+
+if tables.isEmpty || tables.contains("double-talk") {
+    print("\n## Double talk: the caller talks over the agent (echo 200 ms, −6 dB; each voice's caller over the next voice's agent)\n")
+    header(["graph", "median caller loss", "frames > 6 dB down", "echo down (lower bound)", "barge-in after onset", "false barge-ins"])
+    var doubleTalkGraphs = graphs
+    for level in ["low", "moderate"] {
+        doubleTalkGraphs.append(("standard, aec-suppression=\(level)", standard(apm: "apm(aec-suppression=\(level))")))
+    }
+    for (name, spec) in doubleTalkGraphs {
+        let results = try voices.indices.map { i in
+            try DoubleTalkMeasurement(spec: spec, agent: voices[(i + 1) % voices.count].agent, caller: voices[i].caller,
+                                      sentences: voices[i].sentences, path: EchoPath(delayMs: 200, attenuationDb: -6))
+        }
+        let reactions = results.compactMap(\.bargeInAfterMs)
+        row([name, format(mean(results, \.medianLossDb)) + " dB", format(100 * mean(results, \.framesSixDbDown), 0) + " %",
+             format(mean(results, \.echoDownDb)) + " dB",
+             reactions.count == results.count ? "\(reactions.min()!)–\(reactions.max()!) ms" : "missed \(results.count - reactions.count)",
+             "\(results.map(\.falseBargeIns).reduce(0, +))"])
+    }
+}
+
+if tables.isEmpty || tables.contains("noise") {
+    print("\n## Noise suppression, agent silent (mean over voices)\n")
+    header(["apm ns=", "clean speech loss", "clean frames > 6 dB down", "white 10 dB SNR: less noise in pauses", "babble 10 dB SNR", "brown 10 dB SNR"])
+    for level in ["off", "low", "moderate", "high", "very-high"] {
+        let spec = GraphSpec(name: "ns-\(level)", uplink: ["mulaw-decode", "apm(ns=\(level))"], downlink: ["echo-reference", "mulaw-encode"])
+        var cells = [level]
+        let clean = try voices.map { try NoiseSuppressionMeasurement(spec: spec, speech: $0.caller, sentences: $0.sentences, noise: nil) }
+        cells.append(format(mean(clean, \.cleanLossDb), 2) + " dB")
+        cells.append(format(100 * mean(clean, \.cleanFramesSixDbDown), 1) + " %")
+        for kind in ["white", "babble", "brown"] {
+            let noisy = try voices.map { try NoiseSuppressionMeasurement(spec: spec, speech: $0.caller, sentences: $0.sentences, noise: corpus.noises[kind]) }
+            cells.append(format(mean(noisy) { $0.noiseReductionDb ?? 0 }) + " dB")
         }
         row(cells)
     }
 }
 
-print("\n## Double talk: the caller talks over the agent (echo 200 ms, −6 dB; each voice's caller over the next voice's agent)\n")
-header(["graph", "median caller loss", "frames > 6 dB down", "echo down (lower bound)", "barge-in after onset", "false barge-ins"])
-var doubleTalkGraphs = graphs
-for level in ["low", "moderate"] {
-    doubleTalkGraphs.append(("standard, aec-suppression=\(level)", standard(apm: "apm(aec-suppression=\(level))")))
-}
-for (name, spec) in doubleTalkGraphs {
-    let results = try voices.indices.map { i in
-        try DoubleTalkMeasurement(spec: spec, agent: voices[(i + 1) % voices.count].agent, caller: voices[i].caller,
-                                  sentences: voices[i].sentences, path: EchoPath(delayMs: 200, attenuationDb: -6))
+if tables.isEmpty || tables.contains("vad") {
+    print("\n## Voice activity (the graph's speech events against the generator's timing; mean over voices)\n")
+    header(["graph", "clean: frames right", "white 10 dB", "babble 10 dB", "brown 10 dB", "onset (median, clean)", "false starts in 60 s of noise (white/babble/brown)"])
+    for (name, spec) in graphs where name != fixedDelay {
+        var cells = [name]
+        var clean: [VoiceActivityMeasurement] = []
+        for noise in [nil, "white", "babble", "brown"] as [String?] {
+            let results = try voices.map { try VoiceActivityMeasurement(spec: spec, speech: $0.caller, sentences: $0.sentences, noise: noise.flatMap { corpus.noises[$0] }) }
+            if noise == nil { clean = results }
+            cells.append(format(100 * mean(results, \.accuracy)) + " %")
+        }
+        let onsets = clean.flatMap { $0.onsetsMs.compactMap { $0 } }.sorted()
+        cells.append(onsets.isEmpty ? "—" : "\(onsets[onsets.count / 2]) ms")
+        cells.append(try ["white", "babble", "brown"].map { kind in
+            String(try VoiceActivityMeasurement.falseStartsInNoise(spec: spec, noise: corpus.noises[kind]!, levelOf: voices[0].caller))
+        }.joined(separator: " / "))
+        row(cells)
     }
-    let reactions = results.compactMap(\.bargeInAfterMs)
-    row([name, format(mean(results, \.medianLossDb)) + " dB", format(100 * mean(results, \.framesSixDbDown), 0) + " %",
-         format(mean(results, \.echoDownDb)) + " dB",
-         reactions.count == results.count ? "\(reactions.min()!)–\(reactions.max()!) ms" : "missed \(results.count - reactions.count)",
-         "\(results.map(\.falseBargeIns).reduce(0, +))"])
 }
 
-print("\n## Noise suppression, agent silent (mean over voices)\n")
-header(["apm ns=", "clean speech loss", "clean frames > 6 dB down", "white 10 dB SNR: less noise in pauses", "babble 10 dB SNR", "brown 10 dB SNR"])
-for level in ["off", "low", "moderate", "high", "very-high"] {
-    let spec = GraphSpec(name: "ns-\(level)", uplink: ["mulaw-decode", "apm(ns=\(level))"], downlink: ["echo-reference", "mulaw-encode"])
-    var cells = [level]
-    let clean = try voices.map { try NoiseSuppressionMeasurement(spec: spec, speech: $0.caller, sentences: $0.sentences, noise: nil) }
-    cells.append(format(mean(clean, \.cleanLossDb), 2) + " dB")
-    cells.append(format(100 * mean(clean, \.cleanFramesSixDbDown), 1) + " %")
-    for kind in ["white", "babble", "brown"] {
-        let noisy = try voices.map { try NoiseSuppressionMeasurement(spec: spec, speech: $0.caller, sentences: $0.sentences, noise: corpus.noises[kind]) }
-        cells.append(format(mean(noisy) { $0.noiseReductionDb ?? 0 }) + " dB")
+if tables.isEmpty || tables.contains("delay") {
+    print("\n## Added delay (cross-correlation, speech through each direction)\n")
+    header(["graph", "uplink (caller → agent)", "downlink (agent → caller)"])
+    for (name, spec) in graphs where name != fixedDelay {
+        let delay = try AddedDelayMeasurement(spec: spec, speech: voices[0].caller)
+        row([name, format(delay.uplinkMs) + " ms", format(delay.downlinkMs) + " ms"])
     }
-    row(cells)
-}
-
-print("\n## Voice activity (the graph's speech events against the generator's timing; mean over voices)\n")
-header(["graph", "clean: frames right", "white 10 dB", "babble 10 dB", "brown 10 dB", "onset (median, clean)", "false starts in 60 s of noise (white/babble/brown)"])
-for (name, spec) in graphs where name != fixedDelay {
-    var cells = [name]
-    var clean: [VoiceActivityMeasurement] = []
-    for noise in [nil, "white", "babble", "brown"] as [String?] {
-        let results = try voices.map { try VoiceActivityMeasurement(spec: spec, speech: $0.caller, sentences: $0.sentences, noise: noise.flatMap { corpus.noises[$0] }) }
-        if noise == nil { clean = results }
-        cells.append(format(100 * mean(results, \.accuracy)) + " %")
-    }
-    let onsets = clean.flatMap { $0.onsetsMs.compactMap { $0 } }.sorted()
-    cells.append(onsets.isEmpty ? "—" : "\(onsets[onsets.count / 2]) ms")
-    cells.append(try ["white", "babble", "brown"].map { kind in
-        String(try VoiceActivityMeasurement.falseStartsInNoise(spec: spec, noise: corpus.noises[kind]!, levelOf: voices[0].caller))
-    }.joined(separator: " / "))
-    row(cells)
-}
-
-print("\n## Added delay (cross-correlation, speech through each direction)\n")
-header(["graph", "uplink (caller → agent)", "downlink (agent → caller)"])
-for (name, spec) in graphs where name != fixedDelay {
-    let delay = try AddedDelayMeasurement(spec: spec, speech: voices[0].caller)
-    row([name, format(delay.uplinkMs) + " ms", format(delay.downlinkMs) + " ms"])
 }

@@ -16,9 +16,11 @@ guard arguments.count >= 3, let frames = Int(arguments[2]) else {
 }
 do {
     let agent = arguments.count > 3 ? Int(arguments[3]).map { AgentAudio.pcm(rateHz: $0) } : nil
-    // voiced's nodes and the example nodes (Examples/Nodes), as `voiced` has them.
+    // voiced's nodes and the example nodes (Examples/Nodes), as `voiced` has them; work nodes do
+    // off the media thread (the neural VAD's network) on analysis threads, as on a call, so only
+    // the media thread's share is counted.
     let graph = try Graph(spec: GraphSpec.named(arguments[1]), providerFormat: .telephonyMuLaw, agent: agent ?? .natural,
-                          nodes: NodeCatalog.builtIn.adding(ExampleNodes.catalog))
+                          nodes: NodeCatalog.builtIn.adding(ExampleNodes.catalog), analysis: .background)
     let speech = try WAVFile(path: TestSpeech.repositoryRoot.appendingPathComponent("TestAudio/speech-8k-mulaw.wav").path).muLawFrames()
     for i in 0..<frames {
         speech[i % speech.count].withUnsafeBytes { frame in

@@ -53,19 +53,21 @@ public final class NodeHarness {
 
     /// Builds `entries` (spec entries, comma-separated: `"dtmf"`, `"vad, barge-in"`) on `direction`
     /// from `nodes`, taking 20 ms frames of `input` (16-bit PCM at 8 kHz by default; μ-law and
-    /// A-law are decoded first, as on a call). Throws ``GraphBuildError`` as a call's start would.
+    /// A-law are decoded first, as on a call). `analysis`: where nodes run their off-media-thread
+    /// work (``AnalysisPlacement``): inline by default, as offline; `.background` as on a call.
+    /// Throws ``GraphBuildError`` as a call's start would.
     public init(_ entries: String, input: AudioFormat = .pcm8k, direction: Direction = .uplink,
-                nodes: NodeCatalog = .builtIn) throws(GraphBuildError) {
+                nodes: NodeCatalog = .builtIn, analysis: AnalysisPlacement = .inline) throws(GraphBuildError) {
         self.direction = direction
         switch direction {
         case .uplink:
             let spec = try GraphSpec(name: "test", parsing: entries + ";")
-            makeGraph = { () throws(GraphBuildError) in try Graph(spec: spec, providerFormat: input, nodes: nodes) }
+            makeGraph = { () throws(GraphBuildError) in try Graph(spec: spec, providerFormat: input, nodes: nodes, analysis: analysis) }
         case .downlink:
             let spec = try GraphSpec(name: "test", parsing: ";" + entries)
             let pcm = AudioFormat(encoding: .pcm16, sampleRateHz: input.sampleRateHz)
             makeGraph = { () throws(GraphBuildError) in
-                try Graph(spec: spec, providerFormat: pcm, agent: AgentAudio(hears: pcm, speaks: input), nodes: nodes)
+                try Graph(spec: spec, providerFormat: pcm, agent: AgentAudio(hears: pcm, speaks: input), nodes: nodes, analysis: analysis)
             }
         }
         graph = try makeGraph()

@@ -19,11 +19,12 @@ public enum VoicedBinary {
         public let errors: String
     }
 
-    /// Runs `voiced ARGUMENTS…` to the end.
-    public static func run(_ arguments: [String]) throws -> Result {
+    /// Runs `voiced ARGUMENTS…` to the end, with `environment` added to this process's.
+    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         // Standard error to a file, standard output through a pipe read to its end before waiting
         // (so a full pipe never blocks the child).
         let errorsPath = FileManager.default.temporaryDirectory.appendingPathComponent("voiced-stderr-\(UUID().uuidString)").path

@@ -187,7 +187,7 @@ import VoicedTesting
             """, environment: [:])
         #expect(file.graphRoutes == GraphRoutes(byAgent: ["bot": "quiet"], byProvider: ["telnyx": "passthrough"]))
         #expect(throws: ConfigError.badValue(key: "agents.bot.graph", value: "\"loud\"",
-                                             expected: "a graph under [graphs] or a preset (full, passthrough, quiet, standard, wideband)")) {
+                                             expected: "a graph under [graphs] or a preset (full, neural, passthrough, quiet, standard, wideband)")) {
             try ConfigFile(toml: "[graphs]\nquiet = \"vad; \"\n[agents.bot]\nconnector = \"echo\"\ngraph = \"loud\"", environment: [:])
         }
         let unknownNode = try ConfigFile(toml: "[graphs]\nkeys = \"dtmf; \"", environment: [:])

@@ -25,6 +25,6 @@ import Testing
 
     @Test func aRouteToAGraphThereIsNotStopsTheServer() {
         #expect { try GraphDirectory(configured: [:], defaultGraph: .standard, routes: GraphRoutes(byProvider: ["acs": "quiet"])) }
-            throws: { "\($0)" == "providers.acs.graph: no graph named 'quiet' (known: full, passthrough, standard, wideband)" }
+            throws: { "\($0)" == "providers.acs.graph: no graph named 'quiet' (known: full, neural, passthrough, standard, wideband)" }
     }
 }

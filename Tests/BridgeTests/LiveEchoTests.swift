@@ -22,6 +22,18 @@ struct LiveEchoTests {
         #expect(!answered, "the agent answered its own echo")
     }
 
+    /// The `neural` preset (the Silero VAD on an analysis thread) on the same line: its echo
+    /// raises nothing either, and a caller who starts talking over the greeting interrupts it.
+    @Test func withTheNeuralVADTheEchoIsIgnoredAndTheCallerInterrupts() async throws {
+        let quiet = try await Self.call(graph: .neural)
+        #expect(quiet.bargeIns == 0)
+        #expect(quiet.clears == 0)
+        #expect(!quiet.answered, "the agent answered its own echo")
+        let talking = try await Self.call(graph: .neural, callerSpeaksFromChunk: 100)
+        #expect(talking.bargeIns >= 1)
+        #expect(talking.clears >= 1)
+    }
+
     @Test func withoutEchoCancellationTheSameEchoInterrupts() async throws {
         let noAEC = GraphSpec(name: "no-aec", uplink: ["mulaw-decode", "apm(aec=off)", "vad", "barge-in", "resample(rate=agent)"],
                               downlink: GraphSpec.standard.downlink)
@@ -30,8 +42,10 @@ struct LiveEchoTests {
     }
 
     /// Runs one 10 s call; returns the barge-ins counted, the clears received, and whether any
-    /// agent audio came after the greeting had finished playing.
-    static func call(graph: GraphSpec) async throws -> (bargeIns: UInt64, clears: Int, answered: Bool) {
+    /// agent audio came after the greeting had finished playing. From `callerSpeaksFromChunk` on,
+    /// the caller also says the test speech into the phone.
+    static func call(graph: GraphSpec, callerSpeaksFromChunk: Int? = nil) async throws -> (bargeIns: UInt64, clears: Int, answered: Bool) {
+        let speech = try TestSpeech.frames()
         let server = try await TestServer {
             $0.agent = "demo"
             $0.graph = graph
@@ -54,7 +68,11 @@ struct LiveEchoTests {
             let take = min(160, unplayed.count)
             let frame = unplayed.prefix(take).map { vd_ulaw_decode_sample($0) } + [Int16](repeating: 0, count: 160 - take)
             unplayed.removeFirst(take)
-            try await call.sendAudio([phone.next(played: frame).map { vd_ulaw_encode_sample($0) }], firstChunk: chunk)
+            var microphone = phone.next(played: frame)
+            if let from = callerSpeaksFromChunk, chunk >= from, chunk - from < speech.count {
+                microphone = zip(microphone, speech[chunk - from]).map { Int16(clamping: Int($0) + Int(vd_ulaw_decode_sample($1))) }
+            }
+            try await call.sendAudio([microphone.map { vd_ulaw_encode_sample($0) }], firstChunk: chunk)
             idleFrames = take == 0 ? idleFrames + 1 : 0
             if greetingEnd == nil, seen > 8000, idleFrames >= 50 { greetingEnd = seen }
             if let end = greetingEnd, seen > end + 1600 { answered = true }

@@ -22,7 +22,7 @@ import MediaTesting
         return (hostile + (try TestSpeech.frames()), hostile.count)
     }
 
-    @Test(arguments: [("standard", 8000), ("standard", 16000), ("wideband", 8000), ("full", 8000)])
+    @Test(arguments: [("standard", 8000), ("standard", 16000), ("wideband", 8000), ("full", 8000), ("neural", 8000)])
     func presetsSurviveAndRecover(preset: String, agentRateHz: Int) throws {
         let (frames, speechFrom) = try Self.hostileThenSpeech()
         let graph = try Graph(spec: GraphSpec.named(preset), providerFormat: .telephonyMuLaw, agent: .pcm(rateHz: agentRateHz))

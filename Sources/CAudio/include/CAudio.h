@@ -8,5 +8,6 @@
 #include "vd_resampler.h"
 #include "vd_tts.h"
 #include "vd_ring.h"
+#include "vd_vad_model.h"
 #include "vd_wake.h"
 #include "vd_memory.h"

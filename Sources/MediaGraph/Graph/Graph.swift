@@ -18,7 +18,7 @@
 public final class Graph {
     public let spec: GraphSpec
     /// State shared by nodes of both directions (kept alive with the graph).
-    private let scope = GraphScope()
+    private let scope: GraphScope
     /// Provider → agent. Run it only on the call's media thread (or offline, on one thread).
     public let uplink: NodeChain
     /// Agent → provider. Same rule.
@@ -28,13 +28,16 @@ public final class Graph {
 
     /// Builds both chains from the nodes `nodes` makes. `agent` says what the agent hears and speaks
     /// (by default what the spec's uplink produces, sent straight back); `rate=agent` in the spec
-    /// means the rate it hears.
+    /// means the rate it hears. `analysis`: where nodes run what may not run on a media thread —
+    /// ``AnalysisPlacement/background`` for a live call, the default ``AnalysisPlacement/inline``
+    /// for a graph run offline on one thread.
     ///
     /// - Realtime: unsafe (allocates); control thread only.
     public init(spec: GraphSpec, providerFormat: AudioFormat, agent: AgentAudio = .natural,
-                nodes catalog: NodeCatalog = .builtIn) throws(GraphBuildError) {
+                nodes catalog: NodeCatalog = .builtIn, analysis: AnalysisPlacement = .inline) throws(GraphBuildError) {
         self.spec = spec
-        let scope = scope
+        let scope = GraphScope(analysis: analysis)
+        self.scope = scope
         events = try scope.events()
         let agentRateHz = agent.hears?.sampleRateHz ?? providerFormat.sampleRateHz
         func make(_ entries: [NodeSpec]) throws(GraphBuildError) -> [any MediaNode] {

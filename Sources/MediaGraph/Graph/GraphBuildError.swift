@@ -17,6 +17,8 @@ public enum GraphBuildError: Error, Equatable, CustomStringConvertible {
     case badParameter(node: String, parameter: String, value: String, expected: String)
     /// A node was given a setting it does not have.
     case unknownParameter(node: String, parameter: String)
+    /// A node needs something this machine lacks (a library, a model file, a thread).
+    case unavailable(node: String, reason: String)
 
     public var description: String {
         switch self {
@@ -36,6 +38,8 @@ public enum GraphBuildError: Error, Equatable, CustomStringConvertible {
             "node '\(node)': \(parameter)=\(value) is not accepted; it expects \(expected)"
         case let .unknownParameter(node, parameter):
             "node '\(node)' has no setting '\(parameter)' (see docs/nodes.md)"
+        case let .unavailable(node, reason):
+            "node '\(node)' cannot run here: \(reason)"
         }
     }
 }

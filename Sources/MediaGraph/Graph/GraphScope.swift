@@ -14,8 +14,11 @@
 /// - Ownership: holds each shared object for the graph's life.
 public final class GraphScope {
     private var objects: [ObjectIdentifier: AnyObject] = [:]
+    /// Where nodes run work that may not run on a media thread: ``AnalysisPlacement/background``
+    /// in a live call, ``AnalysisPlacement/inline`` offline.
+    public let analysis: AnalysisPlacement
 
-    public init() {}
+    public init(analysis: AnalysisPlacement = .inline) { self.analysis = analysis }
 
     /// The graph's instance of `T`, made by `make` on first request.
     public func shared<T: AnyObject, E: Error>(_ type: T.Type, make: () throws(E) -> T) throws(E) -> T {

@@ -32,6 +32,7 @@ public struct NodeCatalog: Sendable {
             "apm": { context throws(GraphBuildError) in try AudioProcessingNode(&context) },
             "echo-reference": { EchoReferenceNode(scope: $0.scope) },
             "vad": { context throws(GraphBuildError) in try VoiceActivityNode(&context) },
+            "silero-vad": { context throws(GraphBuildError) in try SileroVADNode(&context) },
             "barge-in": { context throws(GraphBuildError) in try BargeInNode(&context) },
             "playback-monitor": { PlaybackMonitorNode(scope: $0.scope) },
             "level-meter": { _ in LevelMeterNode() },

@@ -23,6 +23,15 @@ public struct NodeParameters: Sendable, Equatable {
         return value
     }
 
+    /// A decimal number in `range`, e.g. `0.5`; `defaultValue` when absent.
+    public mutating func number(_ key: String, default defaultValue: Double, in range: ClosedRange<Double>) throws(GraphBuildError) -> Double {
+        guard let text = take(key) else { return defaultValue }
+        guard let value = Double(text), range.contains(value) else {
+            throw .badParameter(node: node, parameter: key, value: text, expected: "a number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
     /// `on`/`off` (also `true`/`false`, `yes`/`no`, `1`/`0`); `defaultValue` when absent.
     public mutating func flag(_ key: String, default defaultValue: Bool) throws(GraphBuildError) -> Bool {
         try choice(key, default: defaultValue, ["on": true, "off": false, "true": true, "false": false,

@@ -1,7 +1,8 @@
 /// Turns webrtc's per-10 ms voice decision into speech-started / speech-stopped events on the
-/// call's event lane, stamped with media time. A run of voiced frames of at least
-/// ``Settings/minimumSpeechMs`` starts speech (stamped at the run's first frame); a run of silent
-/// frames of at least ``Settings/hangoverMs`` stops it (stamped at that run's first frame).
+/// call's event lane, stamped with media time (a ``SpeechRunTracker``: a run of voiced frames of at
+/// least ``Settings/minimumSpeechMs`` starts speech, a run of silent frames of at least
+/// ``Settings/hangoverMs`` stops it, each stamped at its run's first frame). The cheapest VAD;
+/// `silero-vad` (``SileroVADNode``) holds in noise.
 ///
 /// Uses the call's `apm` processor when the graph has one upstream (its VAD sees the cleaned audio);
 /// otherwise runs a private VAD-only processor. The audio passes unchanged. PCM16 mono, 8 or 16 kHz.
@@ -32,14 +33,7 @@ public final class VoiceActivityNode: MediaNode {
     /// Whether `processor` is ours alone (then this node runs it on a scratch copy).
     private var ownsProcessor = false
     private var scratch: UnsafeMutableBufferPointer<Int16>?
-    private var events: EventLane?
-    private var activity: VoiceActivity?
-
-    // Media-thread state.
-    private var mediaMs: UInt64 = 0
-    private var speaking = false
-    private var runStartMs: UInt64 = 0
-    private var runLengthMs = 0
+    private var tracker: SpeechRunTracker?
 
     public init(scope: GraphScope, settings: Settings = .init()) {
         self.scope = scope
@@ -75,8 +69,8 @@ public final class VoiceActivityNode: MediaNode {
             ownsProcessor = true
             scratch = .allocate(capacity: input.samplesPerFrame)
         }
-        events = try scope.events()
-        activity = scope.voiceActivity()
+        tracker = SpeechRunTracker(minimumSpeechMs: settings.minimumSpeechMs, hangoverMs: settings.hangoverMs,
+                                   events: try scope.events(), activity: scope.voiceActivity())
         return input
     }
 
@@ -91,31 +85,6 @@ public final class VoiceActivityNode: MediaNode {
             scratch.baseAddress!.update(from: samples.baseAddress!, count: samples.count)
             processor!.processNearEnd(scratch)
         }
-        observe(voiced: processor!.hasVoice, frameMs: input.sampleCount * 1000 / input.format.sampleRateHz)
-    }
-
-    /// Advances the state machine by one frame.
-    ///
-    /// - Realtime: safe.
-    private func observe(voiced: Bool, frameMs: Int) {
-        if voiced != speaking {
-            if runLengthMs == 0 { runStartMs = mediaMs }
-            runLengthMs += frameMs
-            if speaking, runLengthMs >= settings.hangoverMs {
-                speaking = false
-                runLengthMs = 0
-                events?.post(.speechStopped(mediaMs: runStartMs))
-                activity?.speechStartedMs = nil
-            } else if !speaking, runLengthMs >= settings.minimumSpeechMs {
-                speaking = true
-                runLengthMs = 0
-                events?.post(.speechStarted(mediaMs: runStartMs))
-                activity?.speechStartedMs = runStartMs
-            }
-        } else {
-            runLengthMs = 0
-        }
-        mediaMs += UInt64(frameMs)
-        activity?.nowMs = mediaMs
+        tracker!.observe(voiced: processor!.hasVoice, durationMs: input.sampleCount * 1000 / input.format.sampleRateHz)
     }
 }

@@ -133,7 +133,7 @@ public final class CallPipeline: @unchecked Sendable {
         recording = recorded ? try RecordingTap(format: providerFormat) : nil
         self.doorbell = doorbell
         self.configuration = configuration
-        graph = try Graph(spec: spec, providerFormat: providerFormat, agent: agent, nodes: nodes)
+        graph = try Graph(spec: spec, providerFormat: providerFormat, agent: agent, nodes: nodes, analysis: .background)
         instructionsPerFrame = graph.instructionsPerFrame
         providerIn = try FrameRing(slots: configuration.providerInFrames, slotBytes: providerFormat.bytesPerFrame)
         agentOut = try FrameRing(slots: configuration.agentOutFrames, slotBytes: graph.agentHears.bytesPerFrame)

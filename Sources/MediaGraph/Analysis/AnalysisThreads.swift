@@ -1,0 +1,135 @@
+import Atomics
+import CAudio
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Work a node hands to an analysis thread: the node's media thread fills the stream's request ring
+/// and wakes the thread; the thread analyses what is queued and answers through the stream's
+/// result ring (see ``SileroStream``).
+///
+/// - Threading: `analyzePending` runs only on the one ``AnalysisThreads`` worker the stream was
+///   opened on.
+protocol AnalysisStream: AnyObject, Sendable {
+    /// Analyses every request queued so far. - Realtime: analysis thread only; may allocate.
+    func analyzePending()
+}
+
+/// The process's analysis threads: where nodes run what may not run on a media thread (a neural
+/// VAD's inference allocates inside ONNX Runtime). One thread per core, started on first use; each
+/// stream stays on the thread with the fewest streams when it was opened, so its state is touched
+/// by one thread only.
+///
+/// ```
+///  media thread ─► [requests] ─► analysis thread ─► [results] ─► media thread (next frame)
+/// ```
+/// A media thread wakes a worker with one eventfd write, coalesced by a flag as ``MediaThread``
+/// does; an idle worker sleeps in `poll`.
+///
+/// - Threading: `add` and `remove` from any thread but a media thread (they lock); `wake` from a
+///   media thread.
+/// - Ownership: the threads live as long as the process; a stream lives until it is closed and
+///   its worker has let go of it.
+/// - Realtime: `wake` is safe; `add` and `remove` are not.
+public final class AnalysisThreads: @unchecked Sendable {
+    // @unchecked Sendable: `streams` is guarded by `lock`; the rest is immutable or atomic.
+
+    /// The process's threads, one per core.
+    public static let shared = AnalysisThreads(count: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+
+    let workers: [Worker]
+
+    init(count: Int) {
+        workers = (0..<count).map { Worker(index: $0) }
+    }
+
+    /// Streams now being analysed, all threads.
+    public var streamCount: Int { workers.reduce(0) { $0 + $1.streamCount } }
+
+    /// The worker with the fewest streams, for a new stream to ``Worker/add(_:)`` itself to.
+    var leastBusy: Worker { workers.min { $0.streamCount < $1.streamCount }! }
+
+    /// One analysis thread and the streams on it.
+    final class Worker: @unchecked Sendable {
+        // @unchecked Sendable: `streams` and `started` are guarded by `lock`; the eventfd is
+        // written by any thread and read by this worker only.
+        let index: Int
+        private let lock = ProducerLock()
+        private var streams: [ObjectIdentifier: AnalysisStream] = [:]
+        private var started = false
+        private let wakeDescriptor: Int32
+        private let wakeRequested = ManagedAtomic<Bool>(false)
+        private let count = ManagedAtomic<Int>(0)
+
+        init(index: Int) {
+            self.index = index
+            wakeDescriptor = vd_eventfd_create()
+        }
+
+        var streamCount: Int { count.load(ordering: .relaxed) }
+
+        /// Starts analysing `stream` (and the thread, on first use).
+        ///
+        /// - Realtime: unsafe (locks, may start a thread); control thread.
+        func add(_ stream: AnalysisStream) throws(GraphBuildError) {
+            guard wakeDescriptor >= 0 else { throw .unavailable(node: "analysis", reason: "no eventfd for the analysis thread") }
+            let failure = lock.withLock { () -> GraphBuildError? in
+                if !started {
+                    do throws(GraphBuildError) { try start() } catch { return error }
+                    started = true
+                }
+                streams[ObjectIdentifier(stream)] = stream
+                return nil
+            }
+            if let failure { throw failure }
+            count.wrappingIncrement(ordering: .relaxed)
+        }
+
+        /// Stops analysing `stream` (requests still queued are dropped with it).
+        ///
+        /// - Realtime: unsafe (locks); any thread but a media thread.
+        func remove(_ stream: AnalysisStream) {
+            let removed = lock.withLock { streams.removeValue(forKey: ObjectIdentifier(stream)) }
+            if removed != nil { count.wrappingDecrement(ordering: .relaxed) }
+        }
+
+        /// Tells the worker requests are waiting.
+        ///
+        /// - Realtime: safe (at most one eventfd write per wake-up).
+        @inline(__always)
+        func wake() {
+            if !wakeRequested.exchange(true, ordering: .acquiringAndReleasing) {
+                _ = vd_eventfd_signal(wakeDescriptor)
+            }
+        }
+
+        private func start() throws(GraphBuildError) {
+            let box = Unmanaged.passRetained(self).toOpaque()
+            var thread = pthread_t()
+            let rc = pthread_create(&thread, nil, { arg in
+                Unmanaged<Worker>.fromOpaque(arg!).takeRetainedValue().run()
+                return nil
+            }, box)
+            guard rc == 0 else {
+                Unmanaged<Worker>.fromOpaque(box).release()
+                throw .unavailable(node: "analysis", reason: "cannot start an analysis thread (pthread_create: \(rc))")
+            }
+            pthread_detach(thread)
+        }
+
+        /// The thread's loop: sleep until woken, then analyse every stream's queue. Runs for the
+        /// process's life.
+        private func run() {
+            vd_thread_set_name("voiced-analysis-\(index)")
+            while true {
+                _ = vd_wait(wakeDescriptor, -1, -1)
+                _ = vd_eventfd_drain(wakeDescriptor)
+                // Cleared before the rings are read (an exchange: a full barrier, so no ring read
+                // moves above it): a request pushed from here on wakes us again.
+                _ = wakeRequested.exchange(false, ordering: .sequentiallyConsistent)
+                let pending = lock.withLock { Array(streams.values) }
+                for stream in pending { stream.analyzePending() }
+            }
+        }
+    }
+}
