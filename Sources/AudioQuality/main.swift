@@ -19,7 +19,7 @@ func standard(apm: String) -> GraphSpec {
 /// trusted before the delay estimator; today's canceller otherwise).
 let fixedDelay = "standard, aec-delay=60"
 var graphs: [(String, GraphSpec)] = [
-    ("standard", .standard), ("wideband", .wideband), ("full", .full), (fixedDelay, standard(apm: "apm(aec-delay=60)")),
+    ("standard", .standard), ("wideband", .wideband), ("full", .full), ("neural", .neural), (fixedDelay, standard(apm: "apm(aec-delay=60)")),
 ]
 var arguments = Array(CommandLine.arguments.dropFirst())
 var corpusPath: String?
@@ -85,10 +85,13 @@ if tables.isEmpty || tables.contains("double-talk") {
 
 if tables.isEmpty || tables.contains("noise") {
     print("\n## Noise suppression, agent silent (mean over voices)\n")
-    header(["apm ns=", "clean speech loss", "clean frames > 6 dB down", "white 10 dB SNR: less noise in pauses", "babble 10 dB SNR", "brown 10 dB SNR"])
-    for level in ["off", "low", "moderate", "high", "very-high"] {
-        let spec = GraphSpec(name: "ns-\(level)", uplink: ["mulaw-decode", "apm(ns=\(level))"], downlink: ["echo-reference", "mulaw-encode"])
-        var cells = [level]
+    header(["uplink", "clean speech loss", "clean frames > 6 dB down", "white 10 dB SNR: less noise in pauses", "babble 10 dB SNR", "brown 10 dB SNR"])
+    // webrtc's suppressor at each level, then the VAD-driven gate over gentler levels.
+    let uplinks = ["off", "low", "moderate", "high", "very-high"].map { "apm(ns=\($0))" }
+        + ["apm(ns=off), silero-vad, speech-gate", "apm(ns=low), silero-vad, speech-gate", "apm(ns=low), vad, speech-gate"]
+    for uplink in uplinks {
+        let spec = try GraphSpec(name: uplink, parsing: "mulaw-decode, \(uplink); echo-reference, mulaw-encode")
+        var cells = [uplink]
         let clean = try voices.map { try NoiseSuppressionMeasurement(spec: spec, speech: $0.caller, sentences: $0.sentences, noise: nil) }
         cells.append(format(mean(clean, \.cleanLossDb), 2) + " dB")
         cells.append(format(100 * mean(clean, \.cleanFramesSixDbDown), 1) + " %")

@@ -105,7 +105,8 @@ static int failed(const void *const *api, OrtStatus *status, const char *what, c
 }
 
 vd_vad_model *vd_vad_model_load(const char *runtime_path, const char *model_path, char *error, size_t error_len) {
-    /* RTLD_NODELETE: ONNX Runtime keeps threads and static state that must outlive any handle. */
+    /* RTLD_NODELETE: ONNX Runtime keeps threads and static state that must outlive any handle;
+     * the handle is never closed, on success or failure (the library stays mapped either way). */
     void *library = dlopen(runtime_path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (library == NULL) {
         say(error, error_len, "cannot load ONNX Runtime from %s (%s)", runtime_path, dlerror());
@@ -142,7 +143,18 @@ vd_vad_model *vd_vad_model_load(const char *runtime_path, const char *model_path
         || failed(api, ORT(api, ORT_ADD_SESSION_CONFIG_ENTRY, add_config_entry_fn)(options, "session.intra_op.allow_spinning", "0"), "session options", error, error_len)
         || failed(api, ORT(api, ORT_CREATE_SESSION, create_session_fn)(model->env, model_path, options, &model->session), model_path, error, error_len);
     ORT(api, ORT_RELEASE_SESSION_OPTIONS, release_fn)(options);
+    if (!bad) {
+        /* A model of another shape (Silero v4 has `h` and `c` for `state`) loads but never runs:
+         * try one silent window now, so it is refused here rather than deciding nothing later. */
+        float window[32 + 256] = {0}, state[VD_VAD_STATE_FLOATS] = {0}, probability = 0;
+        char reason[256];
+        if (vd_vad_model_run(model, window, 32 + 256, 8000, state, &probability, reason, sizeof reason) != VD_OK) {
+            say(error, error_len, "%s is not a Silero VAD v5 model (input, state, sr → output, stateN): %s", model_path, reason);
+            bad = 1;
+        }
+    }
     if (bad) {
+        /* The environment, if made, stays: ONNX Runtime keeps one per process (see destroy). */
         vd_vad_model_destroy(model);
         return NULL;
     }

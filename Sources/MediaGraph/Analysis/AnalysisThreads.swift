@@ -4,17 +4,6 @@ import CAudio
 import Glibc
 #endif
 
-/// Work a node hands to an analysis thread: the node's media thread fills the stream's request ring
-/// and wakes the thread; the thread analyses what is queued and answers through the stream's
-/// result ring (see ``SileroStream``).
-///
-/// - Threading: `analyzePending` runs only on the one ``AnalysisThreads`` worker the stream was
-///   opened on.
-protocol AnalysisStream: AnyObject, Sendable {
-    /// Analyses every request queued so far. - Realtime: analysis thread only; may allocate.
-    func analyzePending()
-}
-
 /// The process's analysis threads: where nodes run what may not run on a media thread (a neural
 /// VAD's inference allocates inside ONNX Runtime). One thread per core, started on first use; each
 /// stream stays on the thread with the fewest streams when it was opened, so its state is touched
@@ -43,8 +32,13 @@ public final class AnalysisThreads: @unchecked Sendable {
         workers = (0..<count).map { Worker(index: $0) }
     }
 
-    /// Streams now being analysed, all threads.
-    public var streamCount: Int { workers.reduce(0) { $0 + $1.streamCount } }
+    /// Waits until every request queued so far has been answered: for a tool that runs a live
+    /// graph faster than real time and must not drop (GraphInstructions).
+    ///
+    /// - Realtime: unsafe (sleeps, locks); never on a media thread.
+    public func waitUntilIdle() {
+        while workers.contains(where: { $0.isBusy }) { usleep(100) }
+    }
 
     /// The worker with the fewest streams, for a new stream to ``Worker/add(_:)`` itself to.
     var leastBusy: Worker { workers.min { $0.streamCount < $1.streamCount }! }
@@ -60,6 +54,8 @@ public final class AnalysisThreads: @unchecked Sendable {
         private let wakeDescriptor: Int32
         private let wakeRequested = ManagedAtomic<Bool>(false)
         private let count = ManagedAtomic<Int>(0)
+        /// True from a wake-up until the worker has gone through every stream.
+        private let analyzing = ManagedAtomic<Bool>(false)
 
         init(index: Int) {
             self.index = index
@@ -67,6 +63,14 @@ public final class AnalysisThreads: @unchecked Sendable {
         }
 
         var streamCount: Int { count.load(ordering: .relaxed) }
+
+        /// Whether the worker is analysing, or a stream of it has requests queued.
+        ///
+        /// - Realtime: unsafe (locks); never on a media thread.
+        var isBusy: Bool {
+            wakeRequested.load(ordering: .acquiring) || analyzing.load(ordering: .acquiring)
+                || lock.withLock { streams.values.contains { $0.hasPending } }
+        }
 
         /// Starts analysing `stream` (and the thread, on first use).
         ///
@@ -126,9 +130,11 @@ public final class AnalysisThreads: @unchecked Sendable {
                 _ = vd_eventfd_drain(wakeDescriptor)
                 // Cleared before the rings are read (an exchange: a full barrier, so no ring read
                 // moves above it): a request pushed from here on wakes us again.
+                analyzing.store(true, ordering: .releasing)
                 _ = wakeRequested.exchange(false, ordering: .sequentiallyConsistent)
                 let pending = lock.withLock { Array(streams.values) }
                 for stream in pending { stream.analyzePending() }
+                analyzing.store(false, ordering: .releasing)
             }
         }
     }

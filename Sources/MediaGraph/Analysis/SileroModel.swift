@@ -3,7 +3,8 @@ import CAudio
 import Glibc
 #endif
 
-/// The Silero VAD network (v5) on ONNX Runtime, loaded once per process and shared by every call:
+/// The Silero VAD network (v5 and later: `silero_vad.onnx` of the `silero-vad` package, checked
+/// with one silent window at load) on ONNX Runtime, loaded once per process and shared by every call:
 /// a stream's own memory (the network's recurrent state, the samples carried between windows) is
 /// its ``SileroAnalyzer``'s.
 ///
@@ -56,7 +57,8 @@ public final class SileroModel: @unchecked Sendable {
     public static let stateFloats = Int(VD_VAD_STATE_FLOATS)
 
     /// The probability that a window's chunk is speech; updates `state`. Nil when ONNX Runtime
-    /// reports an error (a window of the wrong size: a programming error).
+    /// reports an error (the model ran a silent window at load, so only a broken runtime or a
+    /// window of the wrong size: the node counts these as `failed` chunks).
     ///
     /// - Realtime: unsafe (allocates); analysis thread or offline.
     func probability(window: UnsafeBufferPointer<Float>, sampleRateHz: Int, state: UnsafeMutablePointer<Float>) -> Float? {

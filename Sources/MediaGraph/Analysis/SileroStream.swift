@@ -1,7 +1,7 @@
 /// A ``SileroAnalyzer`` on an analysis thread, between two SPSC rings: the node's media thread
-/// pushes each 32 ms chunk (floats, stamped with its media time in ms) to `requests` and wakes the
-/// worker; the worker analyses every queued chunk and pushes its speech probability and level, with the same
-/// stamp, to `results`, which the node drains on its next frame.
+/// pushes each 32 ms chunk (floats; its media time in ms in the slot's time word) to `requests` and
+/// wakes the worker; the worker analyses every queued chunk and pushes its speech probability and
+/// level, with the same stamp, to `results`, which the node drains on its next frame.
 ///
 /// Each ring holds 16 chunks (half a second): a worker that far behind makes the node drop chunks
 /// (counted by `requests.dropped`; the node keeps its last decision over the gap) rather than
@@ -22,6 +22,8 @@ final class SileroStream: AnalysisStream, @unchecked Sendable {
         case chunk = 1
         /// `value`: the chunk's ``SileroAnalyzer/Analysis`` (packed); `time`: the chunk's media time.
         case analysis = 2
+        /// ONNX Runtime failed on the chunk; `time`: the chunk's media time.
+        case failed = 3
     }
 
     static let ringSlots = 16
@@ -61,6 +63,8 @@ final class SileroStream: AnalysisStream, @unchecked Sendable {
         return pushed
     }
 
+    var hasPending: Bool { requests.count > 0 }
+
     func analyzePending() {
         while let slot = requests.peek() {
             let mediaMs = slot.pointee.time_ns
@@ -68,6 +72,8 @@ final class SileroStream: AnalysisStream, @unchecked Sendable {
             requests.release()
             if let analysis = analyzer.analyze() {
                 _ = results.push(.analysis, time: mediaMs, value: analysis.packed)
+            } else {
+                _ = results.push(.failed, time: mediaMs)
             }
         }
     }

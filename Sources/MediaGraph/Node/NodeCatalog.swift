@@ -34,6 +34,7 @@ public struct NodeCatalog: Sendable {
             "vad": { context throws(GraphBuildError) in try VoiceActivityNode(&context) },
             "silero-vad": { context throws(GraphBuildError) in try SileroVADNode(&context) },
             "barge-in": { context throws(GraphBuildError) in try BargeInNode(&context) },
+            "speech-gate": { context throws(GraphBuildError) in try SpeechGateNode(&context) },
             "playback-monitor": { PlaybackMonitorNode(scope: $0.scope) },
             "level-meter": { _ in LevelMeterNode() },
             "level-meter-out": { _ in LevelMeterNode(name: "level-meter-out") },

@@ -12,8 +12,10 @@
 /// Where the network runs (``GraphScope/analysis``): in a live call on an ``AnalysisThreads``
 /// worker — `process` only converts samples and passes each chunk through a ring, so it stays
 /// allocation-free; the decision comes back a frame later and events keep the chunk's own media
-/// time. Offline, inline in `process`. Chunks the worker is half a second behind on are dropped,
-/// the last decision held over them, and a `silero-vad` node event (`behind`) posted for each.
+/// time. Offline, inline in `process`. Chunks the worker is half a second behind on are dropped
+/// and chunks ONNX Runtime fails on are skipped, the last decision held over them; a `silero-vad`
+/// node event (`behind` or `failed`, its value the chunks lost so far) is posted at the first of
+/// each run of them.
 ///
 /// Needs ONNX Runtime and the model (scripts/install-deps); without them the graph is refused
 /// with ``GraphBuildError/unavailable(node:reason:)``. PCM16 mono, 8 or 16 kHz; the audio passes
@@ -43,6 +45,7 @@ public final class SileroVADNode: MediaNode {
     public let name = "silero-vad"
     public let settings: Settings
     private let scope: GraphScope
+    private let threads: AnalysisThreads
     private var tracker: SpeechRunTracker?
     private var events: EventLane?
     /// Live: the analysis thread's side. Offline: the analyzer itself.
@@ -57,13 +60,23 @@ public final class SileroVADNode: MediaNode {
     // Media-thread state.
     private var filled = 0
     private var chunkStartMs: UInt64 = 0
-    /// Chunks sent to the analysis thread, and decisions received back.
+    /// Chunks sent to the analysis thread, and answers received back.
     private var submitted = 0
     private var received = 0
+    /// Chunks lost, and whether the last chunk seen was (one event per run of losses).
+    private var dropped = 0
+    private var failed = 0
+    private var losing = false
 
-    public init(scope: GraphScope, settings: Settings = .init()) {
+    /// `threads`: where a live graph's network runs (tests give one of their own).
+    public convenience init(scope: GraphScope, settings: Settings = .init()) {
+        self.init(scope: scope, settings: settings, threads: .shared)
+    }
+
+    init(scope: GraphScope, settings: Settings, threads: AnalysisThreads) {
         self.scope = scope
         self.settings = settings
+        self.threads = threads
     }
 
     /// From a spec: `silero-vad(threshold=0.5, release=0.35, min-speech-ms=60, hangover-ms=300,
@@ -94,7 +107,7 @@ public final class SileroVADNode: MediaNode {
         chunkMs = samples * 1000 / input.sampleRateHz
         switch scope.analysis {
         case .background:
-            stream = try SileroStream(model: model, sampleRateHz: input.sampleRateHz, threads: .shared)
+            stream = try SileroStream(model: model, sampleRateHz: input.sampleRateHz, threads: threads)
             chunk = .allocate(capacity: samples)
             ownsChunk = true
         case .inline:
@@ -140,11 +153,28 @@ public final class SileroVADNode: MediaNode {
             if stream.submit(UnsafeBufferPointer(chunk), mediaMs: startMs) {
                 submitted += 1
             } else {
-                events?.post(.node(NodeEvent("silero-vad", detail: "behind", mediaMs: startMs)))
+                dropped += 1
+                lost("behind", count: dropped, chunkAtMs: startMs)
             }
-        } else if let analysis = analyzer?.analyze() {
-            decide(analysis, chunkAtMs: startMs)
+        } else if let analyzer {
+            if let analysis = analyzer.analyze() { decide(analysis, chunkAtMs: startMs) } else { failedChunk(atMs: startMs) }
         }
+    }
+
+    /// Counts a chunk ONNX Runtime failed on (its decision is held over like a dropped one's).
+    ///
+    /// - Realtime: safe.
+    private func failedChunk(atMs startMs: UInt64) {
+        failed += 1
+        lost("failed", count: failed, chunkAtMs: startMs)
+    }
+
+    /// Posts a `silero-vad` node event for the first lost chunk of a run.
+    ///
+    /// - Realtime: safe.
+    private func lost(_ why: StaticString, count: Int, chunkAtMs startMs: UInt64) {
+        if !losing { events?.post(.node(NodeEvent("silero-vad", detail: why, value: Double(count), mediaMs: startMs))) }
+        losing = true
     }
 
     /// Decisions the analysis thread has sent back since the last frame.
@@ -153,10 +183,10 @@ public final class SileroVADNode: MediaNode {
     private func receive(from stream: SileroStream) {
         while let slot = stream.results.peek() {
             let startMs = slot.pointee.time_ns
-            let analysis = SileroAnalyzer.Analysis(packed: slot.pointee.value)
+            let analysis = slot.tag(SileroStream.Slot.self) == .analysis ? SileroAnalyzer.Analysis(packed: slot.pointee.value) : nil
             stream.results.release()
             received += 1
-            decide(analysis, chunkAtMs: startMs)
+            if let analysis { decide(analysis, chunkAtMs: startMs) } else { failedChunk(atMs: startMs) }
         }
     }
 
@@ -165,13 +195,13 @@ public final class SileroVADNode: MediaNode {
     ///
     /// - Realtime: safe.
     private func decide(_ analysis: SileroAnalyzer.Analysis, chunkAtMs startMs: UInt64) {
+        losing = false
         while tracker!.mediaMs < startMs { tracker!.observe(voiced: tracker!.speaking, durationMs: chunkMs) }
-        let speaking = tracker!.speaking
-        var voiced = analysis.probability >= (speaking ? settings.releaseThreshold : settings.threshold)
-        if let background {
-            let level = background.add(analysis.levelDb)
-            voiced = voiced && analysis.levelDb >= level + (speaking ? 0 : settings.gateDb)
-        }
-        tracker!.observe(voiced: voiced, durationMs: chunkMs)
+        let level = background?.add(analysis.levelDb) ?? -.infinity
+        // What starts speech; while speech lasts, the release threshold and the background level
+        // itself keep it.
+        let clearly = analysis.probability >= settings.threshold && analysis.levelDb >= level + settings.gateDb
+        let holds = analysis.probability >= settings.releaseThreshold && analysis.levelDb >= level
+        tracker!.observe(voiced: tracker!.speaking ? holds : clearly, durationMs: chunkMs, clearlyVoiced: clearly)
     }
 }

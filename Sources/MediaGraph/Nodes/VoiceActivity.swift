@@ -10,6 +10,9 @@ public final class VoiceActivity {
     public var speechStartedMs: UInt64?
     /// Media time at the end of the last frame the VAD saw. Only the VAD writes it.
     public var nowMs: UInt64 = 0
+    /// Media time at the end of the last audio the VAD found voiced, whether or not it was long
+    /// enough to start speech; 0 before any. Only the VAD writes it (`speech-gate` reads it).
+    public var voicedThroughMs: UInt64 = 0
 
     init() {}
 }

@@ -29,10 +29,12 @@ public struct SpeechRunTracker {
         self.activity = activity
     }
 
-    /// Advances by `durationMs` of audio the VAD found `voiced` (or not).
+    /// Advances by `durationMs` of audio the VAD found `voiced` (or not). `clearlyVoiced` (default:
+    /// `voiced`) is what moves ``VoiceActivity/voicedThroughMs``: a VAD whose `voiced` is lenient
+    /// while speech lasts (hysteresis) passes its strict decision here.
     ///
     /// - Realtime: safe.
-    public mutating func observe(voiced: Bool, durationMs: Int) {
+    public mutating func observe(voiced: Bool, durationMs: Int, clearlyVoiced: Bool? = nil) {
         if voiced != speaking {
             if runLengthMs == 0 { runStartMs = mediaMs }
             runLengthMs += durationMs
@@ -52,5 +54,6 @@ public struct SpeechRunTracker {
         }
         mediaMs += UInt64(durationMs)
         activity?.nowMs = mediaMs
+        if clearlyVoiced ?? voiced { activity?.voicedThroughMs = mediaMs }
     }
 }
