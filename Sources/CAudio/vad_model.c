@@ -149,7 +149,7 @@ vd_vad_model *vd_vad_model_load(const char *runtime_path, const char *model_path
         float window[32 + 256] = {0}, state[VD_VAD_STATE_FLOATS] = {0}, probability = 0;
         char reason[256];
         if (vd_vad_model_run(model, window, 32 + 256, 8000, state, &probability, reason, sizeof reason) != VD_OK) {
-            say(error, error_len, "%s is not a Silero VAD v5 model (input, state, sr → output, stateN): %s", model_path, reason);
+            say(error, error_len, "%s is not a Silero VAD model of v5's form (input, state, sr → output, stateN): %s", model_path, reason);
             bad = 1;
         }
     }

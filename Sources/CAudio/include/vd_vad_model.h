@@ -1,4 +1,5 @@
-/* Silero VAD (v5, silero_vad.onnx) on ONNX Runtime's C API, loaded at run time with dlopen.
+/* Silero VAD (v5 and later: silero_vad.onnx of the silero-vad package) on ONNX Runtime's C API,
+ * loaded at run time with dlopen.
  *
  * ONNX Runtime and the model are installed by scripts/install-deps (from the `onnxruntime` and
  * `silero-vad` PyPI packages); voiced does not link against them, so a daemon whose graphs use no

@@ -1,4 +1,4 @@
-/// A neural VAD: the Silero network (v5, on ONNX Runtime) decides each 32 ms chunk of the caller's
+/// A neural VAD: the Silero network (v5 and later, on ONNX Runtime) decides each 32 ms chunk of the caller's
 /// audio, and a ``SpeechRunTracker`` turns its decisions into speech-started / speech-stopped
 /// events and the call's ``VoiceActivity`` — what `vad` does, but holding in white, brown and
 /// babble noise where webrtc's detector does not (docs/audio-quality.md has the figures).
@@ -123,10 +123,10 @@ public final class SileroVADNode: MediaNode {
     }
 
     /// What the media thread spends: converting 160 samples and, every 32 ms, a ring push, a
-    /// wake-up and a decision (callgrind: about 3,300 at 8 kHz, the `silero-vad` line of
+    /// wake-up and a decision (callgrind: about 3,700 at 8 kHz, the `silero-vad` line of
     /// Benchmarks/Instructions/thresholds.txt minus passthrough's). The network itself runs on an
     /// analysis thread: about 3.4 ms of a core per call-second at 8 kHz (docs/audio-quality.md).
-    public var instructionsPerFrame: Int { FrameCost.scaled(3_300, rateHz: chunk.count * 1000 / chunkMs) }
+    public var instructionsPerFrame: Int { FrameCost.scaled(3_700, rateHz: chunk.count * 1000 / chunkMs) }
 
     public func process(_ input: borrowing AudioFrame, into output: inout AudioFrame) {
         output.copyAudio(from: input)
