@@ -6,7 +6,7 @@ import MediaTesting
 /// direction (docs/graphs.md states the same figures): webrtc's echo canceller 14 ms and noise
 /// suppression 6 ms on the uplink at 8 kHz; resampling adds its filters' delay.
 @Suite struct AddedDelayTests {
-    @Test(arguments: [("passthrough", 0.0, 0.0), ("standard", 20.0, 0.0), ("full", 20.0, 0.0), ("wideband", 25.0, 12.0)])
+    @Test(arguments: [("passthrough", 0.0, 0.0), ("standard", 20.0, 0.0), ("full", 20.0, 0.0), ("wideband", 25.0, 12.0), ("neural", 14.0, 0.0)])
     func eachPresetAddsWhatItsDocsSay(preset: String, uplinkMs: Double, downlinkMs: Double) throws {
         let delay = try AddedDelayMeasurement(spec: GraphSpec.named(preset), speech: AudioProcessingTests.speech(rateHz: 8000))
         print("\(preset): uplink \(delay.uplinkMs) ms, downlink \(delay.downlinkMs) ms")

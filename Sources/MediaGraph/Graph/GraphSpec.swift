@@ -81,7 +81,7 @@ public struct GraphSpec: Sendable {
     /// `standard` with the neural VAD (`silero-vad`) in place of webrtc's, and the noise taken out
     /// of the caller's pauses by a `speech-gate` it drives instead of by webrtc's suppressor (off
     /// here): for callers in noise — a café's voices, a car, a street. Its VAD holds where `vad`
-    /// does not (docs/audio-quality.md: 90 % of frames right in babble at 10 dB SNR against 80 %,
+    /// does not (docs/audio-quality.md: 92 % of frames right in babble at 10 dB SNR against 80 %,
     /// no false starts in a minute of white or brown noise against 2–3), and the caller's speech
     /// keeps its level (−0.3 dB against −0.8 dB) with 12 dB less noise between sentences. The
     /// price: the network's run on an analysis thread, about 3.4 ms of a core per call-second, and
