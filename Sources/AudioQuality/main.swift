@@ -33,6 +33,10 @@ while let argument = arguments.first {
         graphs.append((name, try GraphSpec(name: name, parsing: String(value[value.index(after: equals)...]))))
     } else if argument == "--table", let value = arguments.first {
         arguments.removeFirst()
+        guard ["echo", "double-talk", "noise", "vad", "delay"].contains(value) else {
+            FileHandle.standardError.write(Data("AudioQuality: no table '\(value)' (echo, double-talk, noise, vad, delay)\n".utf8))
+            exit(2)
+        }
         tables.insert(value)
     } else {
         corpusPath = argument
@@ -78,7 +82,8 @@ if tables.isEmpty || tables.contains("double-talk") {
         let reactions = results.compactMap(\.bargeInAfterMs)
         row([name, format(mean(results, \.medianLossDb)) + " dB", format(100 * mean(results, \.framesSixDbDown), 0) + " %",
              format(mean(results, \.echoDownDb)) + " dB",
-             reactions.count == results.count ? "\(reactions.min()!)–\(reactions.max()!) ms" : "missed \(results.count - reactions.count)",
+             reactions.count < results.count ? "missed \(results.count - reactions.count)"
+                : reactions.min() == reactions.max() ? "\(reactions[0]) ms" : "\(reactions.min()!)–\(reactions.max()!) ms",
              "\(results.map(\.falseBargeIns).reduce(0, +))"])
     }
 }
@@ -89,14 +94,22 @@ if tables.isEmpty || tables.contains("noise") {
     // webrtc's suppressor at each level, then the VAD-driven gate over gentler levels.
     let uplinks = ["off", "low", "moderate", "high", "very-high"].map { "apm(ns=\($0))" }
         + ["apm(ns=off), silero-vad, speech-gate", "apm(ns=low), silero-vad, speech-gate", "apm(ns=low), vad, speech-gate"]
-    for uplink in uplinks {
-        let spec = try GraphSpec(name: uplink, parsing: "mulaw-decode, \(uplink); echo-reference, mulaw-encode")
+    // The last row: the neural VAD as a live call runs it, its decisions reaching the gate a frame later.
+    let live = "apm(ns=off), silero-vad, speech-gate — live"
+    for uplink in uplinks + [live] {
+        let analysis: AnalysisPlacement = uplink == live ? .background : .inline
+        let nodes = uplink == live ? "apm(ns=off), silero-vad, speech-gate" : uplink
+        let spec = try GraphSpec(name: uplink, parsing: "mulaw-decode, \(nodes); echo-reference, mulaw-encode")
         var cells = [uplink]
-        let clean = try voices.map { try NoiseSuppressionMeasurement(spec: spec, speech: $0.caller, sentences: $0.sentences, noise: nil) }
+        let clean = try voices.map {
+            try NoiseSuppressionMeasurement(spec: spec, speech: $0.caller, sentences: $0.sentences, noise: nil, analysis: analysis)
+        }
         cells.append(format(mean(clean, \.cleanLossDb), 2) + " dB")
         cells.append(format(100 * mean(clean, \.cleanFramesSixDbDown), 1) + " %")
         for kind in ["white", "babble", "brown"] {
-            let noisy = try voices.map { try NoiseSuppressionMeasurement(spec: spec, speech: $0.caller, sentences: $0.sentences, noise: corpus.noises[kind]) }
+            let noisy = try voices.map {
+                try NoiseSuppressionMeasurement(spec: spec, speech: $0.caller, sentences: $0.sentences, noise: corpus.noises[kind], analysis: analysis)
+            }
             cells.append(format(mean(noisy) { $0.noiseReductionDb ?? 0 }) + " dB")
         }
         row(cells)

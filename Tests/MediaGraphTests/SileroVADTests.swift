@@ -10,7 +10,7 @@ import Testing
 /// the same decisions made inline.
 @Suite struct SileroVADTests {
     /// Frame accuracy, onsets and false starts over every corpus voice, through the whole `neural`
-    /// graph (μ-law in, echo canceller and noise suppressor before the VAD), as
+    /// graph (μ-law in, the echo canceller before the VAD, the gate after it), as
     /// scripts/audio-quality reports them.
     @Test func holdsInWhiteBrownAndBabbleNoise() throws {
         let corpus = try Corpus()
@@ -91,8 +91,9 @@ import Testing
         let threads = AnalysisThreads(count: 1)
         let stuck = StuckStream()
         try threads.leastBusy.add(stuck)
+        defer { stuck.release.signal() }
         threads.leastBusy.wake()
-        stuck.entered.wait()
+        try #require(stuck.entered.wait(timeout: .now() + 10) == .success, "the worker took the stuck stream")
         let scope = GraphScope(analysis: .background)
         let node = SileroVADNode(scope: scope, settings: .init(), threads: threads)
         let chain = try NodeChain(nodes: [node], input: .pcm8k)
@@ -115,6 +116,7 @@ import Testing
         stuck.release.signal()
         let deadline = Date().addingTimeInterval(10)
         while node.unanswered > 0, Date() < deadline { usleep(1000) }
+        try #require(node.unanswered == 0, "the worker, back, answers what was queued")
         let after = run(100..<frames.count)
         #expect(after.contains { if case .speechStarted = $0 { true } else { false } }, "\(after)")
     }

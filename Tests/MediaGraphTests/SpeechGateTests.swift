@@ -1,5 +1,5 @@
 import Foundation
-import MediaGraph
+@testable import MediaGraph
 import MediaTesting
 import NodeTestKit
 import Testing
@@ -38,8 +38,34 @@ import Testing
         }
     }
 
-    /// Silence stays silence and a steady voice-free tone is lowered by the floor once the call
-    /// starts (nothing voiced yet), with no allocation.
+    /// A VAD that stops deciding — its analysis thread stuck — opens the gate within
+    /// ``SpeechGateNode/staleMs``, and open, the gate passes the audio bit for bit.
+    @Test func aVADThatStopsDecidingOpensTheGate() throws {
+        let threads = AnalysisThreads(count: 1)
+        let stuck = SileroVADTests.StuckStream()
+        try threads.leastBusy.add(stuck)
+        defer { stuck.release.signal() }
+        threads.leastBusy.wake()
+        try #require(stuck.entered.wait(timeout: .now() + 10) == .success)
+        let scope = GraphScope(analysis: .background)
+        let chain = try NodeChain(nodes: [SileroVADNode(scope: scope, settings: .init(), threads: threads), SpeechGateNode(scope: scope)],
+                                  input: .pcm8k)
+        var outputs: [[Int16]] = []
+        var inputs: [[Int16]] = []
+        for frame in 0..<50 {
+            chain.input.pointee.sampleCount = 160
+            let pcm = chain.input.pointee.pcm16
+            for i in 0..<160 { pcm[i] = Int16(3000 * sin(Double(frame * 160 + i) * 2 * .pi * 440 / 8000)) }
+            chain.run()
+            inputs.append(Array(pcm))
+            outputs.append(Array(chain.output.pointee.pcm16))
+        }
+        #expect(Level.dbfs(outputs[10]) < Level.dbfs(inputs[10]) - 14, "closed before the VAD said anything")
+        #expect(outputs[30...] == inputs[30...], "open, and bit-exact, once the VAD is 500 ms behind")
+    }
+
+    /// A steady voice-free tone is lowered by the floor from the call's start (nothing voiced
+    /// yet), with no allocation.
     @Test func beforeAnyVoiceTheAudioIsAtTheFloor() throws {
         let harness = try NodeHarness("vad, speech-gate(floor-db=-20)")
         let tone = (0..<8000).map { Int16(8000 * sin(Double($0) * 2 * .pi * 100 / 8000)) }

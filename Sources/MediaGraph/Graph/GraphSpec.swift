@@ -83,11 +83,11 @@ public struct GraphSpec: Sendable {
     /// here): for callers in noise — a café's voices, a car, a street. Its VAD holds where `vad`
     /// does not (docs/audio-quality.md: 92 % of frames right in babble at 10 dB SNR against 80 %,
     /// no false starts in a minute of white or brown noise against 2–3), and the caller's speech
-    /// keeps its level (−0.3 dB against −0.8 dB) with 12 dB less noise between sentences. The
+    /// keeps its level (−0.3 dB against −0.8 dB) with 11–12 dB less noise between sentences. The
     /// price: the network's run on an analysis thread, about 3.4 ms of a core per call-second, and
     /// ONNX Runtime and the model installed (scripts/install-deps).
     public static let neural = preset("neural", """
-        resample(rate=processing), apm(ns=off), silero-vad, speech-gate, barge-in, resample(rate=agent);
+        resample(rate=processing), apm(ns=off), silero-vad, barge-in, speech-gate, resample(rate=agent);
         resample(rate=processing), echo-reference, playback-monitor
         """)
 

@@ -63,10 +63,12 @@ public final class SileroVADNode: MediaNode {
     /// Chunks sent to the analysis thread, and answers received back.
     private var submitted = 0
     private var received = 0
-    /// Chunks lost, and whether the last chunk seen was (one event per run of losses).
+    /// Chunks lost, and whether the last one of each kind began a run still going (one event per
+    /// run): `behind` ends with a chunk queued again, `failing` with a chunk decided again.
     private var dropped = 0
     private var failed = 0
-    private var losing = false
+    private var behind = false
+    private var failing = false
 
     /// `threads`: where a live graph's network runs (tests give one of their own).
     public convenience init(scope: GraphScope, settings: Settings = .init()) {
@@ -152,9 +154,11 @@ public final class SileroVADNode: MediaNode {
         if let stream {
             if stream.submit(UnsafeBufferPointer(chunk), mediaMs: startMs) {
                 submitted += 1
+                behind = false
             } else {
                 dropped += 1
-                lost("behind", count: dropped, chunkAtMs: startMs)
+                if !behind { events?.post(.node(NodeEvent("silero-vad", detail: "behind", value: Double(dropped), mediaMs: startMs))) }
+                behind = true
             }
         } else if let analyzer {
             if let analysis = analyzer.analyze() { decide(analysis, chunkAtMs: startMs) } else { failedChunk(atMs: startMs) }
@@ -166,15 +170,8 @@ public final class SileroVADNode: MediaNode {
     /// - Realtime: safe.
     private func failedChunk(atMs startMs: UInt64) {
         failed += 1
-        lost("failed", count: failed, chunkAtMs: startMs)
-    }
-
-    /// Posts a `silero-vad` node event for the first lost chunk of a run.
-    ///
-    /// - Realtime: safe.
-    private func lost(_ why: StaticString, count: Int, chunkAtMs startMs: UInt64) {
-        if !losing { events?.post(.node(NodeEvent("silero-vad", detail: why, value: Double(count), mediaMs: startMs))) }
-        losing = true
+        if !failing { events?.post(.node(NodeEvent("silero-vad", detail: "failed", value: Double(failed), mediaMs: startMs))) }
+        failing = true
     }
 
     /// Decisions the analysis thread has sent back since the last frame.
@@ -195,13 +192,16 @@ public final class SileroVADNode: MediaNode {
     ///
     /// - Realtime: safe.
     private func decide(_ analysis: SileroAnalyzer.Analysis, chunkAtMs startMs: UInt64) {
-        losing = false
+        failing = false
         while tracker!.mediaMs < startMs { tracker!.observe(voiced: tracker!.speaking, durationMs: chunkMs) }
         let level = background?.add(analysis.levelDb) ?? -.infinity
         // What starts speech; while speech lasts, the release threshold and the background level
         // itself keep it.
         let clearly = analysis.probability >= settings.threshold && analysis.levelDb >= level + settings.gateDb
         let holds = analysis.probability >= settings.releaseThreshold && analysis.levelDb >= level
-        tracker!.observe(voiced: tracker!.speaking ? holds : clearly, durationMs: chunkMs, clearlyVoiced: clearly)
+        // What a `speech-gate` after it opens on (``VoiceActivity/voicedThroughMs``): clearly above
+        // the background, and likely speech — a chunk sooner at a word's start than `clearly`.
+        let audible = analysis.probability >= settings.releaseThreshold && analysis.levelDb >= level + settings.gateDb
+        tracker!.observe(voiced: tracker!.speaking ? holds : clearly, durationMs: chunkMs, clearlyVoiced: audible)
     }
 }

@@ -1,13 +1,16 @@
 /// Takes the noise out of the caller's pauses: after a VAD, lowers the audio by
 /// ``Settings/floorDb`` whenever the VAD has found nothing voiced for ``Settings/holdMs``, and
-/// restores it within the frame the VAD next finds voice — a downward expander driven by the
+/// restores it within the frame the VAD's next voiced decision reaches it (offline, the frame the
+/// voice starts in; live, `silero-vad`'s decisions come a frame later) — a downward expander driven by the
 /// VAD's decisions instead of the level, so a café's voices and a car's hum drop out between the
 /// caller's sentences while the caller's speech passes untouched (no spectral processing on
 /// speech: webrtc's noise suppressor at `ns=low` or `off` can then stay gentle on it).
 ///
 /// What it cannot do: take noise out from under speech, and give back the start of a word the VAD
 /// has not yet found (the first chunk or two of a sentence pass at the lowered level: with
-/// `silero-vad`, 4 % of clean speech frames are more than 6 dB down; docs/audio-quality.md).
+/// `silero-vad`, 3.9 % of clean speech frames are more than 6 dB down offline, 5.5 % live;
+/// docs/audio-quality.md). A VAD that stops deciding (its analysis thread stuck) opens the gate
+/// after ``staleMs``: the caller is never muted by a VAD that is not listening.
 ///
 /// - Threading: see ``MediaNode``.
 /// - Realtime: `process` is safe.
@@ -24,13 +27,20 @@ public final class SpeechGateNode: MediaNode {
 
     public let name = "speech-gate"
     public let settings: Settings
+    /// How far the VAD's decisions may fall behind this node's own media time before the gate
+    /// opens regardless.
+    public static let staleMs: UInt64 = 500
     private let scope: GraphScope
     private var activity: VoiceActivity?
     /// Linear gains: the floor, and the step per sample while releasing.
     private var floorGain: Float = 1
     private var releaseStep: Float = 0
-    /// Media-thread state: the gain now (starts at the floor: nothing voiced yet).
+    private var rateHz = 8000
+    /// Media-thread state: the gain now (starts at the floor: nothing voiced yet), and the media
+    /// time at the end of the last frame this node saw.
     private var gain: Float = 1
+    private var mediaMs: UInt64 = 0
+    private var frameMs: UInt64 = 20
 
     public init(scope: GraphScope, settings: Settings = .init()) {
         self.scope = scope
@@ -54,25 +64,31 @@ public final class SpeechGateNode: MediaNode {
         // 10^(dB/20) for whole decibels, without libm: one step of 10^(1/20) per dB.
         floorGain = (0..<(-settings.floorDb)).reduce(Float(1)) { level, _ in level / 1.1220184543019633 }
         releaseStep = (1 - floorGain) / Float(max(1, settings.releaseMs * input.sampleRateHz / 1000))
+        rateHz = input.sampleRateHz
+        frameMs = UInt64(input.samplesPerFrame * 1000 / input.sampleRateHz)
         gain = floorGain
         return input
     }
 
-    /// A multiply per sample (callgrind: about 1,300 at 8 kHz, inside `speech-gate`'s line of
-    /// Benchmarks/Instructions/thresholds.txt).
-    public var instructionsPerFrame: Int { 1_300 }
+    /// A multiply per sample (callgrind: about 1,500 at 8 kHz, `speech-gate`'s line of
+    /// Benchmarks/Instructions/thresholds.txt minus the `vad` one).
+    public var instructionsPerFrame: Int { FrameCost.scaled(1_500, rateHz: rateHz) }
 
     public func process(_ input: borrowing AudioFrame, into output: inout AudioFrame) {
         output.copyAudio(from: input)
         guard let activity else { return }
-        let open = activity.voicedThroughMs > 0 && activity.nowMs <= activity.voicedThroughMs + UInt64(settings.holdMs)
+        mediaMs += frameMs
+        let voiced = activity.voicedThroughMs > 0 && activity.nowMs <= activity.voicedThroughMs + UInt64(settings.holdMs)
+        let open = voiced || mediaMs > activity.nowMs + Self.staleMs
         let samples = output.pcm16
         if open, gain == 1 { return }
         // Opening: reach full level within this frame. Closing: fall at the release rate.
         let step = open ? (1 - gain) / Float(max(1, samples.count)) : -releaseStep
         for i in samples.indices {
             gain = min(1, max(floorGain, gain + step))
-            samples[i] = Int16(Float(samples[i]) * gain)
+            samples[i] = Int16((Float(samples[i]) * gain).rounded())
         }
+        // Rounding leaves an opening ramp a hair short of 1: open is exactly 1 (audio untouched).
+        if open { gain = 1 }
     }
 }

@@ -21,9 +21,13 @@ public struct DuplexRun {
     /// The echo canceller's delay in use at the end (ms), when the graph has one.
     public var echoDelayMs: Int? { echoDelayTrace.last }
 
-    /// `spec` runs with the provider at `provider` and the agent at PCM `agentRateHz`.
-    public init(spec: GraphSpec, provider: AudioFormat = .telephonyMuLaw, agentRateHz: Int = 8000, far: [Int16], near: [Int16]) throws {
-        let graph = try Graph(spec: spec, providerFormat: provider, agent: .pcm(rateHz: agentRateHz))
+    /// `spec` runs with the provider at `provider` and the agent at PCM `agentRateHz`. `analysis`:
+    /// ``AnalysisPlacement/background`` runs what a live call runs on analysis threads there (a
+    /// neural VAD's decisions reach the graph a frame later, as on a call), waiting for them after
+    /// each frame so none is dropped and the run repeats exactly.
+    public init(spec: GraphSpec, provider: AudioFormat = .telephonyMuLaw, agentRateHz: Int = 8000, far: [Int16], near: [Int16],
+                analysis: AnalysisPlacement = .inline) throws {
+        let graph = try Graph(spec: spec, providerFormat: provider, agent: .pcm(rateHz: agentRateHz), analysis: analysis)
         let farFrame = agentRateHz / 50
         let nearFrame = provider.sampleRateHz / 50
         let frames = min(far.count / farFrame, near.count / nearFrame)
@@ -46,6 +50,7 @@ public struct DuplexRun {
                 }
             }
             agentHeard += out.pointee.pcm16
+            if analysis == .background { AnalysisThreads.shared.waitUntilIdle() }
             graph.events.drain { events.append($0) }
             if let delay = graph.audioProcessor?.echoDelayInUseMs { echoDelayTrace.append(delay) }
         }

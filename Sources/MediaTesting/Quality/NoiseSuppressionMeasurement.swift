@@ -14,12 +14,13 @@ public struct NoiseSuppressionMeasurement {
     public let noiseReductionDb: Double?
 
     /// `sentences` marks the speech (ms); frames within 100 ms of a sentence count as neither
-    /// speech nor pause. Speech frames are those above −45 dBFS inside a sentence.
+    /// speech nor pause. Speech frames are those above −45 dBFS inside a sentence. `analysis`:
+    /// as ``DuplexRun``'s (`.background` for what a live call hears).
     public init(spec: GraphSpec, speech: [Int16], sentences: [(start: Int, end: Int)], noise: [Int16]?, snrDb: Double = 10,
-                rateHz: Int = 8000) throws {
+                rateHz: Int = 8000, analysis: AnalysisPlacement = .inline) throws {
         let frame = rateHz / 50
         let silentAgent = [Int16](repeating: 0, count: speech.count)
-        let clean = try DuplexRun(spec: spec, far: silentAgent, near: speech)
+        let clean = try DuplexRun(spec: spec, far: silentAgent, near: speech, analysis: analysis)
         // Compared frame by frame after the graph's own delay (webrtc's NS and AEC add 6–20 ms).
         let lag = AddedDelayMeasurement.lag(of: clean.agentHeard, behind: speech, maxLag: 400)
         let heard = Array(clean.agentHeard.dropFirst(lag))
@@ -45,7 +46,7 @@ public struct NoiseSuppressionMeasurement {
             return
         }
         let scaled = Level.noise(noise, under: speech, snrDb: snrDb, count: speech.count)
-        let noisy = try DuplexRun(spec: spec, far: silentAgent, near: mix(speech.map(Double.init), scaled))
+        let noisy = try DuplexRun(spec: spec, far: silentAgent, near: mix(speech.map(Double.init), scaled), analysis: analysis)
         var noiseIn = 0.0, noiseOut = 0.0
         // The first second is left out: the suppressor is still learning the noise.
         let noisyHeard = Array(noisy.agentHeard.dropFirst(lag))
