@@ -150,6 +150,19 @@ import VoicedTesting
         }
     }
 
+    /// A header with no name (`[ = …`, which TOMLKit's parser asserts on instead of reporting:
+    /// found by `scripts/fuzz config`) is a syntax error naming its line; brackets that open a
+    /// line inside an array, or inside a multi-line string, are not headers.
+    @Test func aTableHeaderWithoutANameIsASyntaxError() throws {
+        #expect(throws: ConfigError.syntax(line: 3, column: 3, message: "a table header needs a name (a key, or a quoted string) after '['")) {
+            try ConfigFile(toml: "default_agent = \"demo\"\n\n[ = \"marin\"\n", environment: [:])
+        }
+        #expect(throws: ConfigError.syntax(line: 1, column: 4, message: "a table header needs a name (a key, or a quoted string) after '['")) {
+            try ConfigFile(toml: "[[ ,]]\n", environment: [:])
+        }
+        #expect(TableHeaderCheck.firstNamelessHeader(in: "a = [\n  [ +1, 2 ],\n  [ { b = 1 } ],\n]\n[agents.x] # [ = \ns = \"\"\"\n[ = not a header\n\"\"\"\n") == nil)
+    }
+
     /// docs/configuration.md's complete example is a file `voiced serve` starts with: every key
     /// valid, every graph built for every agent (what `voiced config check` runs).
     @Test func theDocumentedExampleChecks() throws {

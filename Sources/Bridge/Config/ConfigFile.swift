@@ -67,6 +67,9 @@ public struct ConfigFile: Sendable {
     /// Parses and validates `toml`; secrets are looked up in `environment`.
     public init(toml: String, environment: [String: String]) throws(ConfigError) {
         let root: TOMLTable
+        if let (line, column) = TableHeaderCheck.firstNamelessHeader(in: toml) {
+            throw .syntax(line: line, column: column, message: "a table header needs a name (a key, or a quoted string) after '['")
+        }
         do {
             root = try TOMLTable(string: toml)
         } catch let error as TOMLParseError {
