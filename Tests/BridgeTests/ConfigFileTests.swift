@@ -160,6 +160,9 @@ import VoicedTesting
         #expect(throws: ConfigError.syntax(line: 1, column: 4, message: "a table header needs a name (a key, or a quoted string) after '['")) {
             try ConfigFile(toml: "[[ ,]]\n", environment: [:])
         }
+        #expect(throws: ConfigError.syntax(line: 2, column: 2, message: "a table header needs a name (a key, or a quoted string) after '['")) {
+            try ConfigFile(toml: "# a comment\n[\nlimits]\n", environment: [:])
+        }
         #expect(TableHeaderCheck.firstNamelessHeader(in: "a = [\n  [ +1, 2 ],\n  [ { b = 1 } ],\n]\n[agents.x] # [ = \ns = \"\"\"\n[ = not a header\n\"\"\"\n") == nil)
     }
 

@@ -1,4 +1,5 @@
-/// Finds a TOML table header with no name where one must start — `[ = "x"`, `[[ ,` — which the
+/// Finds a TOML table header with no name where one must start — `[ = "x"`, `[[ ,`, a `[` ending
+/// its line — which the
 /// TOML parser under TOMLKit (toml++ 3) does not report but asserts on: an abort in a debug build,
 /// undefined behaviour in a release one (found by `scripts/fuzz config`; the input is in
 /// Fuzz/Corpus/config). Checked before the parser sees the text, so such a file gets a syntax error
@@ -23,7 +24,8 @@ enum TableHeaderCheck {
                     i += 1
                     if i < bytes.count, bytes[i] == UInt8(ascii: "[") { i += 1 }
                     while i < bytes.count, bytes[i] == UInt8(ascii: " ") || bytes[i] == UInt8(ascii: "\t") { i += 1 }
-                    if i < bytes.count, !startsKey(bytes[i]), bytes[i] != UInt8(ascii: "]") { return (index + 1, i + 1) }
+                    // The line's end counts too: the parser does not look past it for the name.
+                    if i == bytes.count || (!startsKey(bytes[i]) && bytes[i] != UInt8(ascii: "]")) { return (index + 1, i + 1) }
                     continue
                 }
             }
