@@ -85,9 +85,11 @@ public struct GraphSpec: Sendable {
     /// no false starts in a minute of white or brown noise against 2–3), and the caller's speech
     /// keeps its level (−0.3 dB against −0.8 dB) with 11–12 dB less noise between sentences. The
     /// price: the network's run on an analysis thread, about 3.4 ms of a core per call-second, and
-    /// ONNX Runtime and the model installed (scripts/install-deps).
+    /// ONNX Runtime and the model installed (scripts/install-deps). Its barge-in asks the caller's
+    /// speech to reach −40 dBFS once (far below a phone call's speech): the neural VAD, which hears
+    /// quiet speech, otherwise took one brief echo leak on the corpus for an interruption.
     public static let neural = preset("neural", """
-        resample(rate=processing), apm(ns=off), silero-vad, barge-in, speech-gate, resample(rate=agent);
+        resample(rate=processing), apm(ns=off), silero-vad, barge-in(floor-dbfs=-40), speech-gate, resample(rate=agent);
         resample(rate=processing), echo-reference, playback-monitor
         """)
 
