@@ -108,17 +108,11 @@ public final class AnalysisThreads: @unchecked Sendable {
         }
 
         private func start() throws(GraphBuildError) {
-            let box = Unmanaged.passRetained(self).toOpaque()
-            var thread = pthread_t()
-            let rc = pthread_create(&thread, nil, { arg in
-                Unmanaged<Worker>.fromOpaque(arg!).takeRetainedValue().run()
-                return nil
-            }, box)
-            guard rc == 0 else {
-                Unmanaged<Worker>.fromOpaque(box).release()
-                throw .unavailable(node: "analysis", reason: "cannot start an analysis thread (pthread_create: \(rc))")
+            do {
+                pthread_detach(try startThread { self.run() })
+            } catch {
+                throw .unavailable(node: "analysis", reason: "cannot start an analysis thread (pthread_create: \(error.code))")
             }
-            pthread_detach(thread)
         }
 
         /// The thread's loop: sleep until woken, then analyse every stream's queue. Runs for the

@@ -50,8 +50,7 @@ public final class BargeInNode: MediaNode {
     /// no floor unless `floor-dbfs` is given.
     public convenience init(_ context: inout NodeContext) throws(GraphBuildError) {
         let floorDb = context.parameters.has("floor-dbfs") ? try context.parameters.int("floor-dbfs", default: 0, in: -90...0) : nil
-        // 10^(dB/20) for whole decibels, without libm: one step of 10^(1/20) per dB.
-        let floorRMS = floorDb.map { db in (0..<(-db)).reduce(32767.0) { level, _ in level / 1.1220184543019633 } } ?? 0
+        let floorRMS = floorDb.map { 32767 * Decibels.factor($0) } ?? 0
         self.init(scope: context.scope,
                   minimumSpeechMs: UInt64(try context.parameters.int("min-speech-ms", default: 100, in: 0...2000)),
                   audibleWindowMs: UInt64(try context.parameters.int("audible-window-ms", default: 300, in: 20...5000)),

@@ -61,8 +61,7 @@ public final class SpeechGateNode: MediaNode {
             throw .unsupportedFormat(node: name, input: input, expected: "pcm16")
         }
         activity = try scope.voiceActivity(for: name)
-        // 10^(dB/20) for whole decibels, without libm: one step of 10^(1/20) per dB.
-        floorGain = (0..<(-settings.floorDb)).reduce(Float(1)) { level, _ in level / 1.1220184543019633 }
+        floorGain = Float(Decibels.factor(settings.floorDb))
         releaseStep = (1 - floorGain) / Float(max(1, settings.releaseMs * input.sampleRateHz / 1000))
         rateHz = input.sampleRateHz
         frameMs = UInt64(input.samplesPerFrame * 1000 / input.sampleRateHz)

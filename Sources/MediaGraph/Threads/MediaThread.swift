@@ -199,21 +199,14 @@ public final class MediaThread: @unchecked Sendable {
     }
 
     private func start() throws(MediaThreadError) {
-        let box = Unmanaged.passRetained(self).toOpaque()
-        var tid = pthread_t()
-        let rc = pthread_create(&tid, nil, { arg in
-            let thread = Unmanaged<MediaThread>.fromOpaque(arg!).takeRetainedValue()
-            thread.run()
-            return nil
-        }, box)
-        guard rc == 0 else {
-            Unmanaged<MediaThread>.fromOpaque(box).release()
-            throw .system("pthread_create: \(rc)")
+        do {
+            thread = try startThread { self.run() }
+        } catch {
+            throw .system("pthread_create: \(error.code)")
         }
-        thread = tid
     }
 
-    /// The thread's loop. Holds `self` strongly (the retained box) until it returns.
+    /// The thread's loop. Holds `self` strongly (through `startThread`'s body) until it returns.
     ///
     /// - Realtime: media-thread only.
     private func run() {
